@@ -1,0 +1,107 @@
+/* Introspection: every RFC variable of a connection, and stack-wide counters. */
+#ifndef KEEL_INFO_H
+#define KEEL_INFO_H
+
+#include <stdint.h>
+
+/* RFC 9293 §3.3.2 states, numbered as Linux numbers them (TCP_ESTABLISHED = 1). */
+enum keel_tcp_state {
+    KEEL_TCP_ESTABLISHED = 1,
+    KEEL_TCP_SYN_SENT,
+    KEEL_TCP_SYN_RECEIVED,
+    KEEL_TCP_FIN_WAIT_1,
+    KEEL_TCP_FIN_WAIT_2,
+    KEEL_TCP_TIME_WAIT,
+    KEEL_TCP_CLOSED,
+    KEEL_TCP_CLOSE_WAIT,
+    KEEL_TCP_LAST_ACK,
+    KEEL_TCP_LISTEN,
+    KEEL_TCP_CLOSING,
+};
+const char *keel_tcp_state_name(int state);
+
+enum keel_timer_kind {
+    KEEL_TIMER_RETRANSMIT, /* RFC 6298 retransmission timer */
+    KEEL_TIMER_PERSIST,    /* zero-window probe (RFC 9293 §3.8.6.1) */
+    KEEL_TIMER_DELACK,     /* delayed ACK (RFC 9293 §3.8.6.3) */
+    KEEL_TIMER_KEEPALIVE,  /* RFC 9293 §3.8.4 */
+    KEEL_TIMER_TIME_WAIT,  /* 2MSL, or the FIN_WAIT_2 timeout */
+    KEEL_TIMER_COUNT
+};
+
+struct keel_tcp_info {
+    uint8_t state;      /* enum keel_tcp_state */
+    uint32_t local_addr, remote_addr;
+    uint16_t local_port, remote_port;
+    /* Send sequence variables (RFC 9293 §3.3.1) */
+    uint32_t snd_una, snd_nxt, snd_wnd, snd_wl1, snd_wl2, snd_iss, snd_up;
+    uint8_t snd_wscale;  /* shift applied to the peer's windows */
+    /* Receive sequence variables */
+    uint32_t rcv_nxt, rcv_wnd, rcv_irs, rcv_up;
+    uint8_t rcv_wscale;  /* shift applied to our advertised windows */
+    uint32_t snd_mss, rcv_mss;
+    /* Congestion control and RTT (RFC 5681, RFC 6298) */
+    char cc_name[16];
+    uint32_t cwnd, ssthresh; /* bytes */
+    uint32_t recover;        /* RFC 6582 */
+    uint8_t in_recovery;
+    uint32_t srtt_us, rttvar_us, rto_us, min_rtt_us;
+    uint8_t backoff;         /* RTO backoff exponent */
+    uint8_t probes;          /* zero-window or keepalive probes unanswered */
+    /* Options negotiated */
+    uint8_t ts_ok, sack_ok, wscale_ok;
+    uint32_t ts_recent;
+    /* Queues */
+    uint32_t snd_queued;     /* bytes in the send buffer, unacked included */
+    uint32_t snd_unacked;    /* snd.nxt - snd.una */
+    uint32_t rcv_queued;     /* bytes readable by the application */
+    uint32_t rcv_ooo_bytes;  /* out-of-order bytes held */
+    uint32_t sndbuf, rcvbuf; /* limits */
+    uint32_t rtx_records;    /* retransmit queue records */
+    uint32_t sacked_bytes, lost_bytes, retrans_out;
+    /* Timers: armed flag and absolute expiry per enum keel_timer_kind */
+    uint8_t timer_armed[KEEL_TIMER_COUNT];
+    uint64_t timer_expiry_us[KEEL_TIMER_COUNT];
+    /* Per-connection totals */
+    uint64_t bytes_sent, bytes_retrans, bytes_acked, bytes_received;
+    uint64_t segs_out, segs_in, retrans_segs, dsack_received;
+    uint64_t last_activity_us; /* last application call on this socket */
+    uint64_t state_since_us;   /* when the current state was entered */
+};
+
+/* Stack-wide counters, named as Linux's /proc/net/snmp and /proc/net/netstat
+ * name them where such a name exists. One list: names and fields come from it. */
+#define KEEL_COUNTERS(X)                                                      \
+    X(IpInReceives) X(IpInHdrErrors) X(IpInAddrErrors) X(IpInUnknownProtos)   \
+    X(IpInDelivers) X(IpOutRequests) X(IpReasmFails) X(IpOutDiscards)         \
+    X(IcmpInMsgs) X(IcmpInErrors) X(IcmpInEchos) X(IcmpOutEchoReps)           \
+    X(IcmpInDestUnreachs) X(IcmpOutMsgs)                                      \
+    X(TcpActiveOpens) X(TcpPassiveOpens) X(TcpAttemptFails) X(TcpEstabResets) \
+    X(TcpInSegs) X(TcpOutSegs) X(TcpRetransSegs) X(TcpInErrs) X(TcpOutRsts)   \
+    X(TcpInCsumErrors) X(TcpInBadHeader) X(TcpInBadOptions)                   \
+    X(TcpBadOptionLength) X(TcpUnknownOptions)                                \
+    X(TCPChallengeACK) X(TCPChallengeACKLimited) X(TCPSYNChallenge)           \
+    X(TCPPAWSRejected) X(TCPDSACKRecv) X(TCPDSACKSent) X(TCPSACKRecv)         \
+    X(TCPSACKDiscard) X(TCPSackLimitHit) X(TCPOFOQueue) X(TCPOFODrop)         \
+    X(TCPRcvQDrop) X(TCPFastRetrans) X(TCPTimeouts) X(TCPLossProbes)          \
+    X(TCPPersistProbes) X(TCPKeepAliveProbes) X(TCPKeepAliveTimeouts)         \
+    X(TCPUserTimeouts) X(TCPAbortOnTimeout) X(TCPAbortOnData)                 \
+    X(TCPAbortOnClose) X(TCPAbortOnLinger) X(TCPFinWait2Timeouts)             \
+    X(TCPTimeWaitRecycled) X(TCPHPHits) X(TCPHPAcks) X(TCPPureAcks)           \
+    X(TCPDelayedACKs) X(TCPQuickAcks) X(ListenOverflows) X(ListenDrops)       \
+    X(TCPReqQFullDrop) X(TCPRcvWndShrinkPrevented) X(TCPZeroWindowAdv)        \
+    X(TCPWinProbe) X(TCPAckForUnsent) X(TCPOutOfWindow) X(TCPMinMssClamped)   \
+    X(TCPEphemeralExhausted) X(TCPRtxRecordLimit) X(TCPInvariantViolations)
+
+enum keel_counter_id {
+#define KEEL_COUNTER_ENUM(name) KEEL_C_##name,
+    KEEL_COUNTERS(KEEL_COUNTER_ENUM)
+#undef KEEL_COUNTER_ENUM
+    KEEL_COUNTER_COUNT
+};
+
+struct keel_counters {
+    uint64_t v[KEEL_COUNTER_COUNT];
+};
+
+#endif

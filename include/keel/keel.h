@@ -1,0 +1,221 @@
+/* keel: a user-space TCP/IP stack.
+ *
+ * A stack is created from a config, attached to a device, and driven by its
+ * caller: feed it the current time (microseconds, any epoch, never decreasing)
+ * with keel_poll(), which reads arrived packets from the device, runs expired
+ * timers and sends what is due; then sleep until keel_next_deadline() or until
+ * the device has a packet. Nothing inside keel reads a clock or calls back into
+ * the application.
+ *
+ * Sockets are small integer handles. Every call returns a non-negative value on
+ * success or a negative keel_err, whose meaning follows the BSD socket call the
+ * function mirrors. Each function lists the errors it returns.
+ * Buffers passed in are owned by the caller and not kept after the call returns.
+ * The API is not thread-safe: one thread drives one stack (run one stack per core). */
+#ifndef KEEL_KEEL_H
+#define KEEL_KEEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "keel/device.h"
+#include "keel/info.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Errors: the Linux errno numbers, negated. */
+enum keel_err {
+    KEEL_OK = 0,
+    KEEL_EPERM = -1,
+    KEEL_ENOENT = -2,
+    KEEL_EINTR = -4,
+    KEEL_EBADF = -9,
+    KEEL_EAGAIN = -11,
+    KEEL_ENOMEM = -12,
+    KEEL_EFAULT = -14,
+    KEEL_EINVAL = -22,
+    KEEL_EMFILE = -24,
+    KEEL_EPIPE = -32,
+    KEEL_ENOPROTOOPT = -92,
+    KEEL_EPROTONOSUPPORT = -93,
+    KEEL_EOPNOTSUPP = -95,
+    KEEL_EAFNOSUPPORT = -97,
+    KEEL_EADDRINUSE = -98,
+    KEEL_EADDRNOTAVAIL = -99,
+    KEEL_ENETUNREACH = -101,
+    KEEL_ECONNABORTED = -103,
+    KEEL_ECONNRESET = -104,
+    KEEL_EISCONN = -106,
+    KEEL_ENOTCONN = -107,
+    KEEL_ETIMEDOUT = -110,
+    KEEL_ECONNREFUSED = -111,
+    KEEL_EHOSTUNREACH = -113,
+    KEEL_EALREADY = -114,
+    KEEL_EINPROGRESS = -115,
+    KEEL_EMSGSIZE = -90,
+};
+/* A static description of err ("Connection reset by peer"), or "Unknown error". */
+const char *keel_strerror(int err);
+
+struct keel_sockaddr {
+    uint32_t addr; /* IPv4 address, host byte order; 0 = any */
+    uint16_t port; /* host byte order; 0 = any (bind) / ephemeral */
+};
+
+typedef struct keel_stack keel_stack;
+
+struct keel_config {
+    uint32_t addr;          /* this stack's IPv4 address, host byte order */
+    uint64_t seed;          /* all randomness (ports, jitter of ISN clock) derives from it */
+    uint8_t secret[16];     /* key of the RFC 6528 ISN function and the demux hash */
+    uint32_t max_sockets;   /* 0: 65536 */
+    uint16_t ephemeral_lo;  /* 0: 32768 (Linux ip_local_port_range) */
+    uint16_t ephemeral_hi;  /* 0: 60999 */
+    /* Defaults of new sockets; 0 picks Linux's default. */
+    uint32_t sndbuf;        /* 16384, grows up to sndbuf_max as Linux autotunes */
+    uint32_t rcvbuf;        /* 131072 */
+    uint32_t sndbuf_max;    /* 4194304 (tcp_wmem[2]) */
+    uint32_t rcvbuf_max;    /* 6291456 (tcp_rmem[2]); sets the window scale */
+    uint32_t syn_retries;   /* 6 (tcp_syn_retries) */
+    uint32_t synack_retries;/* 5 */
+    uint32_t retries2;      /* 15 (tcp_retries2) */
+    uint32_t time_wait_us;  /* 60 s (TCP_TIMEWAIT_LEN) */
+    uint32_t fin_timeout_us;/* 60 s (tcp_fin_timeout) */
+    uint32_t max_syn_backlog; /* 4096 */
+    uint32_t challenge_ack_per_sec; /* 1000: per connection, RFC 5961 §7 */
+    uint32_t ofo_max_ranges;/* 32: out-of-order ranges kept per connection */
+    bool no_timestamps;     /* Linux tcp_timestamps=1 by default */
+    bool no_sack;           /* Linux tcp_sack=1 by default */
+    bool no_window_scaling; /* Linux tcp_window_scaling=1 by default */
+    const char *congestion_control; /* NULL: "newreno" */
+};
+
+/* Creates a stack sending through dev (which must outlive it), with now_us as
+ * the current time. Returns NULL with *err = KEEL_ENOMEM or KEEL_EINVAL. */
+keel_stack *keel_stack_new(const struct keel_config *cfg, struct keel_device *dev,
+                           uint64_t now_us, int *err);
+/* Frees the stack and every socket in it, sending nothing. */
+void keel_stack_free(keel_stack *st);
+
+/* Delivers one IPv4 packet to the stack (as if it had arrived on the device). */
+void keel_input(keel_stack *st, const uint8_t *pkt, size_t len, uint64_t now_us);
+/* Receives every packet waiting on the device, runs timers due by now_us and
+ * sends what is due. Call it whenever time passes or the device is readable. */
+void keel_poll(keel_stack *st, uint64_t now_us);
+/* The earliest time at which keel_poll has timer work to do (UINT64_MAX: none).
+ * It may be earlier than needed, never later. */
+uint64_t keel_next_deadline(const keel_stack *st);
+
+/* ---- sockets ---- */
+#define KEEL_SOCK_STREAM 1
+
+/* Creates a TCP socket. Errors: KEEL_EPROTONOSUPPORT (type), KEEL_EMFILE. */
+int keel_socket(keel_stack *st, int type);
+/* Errors: KEEL_EBADF, KEEL_EINVAL (already bound), KEEL_EADDRNOTAVAIL (addr not
+ * ours), KEEL_EADDRINUSE. */
+int keel_bind(keel_stack *st, int sock, const struct keel_sockaddr *addr);
+/* Errors: KEEL_EBADF, KEEL_EINVAL (connected), KEEL_EADDRINUSE (no free port). */
+int keel_listen(keel_stack *st, int sock, int backlog);
+/* Returns a new socket. Errors: KEEL_EBADF, KEEL_EINVAL (not listening),
+ * KEEL_EAGAIN (none ready), KEEL_EMFILE. peer may be NULL. */
+int keel_accept(keel_stack *st, int sock, struct keel_sockaddr *peer);
+/* Starts the handshake: returns KEEL_EINPROGRESS; the socket becomes writable
+ * when connected (or reports its error via SO_ERROR). Errors: KEEL_EBADF,
+ * KEEL_EISCONN, KEEL_EALREADY, KEEL_EINVAL, KEEL_EADDRNOTAVAIL (no port),
+ * KEEL_ENETUNREACH (addr 0). */
+int keel_connect(keel_stack *st, int sock, const struct keel_sockaddr *addr);
+/* Queues up to len bytes; returns how many. Errors: KEEL_EBADF, KEEL_EAGAIN
+ * (buffer full), KEEL_ENOTCONN, KEEL_EPIPE (shut down for writing or closed
+ * by the peer's RST after it), KEEL_ECONNRESET, KEEL_ETIMEDOUT. */
+long keel_send(keel_stack *st, int sock, const void *buf, size_t len, int flags);
+#define KEEL_MSG_PEEK 0x2
+/* Returns bytes read, 0 at end of stream. Errors: KEEL_EBADF, KEEL_EAGAIN,
+ * KEEL_ENOTCONN, KEEL_ECONNRESET, KEEL_ETIMEDOUT, KEEL_EINVAL (listening). */
+long keel_recv(keel_stack *st, int sock, void *buf, size_t len, int flags);
+#define KEEL_SHUT_RD 0
+#define KEEL_SHUT_WR 1
+#define KEEL_SHUT_RDWR 2
+/* Errors: KEEL_EBADF, KEEL_EINVAL (how), KEEL_ENOTCONN. */
+int keel_shutdown(keel_stack *st, int sock, int how);
+/* Releases the handle; the connection closes gracefully in the background
+ * (or with a RST: unread data, or SO_LINGER with a zero timeout).
+ * Errors: KEEL_EBADF. */
+int keel_close(keel_stack *st, int sock);
+/* Local and peer addresses. Errors: KEEL_EBADF, KEEL_ENOTCONN (peer). */
+int keel_getsockname(keel_stack *st, int sock, struct keel_sockaddr *addr);
+int keel_getpeername(keel_stack *st, int sock, struct keel_sockaddr *addr);
+
+/* Options, with Linux's levels, names and semantics (values are ints unless
+ * noted). SOL_SOCKET: SO_SNDBUF, SO_RCVBUF (stored doubled, as Linux does),
+ * SO_KEEPALIVE, SO_LINGER (struct keel_linger), SO_ERROR (get; clears),
+ * SO_REUSEADDR. IPPROTO_TCP: TCP_NODELAY, TCP_MAXSEG, TCP_KEEPIDLE,
+ * TCP_KEEPINTVL, TCP_KEEPCNT (seconds / count), TCP_USER_TIMEOUT (ms),
+ * TCP_QUICKACK, TCP_CONGESTION (string), TCP_INFO (get: struct keel_tcp_info).
+ * Errors: KEEL_EBADF, KEEL_ENOPROTOOPT (unknown), KEEL_EINVAL (value or length). */
+#define KEEL_SOL_SOCKET 1
+#define KEEL_IPPROTO_TCP 6
+#define KEEL_SO_REUSEADDR 2
+#define KEEL_SO_ERROR 4
+#define KEEL_SO_SNDBUF 7
+#define KEEL_SO_RCVBUF 8
+#define KEEL_SO_KEEPALIVE 9
+#define KEEL_SO_LINGER 13
+#define KEEL_TCP_NODELAY 1
+#define KEEL_TCP_MAXSEG 2
+#define KEEL_TCP_KEEPIDLE 4
+#define KEEL_TCP_KEEPINTVL 5
+#define KEEL_TCP_KEEPCNT 6
+#define KEEL_TCP_INFO 11
+#define KEEL_TCP_QUICKACK 12
+#define KEEL_TCP_CONGESTION 13
+#define KEEL_TCP_USER_TIMEOUT 18
+struct keel_linger {
+    int l_onoff;
+    int l_linger; /* seconds */
+};
+int keel_setsockopt(keel_stack *st, int sock, int level, int name, const void *val,
+                    size_t len);
+/* *len holds the buffer's size and returns the value's. */
+int keel_getsockopt(keel_stack *st, int sock, int level, int name, void *val,
+                    size_t *len);
+
+/* ---- readiness and events ---- */
+#define KEEL_POLLIN 0x001
+#define KEEL_POLLOUT 0x004
+#define KEEL_POLLERR 0x008
+#define KEEL_POLLHUP 0x010
+#define KEEL_POLLRDHUP 0x2000
+/* Current readiness of a socket (KEEL_POLL* bits), like poll(2). Returns
+ * KEEL_EBADF for a bad handle. */
+int keel_readiness(const keel_stack *st, int sock);
+
+/* Event queue: a socket whose readiness changed is queued once until it is
+ * taken, edge-triggered, like epoll with EPOLLET. */
+struct keel_event {
+    int sock;
+    uint32_t readiness; /* KEEL_POLL* at the time the event is taken */
+};
+/* Takes up to max events; returns how many (0: none). */
+int keel_take_events(keel_stack *st, struct keel_event *ev, int max);
+
+/* ---- introspection ---- */
+/* Every RFC variable of the connection. Errors: KEEL_EBADF. */
+int keel_tcp_info(const keel_stack *st, int sock, struct keel_tcp_info *info);
+/* Stack-wide counters. */
+void keel_counters(const keel_stack *st, struct keel_counters *c);
+/* Name of counter i (0 <= i < KEEL_COUNTER_COUNT) and its value in c. */
+const char *keel_counter_name(int i);
+uint64_t keel_counter_value(const struct keel_counters *c, int i);
+/* Visits every socket of the stack (an ss-style dump); stops early when fn
+ * returns non-zero. Listeners and connections without a handle (closing in the
+ * background, or waiting in an accept queue) are visited with sock = -1. */
+typedef int (*keel_socket_visitor)(void *arg, int sock, const struct keel_tcp_info *info);
+void keel_visit_sockets(const keel_stack *st, keel_socket_visitor fn, void *arg);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,221 @@
+/* Processing the acknowledgment field: advancing SND.UNA, RTT samples, the
+ * send window (RFC 9293 §3.10.7.4 fifth), duplicate ACKs and NewReno loss
+ * recovery (RFC 5681 §3.2, RFC 6582), and the SACK scoreboard (RFC 2018). */
+#include "tcp/tcb.h"
+
+/* Frees acknowledged bytes from the send buffer; notes an acknowledged FIN. */
+static void release_acked(struct tcb *tcb, seq_t ack)
+{
+    seq_t end = tcb_snd_end(tcb);
+    seq_t data_to = seq_lt(ack, end) ? ack : end;
+    if (seq_gt(data_to, tcb->snd_buf_seq)) {
+        uint32_t n = seq_dist(tcb->snd_buf_seq, data_to);
+        ring_consume(&tcb->sndq, n);
+        tcb->snd_buf_seq = data_to;
+    }
+    if (tcb->fin_queued && seq_gt(ack, end))
+        tcb->fin_acked = true;
+}
+
+static void take_rtt_sample(struct tcb *tcb, seq_t ack)
+{
+    if (tcb->rtt_timing && seq_ge(ack, tcb->rtt_seq)) {
+        rtt_sample(tcb, (uint32_t)(tcb->st->now_us - tcb->rtt_start_us));
+        tcb->rtt_timing = false;
+    }
+}
+
+/* RFC 6582 §3.2 step 5: a partial ACK retransmits the next unacknowledged
+ * segment and deflates cwnd by the amount acknowledged, adding back one SMSS. */
+static void partial_ack(struct tcb *tcb, uint32_t acked)
+{
+    seq_t sent_to = seq_add(tcb->snd.una, tcp_retransmit_head(tcb));
+    tcb->high_rxt = seq_max(tcb->high_rxt, sent_to);
+    tcb->cwnd = tcb->cwnd > acked ? tcb->cwnd - acked : tcb->mss;
+    if (acked >= tcb->mss)
+        tcb->cwnd += tcb->mss;
+}
+
+/* RFC 6582 §3.2 step 3, full acknowledgment: deflate to
+ * min(ssthresh, FlightSize + SMSS) and leave fast recovery. */
+static void exit_recovery(struct tcb *tcb)
+{
+    uint32_t flight = tcp_flight(tcb) + tcb->mss;
+    tcb->cwnd = tcb->ssthresh < flight ? tcb->ssthresh : flight;
+    tcb->in_recovery = false;
+}
+
+static void congestion_on_ack(struct tcb *tcb, seq_t ack, uint32_t acked)
+{
+    if (tcb->in_recovery) {
+        if (seq_ge(ack, tcb->recover))
+            exit_recovery(tcb);
+        else
+            partial_ack(tcb, acked);
+    } else {
+        tcb->cc->on_ack(tcb, acked, tcb->st->now_us);
+    }
+}
+
+/* Linux grows an unlocked send buffer with the congestion window
+ * (tcp_sndbuf_expand): room for two windows of data. */
+static void sndbuf_autotune(struct tcb *tcb)
+{
+    if (tcb->sndbuf_locked)
+        return;
+    uint64_t want = 2 * (uint64_t)tcb->cwnd;
+    if (want > tcb->st->cfg.sndbuf_max)
+        want = tcb->st->cfg.sndbuf_max;
+    if (want > tcb->sndbuf) {
+        tcb->sndbuf = (uint32_t)want;
+        ring_set_limit(&tcb->sndq, tcb->sndbuf);
+    }
+}
+
+/* SND.UNA < SEG.ACK =< SND.MAX: new data acknowledged (RFC 9293 §3.10.7.4,
+ * RFC 6298 §5.2-5.3). */
+void tcp_ack_advance(struct tcb *tcb, const struct segment *s)
+{
+    uint32_t acked = seq_dist(tcb->snd.una, s->ack);
+    release_acked(tcb, s->ack);
+    tcb->snd.una = s->ack;
+    if (seq_lt(tcb->snd.nxt, s->ack))
+        tcb->snd.nxt = s->ack;
+    tcb->bytes_acked += acked;
+    rangeset_trim_below(&tcb->sacked, s->ack);
+    tcb->high_rxt = seq_max(tcb->high_rxt, s->ack);
+    take_rtt_sample(tcb, s->ack);
+    tcb->backoff = 0;
+    tcb->retransmits = 0;
+    tcb->retrans_start_us = 0;
+    tcb->dupacks = 0;
+    congestion_on_ack(tcb, s->ack, acked);
+    if (seq_eq(tcb->snd.una, tcb->snd.max))
+        tcb_disarm(tcb, TT_RETRANSMIT);
+    else
+        tcb_arm(tcb, TT_RETRANSMIT, rto_current(tcb));
+    sndbuf_autotune(tcb);
+    event_notify(tcb->st, tcb);
+}
+
+/* RFC 9293 §3.10.7.4 fifth: take the window from a segment that is not older
+ * than the one the window was last taken from. Every path that accepts a
+ * segment calls this: SND.WL1 and SND.WL2 never fall behind. */
+void tcp_update_window(struct tcb *tcb, const struct segment *s)
+{
+    if (seq_lt(s->ack, tcb->snd.una) || seq_gt(s->ack, tcb->snd.max))
+        return;
+    bool newer = seq_lt(tcb->snd.wl1, s->seq) ||
+                 (seq_eq(tcb->snd.wl1, s->seq) && seq_le(tcb->snd.wl2, s->ack));
+    if (!newer)
+        return;
+    uint32_t wnd = (uint32_t)s->h.wnd << tcb->snd.wscale;
+    if (wnd > tcb->snd.max_wnd)
+        tcb->snd.max_wnd = wnd;
+    if (wnd && !tcb->snd.wnd) {
+        tcb->probes = 0;
+        tcb->persist_start_us = 0;
+        tcb_disarm(tcb, TT_PERSIST);
+    }
+    tcb->snd.wnd = wnd;
+    tcb->snd.wl1 = s->seq;
+    tcb->snd.wl2 = s->ack;
+}
+
+/* RFC 2018 §4 (sender side): record SACKed ranges above SND.UNA. A block that
+ * does not fit the bounded scoreboard is dropped and counted; the scoreboard
+ * only ever saves retransmissions, it never blocks one. */
+void tcp_note_sack_blocks(struct tcb *tcb, const struct segment *s)
+{
+    const struct tcp_opts *o = &s->h.opts;
+    if (!tcb->sack_ok || !(o->present & TCP_OPT_SACK))
+        return;
+    CTR_INC(tcb->st, TCPSACKRecv);
+    for (uint8_t i = 0; i < o->sack_count; i++) {
+        seq_t l = seq_make(o->sack[i].left), r = seq_make(o->sack[i].right);
+        /* RFC 2883 §4: a first block below SND.UNA, or inside the second, is a D-SACK. */
+        if (i == 0 && (seq_le(r, s->ack) ||
+                       (o->sack_count > 1 && seq_ge(l, seq_make(o->sack[1].left)) &&
+                        seq_le(r, seq_make(o->sack[1].right))))) {
+            CTR_INC(tcb->st, TCPDSACKRecv);
+            tcb->dsack_received++;
+            continue;
+        }
+        if (!seq_lt(l, r) || seq_le(r, tcb->snd.una) || seq_gt(r, tcb->snd.max)) {
+            CTR_INC(tcb->st, TCPSACKDiscard);
+            continue;
+        }
+        l = seq_max(l, tcb->snd.una);
+        if (rangeset_add(&tcb->sacked, l, r) < 0)
+            CTR_INC(tcb->st, TCPSackLimitHit);
+    }
+}
+
+/* RFC 6675 NextSeg, simplified: the first byte at or above HighRxt that is
+ * not SACKed and lies below the highest SACKed byte. */
+static bool next_hole(const struct tcb *tcb, seq_t *start, uint32_t *len)
+{
+    const struct rangeset *sb = &tcb->sacked;
+    if (!sb->n)
+        return false;
+    seq_t x = seq_max(tcb->high_rxt, tcb->snd.una);
+    for (uint8_t i = 0; i < sb->n; i++) {
+        if (seq_lt(x, sb->r[i].left)) {
+            uint32_t gap = seq_dist(x, sb->r[i].left);
+            uint32_t mss = tcp_mss_now(tcb);
+            *start = x;
+            *len = gap < mss ? gap : mss;
+            return true;
+        }
+        if (seq_lt(x, sb->r[i].right))
+            x = sb->r[i].right;
+    }
+    return false;
+}
+
+static bool retransmit_next_hole(struct tcb *tcb)
+{
+    seq_t start;
+    uint32_t len;
+    if (!next_hole(tcb, &start, &len))
+        return false;
+    tcp_xmit(tcb, start, len, TCP_FLAG_ACK);
+    tcb->high_rxt = seq_add(start, len);
+    return true;
+}
+
+/* RFC 5681 §3.2 steps 2-4, RFC 6582 §3.2 steps 1-2. */
+static void enter_recovery(struct tcb *tcb)
+{
+    tcb->ssthresh = tcb->cc->ssthresh_on_loss(tcb);
+    tcb->recover = tcb->snd.max;
+    tcb->in_recovery = true;
+    tcb->high_rxt = seq_add(tcb->snd.una, tcp_retransmit_head(tcb));
+    tcb->cwnd = tcb->ssthresh + 3 * tcb->mss;
+    CTR_INC(tcb->st, TCPFastRetrans);
+    tcb_arm(tcb, TT_RETRANSMIT, rto_current(tcb));
+}
+
+/* RFC 5681 §2: SEG.ACK = SND.UNA, no data, no SYN or FIN, the same window,
+ * and data outstanding. */
+static bool is_dupack(const struct tcb *tcb, const struct segment *s)
+{
+    return seq_eq(s->ack, tcb->snd.una) && s->seg_len == 0 &&
+           ((uint32_t)s->h.wnd << tcb->snd.wscale) == tcb->snd.wnd &&
+           seq_lt(tcb->snd.una, tcb->snd.max);
+}
+
+void tcp_dupack(struct tcb *tcb, const struct segment *s)
+{
+    if (!is_dupack(tcb, s))
+        return;
+    tcb->dupacks++;
+    if (tcb->in_recovery) {
+        if (!retransmit_next_hole(tcb))
+            tcb->cwnd += tcb->mss; /* RFC 5681 §3.2 step 4: inflate */
+        return;
+    }
+    /* RFC 6582 §3.2 step 1: a new recovery only once SND.UNA passed recover. */
+    if (tcb->dupacks == 3 && seq_gt(tcb->snd.una, tcb->recover))
+        enter_recovery(tcb);
+}

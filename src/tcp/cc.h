@@ -1,0 +1,28 @@
+/* Congestion control: a small vtable so that an algorithm never grows the TCP
+ * core (RFC 5681 names: cwnd, ssthresh, SMSS). The core calls these hooks;
+ * the algorithm owns cwnd and ssthresh growth and reduction. */
+#ifndef KEEL_TCP_CC_H
+#define KEEL_TCP_CC_H
+
+#include <stdint.h>
+
+struct tcb;
+
+struct cc_ops {
+    const char *name;
+    /* Connection established: set the initial window (RFC 6928: 10 segments). */
+    void (*init)(struct tcb *tcb);
+    /* A new ACK acknowledged `acked` bytes outside loss recovery. */
+    void (*on_ack)(struct tcb *tcb, uint32_t acked, uint64_t now_us);
+    /* Loss detected by duplicate ACKs or SACK: the ssthresh to use on entering
+     * fast recovery (RFC 5681 §3.2 step 2). */
+    uint32_t (*ssthresh_on_loss)(struct tcb *tcb);
+    /* The retransmission timer expired (RFC 5681 §3.1, equation 4). */
+    void (*on_rto)(struct tcb *tcb);
+};
+
+/* The algorithm named `name`, or NULL. */
+const struct cc_ops *cc_find(const char *name);
+extern const struct cc_ops cc_newreno;
+
+#endif

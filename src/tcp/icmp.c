@@ -1,0 +1,37 @@
+/* ICMP errors for a connection (RFC 1122 §4.2.3.9, RFC 1191, RFC 5927). */
+#include "tcp/tcb.h"
+
+/* RFC 1191 §6: a smaller path MTU shrinks the segment size, and the segment
+ * that did not fit goes again at once. */
+static void path_mtu_reduced(struct tcb *tcb, uint16_t mtu)
+{
+    uint32_t floor = TCP_MIN_SND_MSS + IPV4_HDR_LEN + TCP_HDR_LEN;
+    if (mtu < floor)
+        mtu = (uint16_t)floor;
+    uint32_t mss = mtu - IPV4_HDR_LEN - TCP_HDR_LEN - (tcb->ts_ok ? 12 : 0);
+    if (mss >= tcb->mss)
+        return;
+    tcb->mss = mss;
+    if (tcb_synchronized(tcb) && seq_lt(tcb->snd.una, tcb->snd.max))
+        tcp_retransmit_head(tcb);
+}
+
+void tcp_icmp_error(struct tcb *tcb, uint8_t type, uint8_t code, uint16_t mtu, seq_t seq)
+{
+    /* RFC 5927 §4.1: only errors quoting a segment in flight are believed. */
+    if (!seq_in(seq, tcb->snd.una, seq_add(tcb->snd.max, 1)))
+        return;
+    if (type != ICMP_DEST_UNREACH)
+        return;
+    if (code == ICMP_CODE_FRAG_NEEDED) {
+        path_mtu_reduced(tcb, mtu);
+        return;
+    }
+    bool hard = code == ICMP_CODE_PORT_UNREACH || code == ICMP_CODE_PROTO_UNREACH;
+    if (tcb->state == KEEL_TCP_SYN_SENT && hard) {
+        CTR_INC(tcb->st, TcpAttemptFails);
+        tcb_close(tcb, KEEL_ECONNREFUSED);
+        return;
+    }
+    tcb->soft_error = hard ? KEEL_ECONNREFUSED : KEEL_EHOSTUNREACH;
+}

@@ -1,0 +1,370 @@
+/* Segment arrival (RFC 9293 §3.10.7): parse, demultiplex, and for
+ * synchronized states the steps of §3.10.7.4 in order, each a helper. */
+#include "tcp/tcb.h"
+
+static void count_parse_error(keel_stack *st, enum wire_result r)
+{
+    CTR_INC(st, TcpInErrs);
+    if (r == WIRE_BAD_CHECKSUM)
+        CTR_INC(st, TcpInCsumErrors);
+    else if (r == WIRE_BAD_OPTIONS)
+        CTR_INC(st, TcpInBadOptions);
+    else
+        CTR_INC(st, TcpInBadHeader);
+}
+
+static bool parse_segment(keel_stack *st, uint32_t src, uint32_t dst, const uint8_t *pkt,
+                          size_t len, struct segment *s)
+{
+    size_t plen;
+    enum wire_result r = tcp_parse(pkt, len, src, dst, true, &s->h, &s->data, &plen);
+    if (r != WIRE_OK) {
+        count_parse_error(st, r);
+        return false;
+    }
+    CTR_ADD(st, TcpBadOptionLength, s->h.opts.bad_len_count);
+    CTR_ADD(st, TcpUnknownOptions, s->h.opts.unknown_count);
+    s->seq = seq_make(s->h.seq);
+    s->ack = seq_make(s->h.ack);
+    s->len = (uint32_t)plen;
+    s->seg_len = s->len + !!(s->h.flags & TCP_FLAG_SYN) + !!(s->h.flags & TCP_FLAG_FIN);
+    s->saddr = src;
+    s->daddr = dst;
+    return true;
+}
+
+void tcp_input(keel_stack *st, uint32_t src, uint32_t dst, const uint8_t *pkt, size_t len)
+{
+    struct segment s;
+    CTR_INC(st, TcpInSegs);
+    if (!parse_segment(st, src, dst, pkt, len, &s))
+        return;
+    struct tcb *tcb = demux_lookup(&st->demux, dst, s.h.dport, src, s.h.sport);
+    if (tcb) {
+        tcb->segs_in++;
+        if (tcb->state == KEEL_TCP_SYN_SENT)
+            tcp_input_syn_sent(tcb, &s);
+        else
+            tcp_input_synchronized(tcb, &s);
+        tcb_check_invariants(tcb);
+        return;
+    }
+    struct tcb *listener = demux_listener(&st->demux, dst, s.h.dport);
+    if (listener) {
+        tcp_input_listen(listener, &s);
+        return;
+    }
+    tcp_send_rst_for(st, &s); /* §3.10.7.1: CLOSED */
+}
+
+/* ---- §3.10.7.4 for SYN-RECEIVED and the synchronized states ---- */
+
+/* RFC 7323 §5.3 (PAWS): a segment whose TSval is older than TS.Recent is a
+ * duplicate from an earlier wrap of the sequence space. */
+static bool paws_reject(struct tcb *tcb, const struct segment *s)
+{
+    if (!tcb->ts_ok || !(s->h.opts.present & TCP_OPT_TS) || (s->h.flags & TCP_FLAG_RST))
+        return false;
+    if ((int32_t)(s->h.opts.tsval - tcb->ts_recent) >= 0)
+        return false;
+    /* §5.5: TS.Recent older than 24 days is invalid. */
+    if (tcb->st->now_us - tcb->ts_recent_us > 24ull * 86400 * 1000000)
+        return false;
+    CTR_INC(tcb->st, TCPPAWSRejected);
+    return true;
+}
+
+/* §3.10.7.4 first: segment acceptability, as Linux applies it (tcp_sequence).
+ * The RFC's four cases would refuse a bare ACK at exactly RCV.NXT + RCV.WND,
+ * which is where a peer that has filled our window sends its ACKs from: both
+ * ends would stop hearing each other. So a segment is acceptable when it does
+ * not end before the last ACK we sent and does not start beyond the window's
+ * right edge; its text is trimmed to the window later. */
+static bool acceptable(const struct tcb *tcb, const struct segment *s)
+{
+    seq_t end = seq_add(s->seq, s->seg_len);
+    seq_t right = seq_add(tcb->rcv.nxt, tcb_rcv_window(tcb));
+    return seq_ge(end, tcb->rcv.last_ack_sent) && seq_le(s->seq, right);
+}
+
+/* An unacceptable segment is answered with an ACK (data always; a bare
+ * segment at most every 500 ms, as Linux limits ACK loops). Old data is
+ * reported with a D-SACK (RFC 2883). */
+static void answer_unacceptable(struct tcb *tcb, const struct segment *s)
+{
+    CTR_INC(tcb->st, TCPOutOfWindow);
+    if (s->h.flags & TCP_FLAG_RST)
+        return;
+    if (tcb->state == KEEL_TCP_TIME_WAIT && (s->h.flags & TCP_FLAG_FIN))
+        tcb_arm(tcb, TT_TIME_WAIT, tcb->st->cfg.time_wait_us);
+    if (s->len && seq_le(seq_add(s->seq, s->len), tcb->rcv.nxt) && tcb->sack_ok) {
+        tcb->dsack = (struct tcp_sack_block){s->seq.v, s->seq.v + s->len};
+        tcb->dsack_pending = true;
+    }
+    uint64_t now = tcb->st->now_us;
+    if (!s->len && tcb->last_invalid_ack_us &&
+        now - tcb->last_invalid_ack_us < TCP_INVALID_ACK_INTERVAL_US)
+        return;
+    tcb->last_invalid_ack_us = now;
+    tcp_send_ack(tcb);
+}
+
+/* RFC 5961 §7: challenge ACKs, rate limited per connection only (a global
+ * limit is itself a side channel, CVE-2016-5696). */
+void tcp_send_challenge_ack(struct tcb *tcb)
+{
+    uint64_t now = tcb->st->now_us;
+    if (now - tcb->challenge_window_us >= 1000000) {
+        tcb->challenge_window_us = now;
+        tcb->challenge_count = 0;
+    }
+    if (tcb->challenge_count >= tcb->st->cfg.challenge_ack_per_sec) {
+        CTR_INC(tcb->st, TCPChallengeACKLimited);
+        return;
+    }
+    tcb->challenge_count++;
+    CTR_INC(tcb->st, TCPChallengeACK);
+    tcp_send_ack(tcb);
+}
+
+static int reset_error(const struct tcb *tcb)
+{
+    switch (tcb->state) {
+    case KEEL_TCP_SYN_RECEIVED:
+        return KEEL_ECONNREFUSED;
+    case KEEL_TCP_CLOSE_WAIT:
+        return KEEL_EPIPE;
+    case KEEL_TCP_CLOSING:
+    case KEEL_TCP_LAST_ACK:
+    case KEEL_TCP_TIME_WAIT:
+        return 0;
+    }
+    return KEEL_ECONNRESET;
+}
+
+/* §3.10.7.4 second, with RFC 5961 §3.2: only a RST at exactly RCV.NXT resets;
+ * one elsewhere in the window draws a challenge ACK. Linux also takes RCV.NXT
+ * - 1 once the peer's FIN is in (its RST may carry the FIN's number).
+ * RFC 1337: TIME-WAIT ignores RSTs. */
+static void handle_rst(struct tcb *tcb, const struct segment *s)
+{
+    bool exact = seq_eq(s->seq, tcb->rcv.nxt) ||
+                 (tcb->rcv_fin && seq_eq(s->seq, seq_sub_n(tcb->rcv.nxt, 1)));
+    if (tcb->state == KEEL_TCP_TIME_WAIT)
+        return;
+    if (!exact) {
+        tcp_send_challenge_ack(tcb);
+        return;
+    }
+    if (tcb->state == KEEL_TCP_ESTABLISHED || tcb->state == KEEL_TCP_CLOSE_WAIT)
+        CTR_INC(tcb->st, TcpEstabResets);
+    if (tcb->state == KEEL_TCP_SYN_RECEIVED && tcb->listener) {
+        tcb_close(tcb, 0); /* back to LISTEN: the listener stays */
+        return;
+    }
+    tcb_close(tcb, reset_error(tcb));
+}
+
+/* RFC 6191 / RFC 1122 §4.2.2.13: a SYN for a connection in TIME-WAIT with a
+ * higher sequence number (or a newer timestamp) may start a new incarnation. */
+static bool time_wait_recycle(struct tcb *tcb, const struct segment *s)
+{
+    if (tcb->state != KEEL_TCP_TIME_WAIT || (s->h.flags & TCP_FLAG_ACK))
+        return false;
+    bool newer_ts = tcb->ts_ok && (s->h.opts.present & TCP_OPT_TS) &&
+                    (int32_t)(s->h.opts.tsval - tcb->ts_recent) > 0;
+    if (!newer_ts && !seq_gt(s->seq, tcb->rcv.nxt))
+        return false;
+    struct tcb *listener = demux_listener(&tcb->st->demux, tcb->laddr, tcb->lport);
+    if (!listener)
+        return false;
+    CTR_INC(tcb->st, TCPTimeWaitRecycled);
+    tcb_close(tcb, 0);
+    tcp_input_listen(listener, s);
+    return true;
+}
+
+/* §3.10.7.4 fourth, with RFC 5961 §4: a SYN in a synchronized state draws a
+ * challenge ACK. A passive SYN-RECEIVED connection answers a retransmitted
+ * SYN with its SYN-ACK again. */
+static void handle_syn(struct tcb *tcb, const struct segment *s)
+{
+    if (tcb->state == KEEL_TCP_SYN_RECEIVED && seq_eq(s->seq, tcb->rcv.irs)) {
+        tcp_send_syn(tcb);
+        return;
+    }
+    if (time_wait_recycle(tcb, s))
+        return;
+    CTR_INC(tcb->st, TCPSYNChallenge);
+    tcp_send_challenge_ack(tcb);
+}
+
+static void enter_established_from_syn_received(struct tcb *tcb, const struct segment *s)
+{
+    tcb->snd.wnd = (uint32_t)s->h.wnd << tcb->snd.wscale;
+    tcb->snd.max_wnd = tcb->snd.wnd;
+    tcb->snd.wl1 = s->seq;
+    tcb->snd.wl2 = s->ack;
+    struct tcb *l = tcb->listener;
+    tcb_established(tcb);
+    if (l) {
+        l->syn_queue_len--;
+        tcb->aq_next = NULL;
+        if (l->aq_tail)
+            l->aq_tail->aq_next = tcb;
+        else
+            l->aq_head = tcb;
+        l->aq_tail = tcb;
+        l->accept_queue_len++;
+        event_notify(tcb->st, l);
+    }
+}
+
+/* SYN-RECEIVED (§3.10.7.4 fifth): an acceptable ACK completes the handshake;
+ * an unacceptable one is answered with <SEQ=SEG.ACK><CTL=RST>. A full accept
+ * queue leaves the connection waiting (Linux drops the ACK). */
+static bool ack_in_syn_received(struct tcb *tcb, const struct segment *s)
+{
+    if (!seq_lt(tcb->snd.una, s->ack) || seq_gt(s->ack, tcb->snd.max)) {
+        tcp_send_rst_for(tcb->st, s);
+        return false;
+    }
+    struct tcb *l = tcb->listener;
+    if (l && tcb_accept_queue_full(l)) {
+        CTR_INC(tcb->st, ListenOverflows);
+        CTR_INC(tcb->st, ListenDrops);
+        return false;
+    }
+    enter_established_from_syn_received(tcb, s);
+    return true;
+}
+
+/* Our FIN has been acknowledged: FIN-WAIT-1 -> FIN-WAIT-2, CLOSING ->
+ * TIME-WAIT, LAST-ACK -> CLOSED. An orphaned FIN-WAIT-2 waits at most the
+ * FIN timeout (Linux tcp_fin_timeout). */
+static bool after_fin_acked(struct tcb *tcb)
+{
+    switch (tcb->state) {
+    case KEEL_TCP_FIN_WAIT_1:
+        tcb_set_state(tcb, KEEL_TCP_FIN_WAIT_2);
+        if (tcb->handle < 0)
+            tcb_arm(tcb, TT_TIME_WAIT, tcb->st->cfg.fin_timeout_us);
+        return true;
+    case KEEL_TCP_CLOSING:
+        tcb_enter_time_wait(tcb);
+        return true;
+    case KEEL_TCP_LAST_ACK:
+        tcb_close(tcb, 0);
+        return false;
+    }
+    return true;
+}
+
+/* §3.10.7.4 fifth for synchronized states, with RFC 5961 §5: an ACK below
+ * SND.UNA - MAX.SND.WND or above SND.MAX is answered with an ACK and the
+ * segment dropped. Returns false when processing stops. */
+static bool handle_ack(struct tcb *tcb, const struct segment *s)
+{
+    if (tcb->state == KEEL_TCP_SYN_RECEIVED && !ack_in_syn_received(tcb, s))
+        return false;
+    if (seq_gt(s->ack, tcb->snd.max)) {
+        CTR_INC(tcb->st, TCPAckForUnsent);
+        tcp_send_ack(tcb);
+        return false;
+    }
+    if (seq_lt(s->ack, seq_sub_n(tcb->snd.una, tcb->snd.max_wnd))) {
+        tcp_send_challenge_ack(tcb);
+        return false;
+    }
+    return tcp_ack_accepted(tcb, s);
+}
+
+/* The ACK field of a segment that passed every check. */
+bool tcp_ack_accepted(struct tcb *tcb, const struct segment *s)
+{
+    tcb->last_ack_rcvd_us = tcb->st->now_us;
+    tcb->probes = 0;
+    bool had_fin_acked = tcb->fin_acked;
+    tcp_note_sack_blocks(tcb, s);
+    if (seq_lt(tcb->snd.una, s->ack))
+        tcp_ack_advance(tcb, s);
+    else
+        tcp_dupack(tcb, s);
+    tcp_update_window(tcb, s);
+    if (tcb->fin_acked && !had_fin_acked)
+        return after_fin_acked(tcb);
+    return true;
+}
+
+/* RFC 7323 §4.3: TS.Recent follows the segment that will be acknowledged next. */
+void tcp_store_ts_recent(struct tcb *tcb, const struct segment *s)
+{
+    if (!tcb->ts_ok || !(s->h.opts.present & TCP_OPT_TS))
+        return;
+    if (seq_le(s->seq, tcb->rcv.last_ack_sent) &&
+        (int32_t)(s->h.opts.tsval - tcb->ts_recent) >= 0) {
+        tcb->ts_recent = s->h.opts.tsval;
+        tcb->ts_recent_us = tcb->st->now_us;
+    }
+}
+
+static bool may_receive_text(const struct tcb *tcb)
+{
+    switch (tcb->state) {
+    case KEEL_TCP_ESTABLISHED:
+    case KEEL_TCP_FIN_WAIT_1:
+    case KEEL_TCP_FIN_WAIT_2:
+        return true;
+    }
+    return false;
+}
+
+/* §3.10.7.4 seventh and eighth. Data for an application that has closed its
+ * socket cannot be delivered: Linux resets the connection (TCPAbortOnData). */
+void tcp_text_and_fin(struct tcb *tcb, const struct segment *s)
+{
+    bool fin = (s->h.flags & TCP_FLAG_FIN) != 0;
+    if (!may_receive_text(tcb)) {
+        if (s->len || fin)
+            tcb->ack_now = true;
+        return;
+    }
+    if (s->len && tcb->closed_by_app && seq_gt(seq_add(s->seq, s->len), tcb->rcv.nxt)) {
+        CTR_INC(tcb->st, TCPAbortOnData);
+        tcb_abort(tcb, KEEL_ECONNRESET);
+        return;
+    }
+    if (!s->len && !fin)
+        return;
+    seq_t before = tcb->rcv.nxt;
+    bool in_order = seq_eq(s->seq, before);
+    tcp_rcv_data(tcb, s);
+    if (s->len)
+        tcb->unacked_bytes += seq_dist(before, tcb->rcv.nxt);
+    tcp_schedule_ack(tcb, in_order && seq_gt(tcb->rcv.nxt, before));
+}
+
+void tcp_input_synchronized(struct tcb *tcb, const struct segment *s)
+{
+    if (!tcb->st->fast_path_disabled && tcp_fast_path(tcb, s))
+        return;
+    if (paws_reject(tcb, s) || !acceptable(tcb, s)) {
+        answer_unacceptable(tcb, s);
+        return;
+    }
+    if (s->h.flags & TCP_FLAG_RST) {
+        handle_rst(tcb, s);
+        return;
+    }
+    if (s->h.flags & TCP_FLAG_SYN) {
+        handle_syn(tcb, s);
+        return;
+    }
+    if (!(s->h.flags & TCP_FLAG_ACK))
+        return;
+    tcp_store_ts_recent(tcb, s);
+    if (!handle_ack(tcb, s))
+        return;
+    tcp_text_and_fin(tcb, s);
+    tcp_output(tcb);
+}

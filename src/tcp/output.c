@@ -1,0 +1,262 @@
+/* Segment output: what to send (RFC 9293 §3.8.6, RFC 5681), and how to build
+ * a segment from the TCB and the send buffer. */
+#include "tcp/tcb.h"
+
+#include <string.h>
+
+uint32_t tcp_flight(const struct tcb *tcb)
+{
+    return seq_dist(tcb->snd.una, tcb->snd.nxt);
+}
+
+static uint32_t unread_bytes(const struct tcb *tcb)
+{
+    return tcb->rcvq.len;
+}
+
+/* RFC 9293 §3.8.6.2.2 (receiver SWS avoidance) and RFC 7323 §2.4: the right
+ * edge moves forward only by at least min(space / 2, MSS), and never back. */
+uint32_t tcp_advertise_window(struct tcb *tcb)
+{
+    uint32_t space = tcb->rcv_space;
+    uint32_t used = unread_bytes(tcb);
+    uint32_t free_space = space > used ? space - used : 0;
+    uint32_t granule = (uint32_t)1 << tcb->rcv.wscale;
+    uint32_t win = free_space & ~(granule - 1);
+    if (win > (uint32_t)65535 << tcb->rcv.wscale)
+        win = (uint32_t)65535 << tcb->rcv.wscale;
+    seq_t edge = seq_add(tcb->rcv.nxt, win);
+    uint32_t sws = tcb->rcv_mss < space / 2 ? tcb->rcv_mss : space / 2;
+    if (seq_le(edge, tcb->rcv.adv)) {
+        if (seq_lt(edge, tcb->rcv.adv))
+            CTR_INC(tcb->st, TCPRcvWndShrinkPrevented);
+        win = seq_dist(tcb->rcv.nxt, tcb->rcv.adv);
+    } else if (seq_dist(tcb->rcv.adv, edge) < sws && seq_gt(tcb->rcv.adv, tcb->rcv.nxt)) {
+        win = seq_dist(tcb->rcv.nxt, tcb->rcv.adv);
+    }
+    return win;
+}
+
+static uint8_t sack_room(const struct tcb *tcb)
+{
+    return tcb->ts_ok ? 3 : 4; /* 40 option bytes (RFC 2018 §3) */
+}
+
+/* The payload that fits a full-sized segment now: SACK blocks on this
+ * segment take their room from the data, as Linux's tcp_current_mss does. */
+uint32_t tcp_mss_now(const struct tcb *tcb)
+{
+    if (!tcb->sack_ok)
+        return tcb->mss;
+    uint32_t blocks = tcb->sack_recent_n + tcb->dsack_pending;
+    if (blocks > sack_room(tcb))
+        blocks = sack_room(tcb);
+    return blocks ? tcb->mss - (4 + 8 * blocks) : tcb->mss;
+}
+
+static void add_sack_option(struct tcb *tcb, struct tcp_opts *o)
+{
+    uint8_t room = sack_room(tcb);
+    uint8_t n = 0;
+    if (tcb->dsack_pending) {
+        o->sack[n++] = tcb->dsack; /* RFC 2883 §4: the D-SACK block first */
+        tcb->dsack_pending = false;
+        CTR_INC(tcb->st, TCPDSACKSent);
+    }
+    for (uint8_t i = 0; i < tcb->sack_recent_n && n < room; i++)
+        o->sack[n++] = tcb->sack_recent[i];
+    if (n) {
+        o->present |= TCP_OPT_SACK;
+        o->sack_count = n;
+    }
+}
+
+static void build_options(struct tcb *tcb, struct tcp_hdr *h)
+{
+    struct tcp_opts *o = &h->opts;
+    if (h->flags & TCP_FLAG_SYN) {
+        o->present |= TCP_OPT_MSS;
+        o->mss = tcb->adv_mss;
+        bool active = !(h->flags & TCP_FLAG_ACK);
+        if (active ? !tcb->st->cfg.no_sack : tcb->sack_ok)
+            o->present |= TCP_OPT_SACK_PERM;
+        if (active ? !tcb->st->cfg.no_window_scaling : tcb->ws_ok) {
+            o->present |= TCP_OPT_WSCALE;
+            o->wscale = tcb->rcv.wscale;
+        }
+        if (active ? !tcb->st->cfg.no_timestamps : tcb->ts_ok) {
+            o->present |= TCP_OPT_TS;
+            o->tsval = tcb_ts_now(tcb);
+            o->tsecr = active ? 0 : tcb->ts_recent;
+        }
+        return;
+    }
+    if (tcb->ts_ok) {
+        o->present |= TCP_OPT_TS;
+        o->tsval = tcb_ts_now(tcb);
+        o->tsecr = tcb->ts_recent;
+    }
+    if (tcb->sack_ok && (h->flags & TCP_FLAG_ACK) && !(h->flags & TCP_FLAG_RST))
+        add_sack_option(tcb, o);
+}
+
+static void copy_payload(const struct tcb *tcb, uint8_t *dst, seq_t seq, uint32_t len)
+{
+    uint32_t off = seq_dist(tcb->snd_buf_seq, seq);
+    while (len) {
+        uint32_t got;
+        const uint8_t *p = ring_span(&tcb->sndq, off, len, &got);
+        memcpy(dst, p, got);
+        dst += got;
+        off += got;
+        len -= got;
+    }
+}
+
+static void note_ack_sent(struct tcb *tcb, uint32_t wnd_bytes)
+{
+    tcb->rcv.wnd = wnd_bytes;
+    tcb->rcv.adv = seq_add(tcb->rcv.nxt, tcb->rcv.wnd);
+    tcb->rcv.last_ack_sent = tcb->rcv.nxt;
+    tcb->ack_now = false;
+    tcb->unacked_bytes = 0;
+    tcb_disarm(tcb, TT_DELACK);
+    if (tcb->rcv.wnd == 0)
+        CTR_INC(tcb->st, TCPZeroWindowAdv);
+}
+
+static void note_data_sent(struct tcb *tcb, seq_t seq, uint32_t len, uint8_t flags)
+{
+    uint32_t seg_len = len + !!(flags & TCP_FLAG_SYN) + !!(flags & TCP_FLAG_FIN);
+    if (!seg_len)
+        return;
+    if (seq_lt(seq, tcb->snd.max)) {
+        CTR_INC(tcb->st, TcpRetransSegs);
+        tcb->retrans_segs++;
+        tcb->bytes_retrans += len;
+        /* Karn's algorithm (RFC 6298 §3): never time a retransmitted segment. */
+        if (tcb->rtt_timing && seq_lt(seq, tcb->rtt_seq))
+            tcb->rtt_timing = false;
+        if (!tcb->retrans_start_us)
+            tcb->retrans_start_us = tcb->st->now_us;
+        return;
+    }
+    tcb->bytes_sent += len;
+    if (!tcb->rtt_timing) {
+        tcb->rtt_timing = true;
+        tcb->rtt_seq = seq_add(seq, seg_len);
+        tcb->rtt_start_us = tcb->st->now_us;
+    }
+}
+
+void tcp_xmit(struct tcb *tcb, seq_t seq, uint32_t len, uint8_t flags)
+{
+    keel_stack *st = tcb->st;
+    struct tcp_hdr h;
+    memset(&h, 0, sizeof h);
+    h.sport = tcb->lport;
+    h.dport = tcb->rport;
+    h.seq = seq.v;
+    h.flags = flags;
+    uint32_t wnd_bytes = 0;
+    if (flags & (TCP_FLAG_ACK | TCP_FLAG_SYN)) {
+        /* RFC 7323 §2.2: the window of a SYN is never scaled. */
+        uint32_t win = tcp_advertise_window(tcb);
+        if (flags & TCP_FLAG_SYN) {
+            h.wnd = (uint16_t)(win > 65535 ? 65535 : win);
+            wnd_bytes = h.wnd;
+        } else {
+            h.wnd = (uint16_t)(win >> tcb->rcv.wscale);
+            wnd_bytes = (uint32_t)h.wnd << tcb->rcv.wscale;
+        }
+    }
+    if (flags & TCP_FLAG_ACK)
+        h.ack = tcb->rcv.nxt.v;
+    build_options(tcb, &h);
+    size_t hlen = tcp_hdr_len(&h);
+    uint8_t *seg = st->txbuf + IPV4_HDR_LEN;
+    if (len)
+        copy_payload(tcb, seg + hlen, seq, len);
+    tcp_emit(seg, hlen + len, &h, tcb->laddr, tcb->raddr);
+    ip_output(st, IPV4_PROTO_TCP, tcb->laddr, tcb->raddr, hlen + len);
+    CTR_INC(st, TcpOutSegs);
+    tcb->segs_out++;
+    if (flags & TCP_FLAG_ACK)
+        note_ack_sent(tcb, wnd_bytes);
+    if (flags & TCP_FLAG_RST)
+        CTR_INC(st, TcpOutRsts);
+    note_data_sent(tcb, seq, len, flags);
+}
+
+void tcp_send_ack(struct tcb *tcb)
+{
+    tcp_xmit(tcb, tcb->snd.nxt, 0, TCP_FLAG_ACK);
+}
+
+void tcp_send_rst(struct tcb *tcb, seq_t seq)
+{
+    tcp_xmit(tcb, seq, 0, TCP_FLAG_RST | TCP_FLAG_ACK);
+}
+
+void tcp_send_syn(struct tcb *tcb)
+{
+    uint8_t flags = TCP_FLAG_SYN;
+    if (tcb->state == KEEL_TCP_SYN_RECEIVED)
+        flags |= TCP_FLAG_ACK;
+    tcp_xmit(tcb, tcb->snd.iss, 0, flags);
+    tcb->snd.nxt = seq_add(tcb->snd.iss, 1);
+    tcb->snd.max = tcb->snd.nxt;
+}
+
+/* Zero-window and keepalive probes: Linux sends a bare ACK whose sequence
+ * number is one below SND.UNA, which any live peer must answer (RFC 9293
+ * §3.8.4 allows it for keepalives; it serves as a window probe too). */
+void tcp_send_probe(struct tcb *tcb)
+{
+    tcp_xmit(tcb, seq_sub_n(tcb->snd.una, 1), 0, TCP_FLAG_ACK);
+}
+
+/* RFC 9293 §3.10.7.1: the reset for a segment that belongs to no connection. */
+void tcp_send_rst_for(keel_stack *st, const struct segment *s)
+{
+    if (s->h.flags & TCP_FLAG_RST)
+        return;
+    struct tcp_hdr h;
+    memset(&h, 0, sizeof h);
+    h.sport = s->h.dport;
+    h.dport = s->h.sport;
+    if (s->h.flags & TCP_FLAG_ACK) {
+        h.seq = s->ack.v;
+        h.flags = TCP_FLAG_RST;
+    } else {
+        h.ack = s->seq.v + s->seg_len;
+        h.flags = TCP_FLAG_RST | TCP_FLAG_ACK;
+    }
+    uint8_t *seg = st->txbuf + IPV4_HDR_LEN;
+    tcp_emit(seg, TCP_HDR_LEN, &h, s->daddr, s->saddr);
+    ip_output(st, IPV4_PROTO_TCP, s->daddr, s->saddr, TCP_HDR_LEN);
+    CTR_INC(st, TcpOutSegs);
+    CTR_INC(st, TcpOutRsts);
+}
+
+/* Retransmits the oldest unacknowledged segment (RFC 5681 §3.2 step 4,
+ * RFC 6298 §5.4) and returns the sequence space it covered. Reads from the send buffer, which always holds it: no
+ * memory limit can stand between the oldest byte and the wire. */
+uint32_t tcp_retransmit_head(struct tcb *tcb)
+{
+    seq_t end = tcb_snd_end(tcb);
+    uint32_t avail = seq_dist(tcb->snd.una, end);
+    if (seq_lt(end, tcb->snd.una))
+        avail = 0;
+    uint32_t mss = tcp_mss_now(tcb);
+    uint32_t len = avail < mss ? avail : mss;
+    uint8_t flags = TCP_FLAG_ACK;
+    if (tcb->fin_queued && len == avail && seq_gt(tcb->snd.max, end))
+        flags |= TCP_FLAG_FIN;
+    if (len == 0 && !(flags & TCP_FLAG_FIN))
+        return 0;
+    if (len && len == avail)
+        flags |= TCP_FLAG_PSH;
+    tcp_xmit(tcb, tcb->snd.una, len, flags);
+    return len + !!(flags & TCP_FLAG_FIN);
+}

@@ -1,0 +1,106 @@
+/* Deciding what to send: new data within the congestion and peer windows,
+ * Nagle and sender SWS avoidance, the FIN, pending ACKs, and the timers that
+ * guarantee progress (retransmission and persist). */
+#include "tcp/tcb.h"
+
+static bool fin_may_go(const struct tcb *tcb)
+{
+    return tcb->fin_queued && !tcb->fin_acked;
+}
+
+/* The sender's usable window: min(cwnd, peer window) less what is in flight
+ * (RFC 5681 §2, RFC 9293 §3.8.6.2.1). */
+static uint32_t usable_window(const struct tcb *tcb)
+{
+    uint32_t wnd = tcb->snd.wnd < tcb->cwnd ? tcb->snd.wnd : tcb->cwnd;
+    uint32_t flight = tcp_flight(tcb);
+    return wnd > flight ? wnd - flight : 0;
+}
+
+/* RFC 9293 §3.7.4 (Nagle) and §3.8.6.2.1 (sender SWS avoidance): a short
+ * segment goes only if it empties the queue and nothing is outstanding (or
+ * Nagle is off), or if it is at least half the largest window the peer has
+ * offered. */
+static bool short_segment_may_go(const struct tcb *tcb, uint32_t len, uint32_t queued)
+{
+    if (len == queued && (tcb->nodelay || tcp_flight(tcb) == 0))
+        return true;
+    return tcb->snd.max_wnd && len >= tcb->snd.max_wnd / 2;
+}
+
+/* Sends one segment from SND.NXT if the rules allow; returns false when
+ * nothing (more) may be sent now. */
+static bool send_one(struct tcb *tcb)
+{
+    seq_t end = tcb_snd_end(tcb);
+    uint32_t queued = seq_lt(tcb->snd.nxt, end) ? seq_dist(tcb->snd.nxt, end) : 0;
+    uint32_t usable = usable_window(tcb);
+    uint32_t mss = tcp_mss_now(tcb);
+    uint32_t len = queued < mss ? queued : mss;
+    if (len > usable)
+        len = usable;
+    bool fin = fin_may_go(tcb) && len == queued && seq_le(tcb->snd.nxt, end) && usable > len;
+    if (len == 0 && !fin)
+        return false;
+    if (len < mss && !fin && !short_segment_may_go(tcb, len, queued))
+        return false;
+    uint8_t flags = TCP_FLAG_ACK;
+    if (len && len == queued)
+        flags |= TCP_FLAG_PSH;
+    if (fin)
+        flags |= TCP_FLAG_FIN;
+    tcp_xmit(tcb, tcb->snd.nxt, len, flags);
+    tcb->snd.nxt = seq_add(tcb->snd.nxt, len + fin);
+    if (seq_gt(tcb->snd.nxt, tcb->snd.max))
+        tcb->snd.max = tcb->snd.nxt;
+    return true;
+}
+
+/* RFC 9293 §3.8.6.1: with data waiting, nothing in flight and a window too
+ * small to send into, only the persist timer can restart the flow. */
+static void arm_progress_timers(struct tcb *tcb)
+{
+    bool in_flight = seq_lt(tcb->snd.una, tcb->snd.max);
+    if (in_flight) {
+        tcb_disarm(tcb, TT_PERSIST);
+        if (!tcb_armed(tcb, TT_RETRANSMIT))
+            tcb_arm(tcb, TT_RETRANSMIT, rto_current(tcb));
+        return;
+    }
+    tcb_disarm(tcb, TT_RETRANSMIT);
+    bool waiting = seq_lt(tcb->snd.nxt, tcb_snd_end(tcb)) ||
+                   (fin_may_go(tcb) && seq_eq(tcb->snd.nxt, tcb_snd_end(tcb)));
+    if (waiting && tcb->snd.wnd < tcb->mss && !tcb_armed(tcb, TT_PERSIST)) {
+        if (!tcb->persist_start_us)
+            tcb->persist_start_us = tcb->st->now_us;
+        tcb_arm(tcb, TT_PERSIST, rto_current(tcb));
+    }
+}
+
+static bool may_send_data(const struct tcb *tcb)
+{
+    switch (tcb->state) {
+    case KEEL_TCP_ESTABLISHED:
+    case KEEL_TCP_CLOSE_WAIT:
+    case KEEL_TCP_FIN_WAIT_1:
+    case KEEL_TCP_CLOSING:
+    case KEEL_TCP_LAST_ACK:
+        return true;
+    }
+    return false;
+}
+
+void tcp_output(struct tcb *tcb)
+{
+    if (!may_send_data(tcb)) {
+        if (tcb->ack_now && tcb_synchronized(tcb))
+            tcp_send_ack(tcb);
+        return;
+    }
+    bool sent = false;
+    while (send_one(tcb))
+        sent = true;
+    if (!sent && tcb->ack_now)
+        tcp_send_ack(tcb);
+    arm_progress_timers(tcb);
+}

@@ -1,0 +1,264 @@
+/* The transmission control block (RFC 9293 §3.3.1), with RFC names for RFC
+ * state, grouped by direction. */
+#ifndef KEEL_TCP_TCB_H
+#define KEEL_TCP_TCB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/rangeset.h"
+#include "base/ring.h"
+#include "base/seq.h"
+#include "base/wheel.h"
+#include "keel/info.h"
+#include "stack/stack.h"
+#include "tcp/cc.h"
+#include "wire/wire.h"
+
+/* Linux's defaults, where the RFCs leave a choice. */
+#define TCP_RTO_INITIAL_US 1000000u  /* RFC 6298 §2.1 */
+#define TCP_RTO_MIN_US 200000u       /* Linux TCP_RTO_MIN */
+#define TCP_RTO_MAX_US 120000000u    /* Linux TCP_RTO_MAX */
+#define TCP_DELACK_MIN_US 40000u     /* Linux TCP_DELACK_MIN */
+#define TCP_INIT_CWND_SEGS 10u       /* RFC 6928 */
+#define TCP_MIN_SND_MSS 48u          /* Linux tcp_min_snd_mss */
+#define TCP_DEFAULT_MSS 536u         /* RFC 9293 §3.7.1: no MSS option */
+#define TCP_MAX_QUICKACKS 16u        /* Linux TCP_MAX_QUICKACKS */
+#define TCP_KEEPIDLE_US 7200000000ull
+#define TCP_KEEPINTVL_US 75000000ull
+#define TCP_KEEPCNT 9u
+#define TCP_INVALID_ACK_INTERVAL_US 500000u /* Linux tcp_invalid_ratelimit */
+
+enum tcb_timer {
+    TT_RETRANSMIT = KEEL_TIMER_RETRANSMIT, /* also carries the persist timer */
+    TT_PERSIST = KEEL_TIMER_PERSIST,
+    TT_DELACK = KEEL_TIMER_DELACK,
+    TT_KEEPALIVE = KEEL_TIMER_KEEPALIVE,
+    TT_TIME_WAIT = KEEL_TIMER_TIME_WAIT,
+    TT_COUNT = KEEL_TIMER_COUNT
+};
+
+struct tcb_send {
+    seq_t una, nxt, wl1, wl2, iss, up;
+    seq_t max;        /* highest sequence number sent (BSD snd_max) */
+    uint32_t wnd;     /* peer's window, scaled */
+    uint32_t max_wnd; /* largest window the peer has offered (RFC 9293 §3.8.6.2.1) */
+    uint8_t wscale;   /* shift for the peer's windows (RFC 7323 Snd.Wind.Shift) */
+};
+
+struct tcb_recv {
+    seq_t nxt, irs, up;
+    seq_t adv;        /* right edge of the window last advertised */
+    seq_t last_ack_sent; /* RFC 7323 Last.ACK.sent */
+    uint32_t wnd;     /* window last advertised, scaled */
+    uint8_t wscale;   /* shift for our windows (RFC 7323 Rcv.Wind.Shift) */
+};
+
+struct tcb {
+    keel_stack *st;
+    uint32_t laddr, raddr;
+    uint16_t lport, rport;
+    uint8_t state;         /* enum keel_tcp_state */
+    int handle;            /* -1 once the application closed it (orphan) */
+    struct tcb *hash_next; /* demux chain */
+    struct tcb *listener;  /* SYN_RECEIVED or accept-queued child: its listener */
+    struct tcb *aq_next;   /* accept queue link */
+
+    struct tcb_send snd;
+    struct tcb_recv rcv;
+
+    /* Segment sizes: peer's MSS option, ours, and the data per segment. */
+    uint16_t peer_mss;
+    uint16_t adv_mss;      /* the MSS option we send */
+    uint16_t user_mss;     /* TCP_MAXSEG, 0 if unset */
+    uint32_t mss;          /* effective send MSS: payload bytes per full segment */
+    uint32_t rcv_mss;      /* estimate of the peer's segment size */
+
+    /* Options negotiated (RFC 7323, RFC 2018). */
+    bool ts_ok, sack_ok, ws_ok;
+    uint32_t ts_recent;        /* TS.Recent (RFC 7323 §4.3) */
+    uint64_t ts_recent_us;     /* when ts_recent was stored (24-day PAWS rule) */
+    uint32_t ts_offset;        /* per-connection random TSval offset */
+
+    /* Send buffer: bytes from snd_buf_seq (the oldest unacknowledged byte) on. */
+    struct ring sndq;
+    seq_t snd_buf_seq;
+    bool fin_queued;           /* the application shut down writing */
+    bool fin_acked;
+    uint32_t sndbuf;           /* SO_SNDBUF as stored (Linux doubles it) */
+    bool sndbuf_locked;        /* set by the user: no autotuning */
+
+    /* Receive buffer: readable bytes, then out-of-order bytes at their offset. */
+    struct ring rcvq;
+    struct rangeset ofo;       /* out-of-order ranges held, above rcv.nxt */
+    bool ofo_fin;              /* a FIN arrived out of order at ofo_fin_seq */
+    seq_t ofo_fin_seq;
+    bool rcv_fin;              /* FIN received and consumed into rcv.nxt */
+    uint32_t rcvbuf;           /* SO_RCVBUF as stored (Linux doubles it) */
+    bool rcvbuf_locked;
+    uint32_t rcv_space;        /* window space granted to the peer (<= rcvbuf/2) */
+    seq_t rcv_space_seq;       /* DRS: rcv.nxt at the start of the measurement */
+    uint64_t rcv_space_us;
+    struct tcp_sack_block sack_recent[TCP_MAX_SACK_BLOCKS]; /* RFC 2018 §4 order */
+    uint8_t sack_recent_n;
+    bool dsack_pending;        /* RFC 2883: report a duplicate next ACK */
+    struct tcp_sack_block dsack;
+
+    /* Retransmission (RFC 6298) and the SACK scoreboard (RFC 2018). */
+    struct rangeset sacked;    /* SACKed ranges above snd.una */
+    seq_t high_rxt;            /* RFC 6675 HighRxt: next hole to retransmit from */
+    uint32_t srtt_us, rttvar_us, rto_us, min_rtt_us;
+    bool rtt_measured;
+    uint8_t backoff;
+    bool rtt_timing;           /* Karn: a segment is being timed */
+    seq_t rtt_seq;
+    uint64_t rtt_start_us;
+    uint64_t retrans_start_us; /* first retransmission of the current episode */
+    uint32_t retransmits;      /* consecutive timeouts */
+
+    /* Congestion control (RFC 5681, RFC 6582). */
+    const struct cc_ops *cc;
+    uint32_t cwnd, ssthresh;
+    uint32_t cwnd_acked;       /* congestion-avoidance byte counter */
+    uint32_t dupacks;
+    bool in_recovery;
+    seq_t recover;
+
+    /* ACK generation (RFC 9293 §3.8.6.3, RFC 5681 §4.2). */
+    bool ack_now;
+    uint32_t unacked_bytes;    /* received in order since our last ACK */
+    uint8_t quickacks;         /* immediate ACKs left (Linux quick-ack mode) */
+    uint64_t last_invalid_ack_us;
+    uint64_t challenge_window_us; /* RFC 5961 §7 per-connection rate limit */
+    uint32_t challenge_count;
+
+    /* Timers. */
+    struct timer timers[TT_COUNT];
+    uint8_t probes;            /* zero-window or keepalive probes unanswered */
+    uint64_t persist_start_us;
+
+    /* Socket options and application-facing state. */
+    bool nodelay, keepalive, quickack_opt;
+    bool linger_on;
+    uint32_t linger_s;
+    uint64_t keepidle_us, keepintvl_us;
+    uint32_t keepcnt;
+    uint32_t user_timeout_ms;
+    bool reuseaddr;
+    bool bound, shut_rd, shut_wr;
+    bool closed_by_app;
+    int soerror;               /* pending error for SO_ERROR / the next call */
+    int soft_error;            /* last ICMP error: reported if the connection times out */
+    int backlog;
+    uint32_t syn_queue_len, accept_queue_len;
+    struct tcb *aq_head, *aq_tail;
+    bool event_queued;
+    bool buried;               /* on the stack's graveyard, freed soon */
+    uint64_t last_activity_us, state_since_us, last_ack_rcvd_us;
+
+    /* Totals for introspection. */
+    uint64_t bytes_sent, bytes_retrans, bytes_acked, bytes_received;
+    uint64_t segs_out, segs_in, retrans_segs, dsack_received;
+};
+
+/* RCV.WND as last advertised, measured from RCV.NXT. */
+static inline uint32_t tcb_rcv_window(const struct tcb *tcb)
+{
+    return seq_gt(tcb->rcv.adv, tcb->rcv.nxt) ? seq_dist(tcb->rcv.nxt, tcb->rcv.adv) : 0;
+}
+
+/* Linux's rule: a backlog of N admits N + 1 connections waiting for accept. */
+static inline bool tcb_accept_queue_full(const struct tcb *l)
+{
+    return l->accept_queue_len > (uint32_t)l->backlog;
+}
+
+/* Lifecycle (src/tcp/tcb.c). */
+struct tcb *tcb_new(keel_stack *st);
+void tcb_free(struct tcb *tcb);
+void tcb_set_state(struct tcb *tcb, uint8_t state);
+/* Before the first SYN: ISS-derived variables, our MSS, window and scale. */
+void tcb_prepare_open(struct tcb *tcb);
+/* The handshake completed: congestion control, ACK mode, keepalive. */
+void tcb_established(struct tcb *tcb);
+void tcb_enter_time_wait(struct tcb *tcb);
+bool tcb_synchronized(const struct tcb *tcb);
+/* Enters CLOSED, records err for the application (0: none), removes the TCB
+ * from the demux and frees it if the application no longer holds it. */
+void tcb_close(struct tcb *tcb, int err);
+void tcb_bury(struct tcb *tcb);
+/* Sends a RST for the connection (seq = snd.nxt) and closes with err. */
+void tcb_abort(struct tcb *tcb, int err);
+void tcb_arm(struct tcb *tcb, enum tcb_timer t, uint64_t after_us);
+void tcb_disarm(struct tcb *tcb, enum tcb_timer t);
+bool tcb_armed(const struct tcb *tcb, enum tcb_timer t);
+void tcb_timer_fired(struct timer *t);
+/* Bytes queued but not yet sent, and the sequence number just past them. */
+seq_t tcb_snd_end(const struct tcb *tcb);
+/* Space the application may still fill in the send buffer. */
+uint32_t tcb_snd_space(const struct tcb *tcb);
+void tcb_check_invariants(const struct tcb *tcb);
+void tcb_fill_info(const struct tcb *tcb, struct keel_tcp_info *info);
+/* Options and sizes taken from a SYN or SYN-ACK (RFC 9293 §3.7.1, RFC 7323). */
+void tcb_apply_syn_options(struct tcb *tcb, const struct tcp_hdr *h);
+uint8_t tcb_choose_wscale(const struct tcb *tcb);
+uint32_t tcb_ts_now(const struct tcb *tcb);
+
+/* A received segment, parsed once. */
+struct segment {
+    struct tcp_hdr h;
+    seq_t seq, ack;
+    const uint8_t *data;
+    uint32_t len;      /* data bytes */
+    uint32_t seg_len;  /* SEG.LEN: data + SYN + FIN */
+    uint32_t saddr, daddr;
+};
+
+/* Input (src/tcp/input.c and friends). */
+void tcp_input(keel_stack *st, uint32_t src, uint32_t dst, const uint8_t *seg, size_t len);
+void tcp_input_listen(struct tcb *listener, const struct segment *s);
+void tcp_input_syn_sent(struct tcb *tcb, const struct segment *s);
+void tcp_input_synchronized(struct tcb *tcb, const struct segment *s);
+bool tcp_fast_path(struct tcb *tcb, const struct segment *s);
+/* Shared steps of segment processing (src/tcp/ack.c, src/tcp/rcv.c). */
+bool tcp_ack_accepted(struct tcb *tcb, const struct segment *s);
+void tcp_text_and_fin(struct tcb *tcb, const struct segment *s);
+void tcp_ack_advance(struct tcb *tcb, const struct segment *s);
+void tcp_update_window(struct tcb *tcb, const struct segment *s);
+void tcp_store_ts_recent(struct tcb *tcb, const struct segment *s);
+bool tcp_rcv_data(struct tcb *tcb, const struct segment *s);
+void tcp_schedule_ack(struct tcb *tcb, bool in_order);
+void tcp_rcv_space_adjust(struct tcb *tcb);
+void tcp_note_sack_blocks(struct tcb *tcb, const struct segment *s);
+void tcp_dupack(struct tcb *tcb, const struct segment *s);
+void tcp_send_challenge_ack(struct tcb *tcb);
+void tcp_deliver_fin(struct tcb *tcb);
+
+void tcp_icmp_error(struct tcb *tcb, uint8_t type, uint8_t code, uint16_t mtu, seq_t seq);
+
+/* Output (src/tcp/output.c). */
+void tcp_output(struct tcb *tcb);
+void tcp_send_ack(struct tcb *tcb);
+void tcp_send_rst_for(keel_stack *st, const struct segment *s);
+void tcp_send_rst(struct tcb *tcb, seq_t seq);
+void tcp_send_syn(struct tcb *tcb);
+void tcp_send_probe(struct tcb *tcb);
+/* (Re)transmits [seq, seq + len) with flags; len 0 sends only a header. */
+void tcp_xmit(struct tcb *tcb, seq_t seq, uint32_t len, uint8_t flags);
+uint32_t tcp_retransmit_head(struct tcb *tcb);
+uint32_t tcp_advertise_window(struct tcb *tcb);
+uint32_t tcp_flight(const struct tcb *tcb);
+uint32_t tcp_mss_now(const struct tcb *tcb);
+
+/* RTT and RTO (src/tcp/rtt.c, RFC 6298). */
+void rtt_sample(struct tcb *tcb, uint32_t rtt_us);
+uint32_t rto_current(const struct tcb *tcb);
+void rto_backoff(struct tcb *tcb);
+
+/* Connection setup (src/tcp/isn.c, RFC 6528 and RFC 6056). */
+seq_t isn_generate(keel_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
+                   uint16_t rport);
+int ephemeral_port(keel_stack *st, uint32_t laddr, uint32_t raddr, uint16_t rport,
+                   uint16_t *port);
+
+#endif

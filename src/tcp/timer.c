@@ -1,0 +1,173 @@
+/* Timer expiry: retransmission (RFC 6298 §5), persist (RFC 9293 §3.8.6.1),
+ * delayed ACK, keepalive (§3.8.4), TIME-WAIT and the FIN-WAIT-2 timeout. */
+#include "tcp/tcb.h"
+
+/* Linux's tcp_model_timeout: how long `boundary` retransmissions take with
+ * exponential backoff from rto_base, capped at the maximum RTO. */
+static uint64_t model_timeout_us(uint32_t boundary, uint64_t rto_base)
+{
+    const uint32_t linear_thresh = 9; /* ilog2(TCP_RTO_MAX / TCP_RTO_MIN) */
+    if (boundary <= linear_thresh)
+        return ((2ull << boundary) - 1) * rto_base;
+    return ((2ull << linear_thresh) - 1) * rto_base +
+           (uint64_t)(boundary - linear_thresh) * TCP_RTO_MAX_US;
+}
+
+/* RFC 9293 §3.8.3 R2 (and TCP_USER_TIMEOUT, RFC 5482): give up after the
+ * configured retries, measured as time since the first retransmission. */
+static bool retransmissions_exhausted(const struct tcb *tcb, uint32_t retries,
+                                      uint64_t rto_base)
+{
+    uint64_t start = tcb->retrans_start_us ? tcb->retrans_start_us : tcb->st->now_us;
+    uint64_t elapsed = tcb->st->now_us - start;
+    if (tcb->user_timeout_ms)
+        return elapsed >= (uint64_t)tcb->user_timeout_ms * 1000;
+    return elapsed >= model_timeout_us(retries, rto_base);
+}
+
+static void give_up(struct tcb *tcb)
+{
+    keel_stack *st = tcb->st;
+    if (tcb->user_timeout_ms)
+        CTR_INC(st, TCPUserTimeouts);
+    if (tcb->state == KEEL_TCP_SYN_SENT) {
+        CTR_INC(st, TcpAttemptFails);
+        tcb_close(tcb, KEEL_ETIMEDOUT);
+        return;
+    }
+    CTR_INC(st, TCPAbortOnTimeout);
+    tcb_close(tcb, KEEL_ETIMEDOUT);
+}
+
+static void retransmit_syn(struct tcb *tcb)
+{
+    const struct keel_config *cfg = &tcb->st->cfg;
+    bool passive = tcb->state == KEEL_TCP_SYN_RECEIVED && tcb->listener;
+    uint32_t retries = passive ? cfg->synack_retries : cfg->syn_retries;
+    if (tcb->retransmits >= retries) {
+        give_up(tcb);
+        return;
+    }
+    tcb->retransmits++;
+    rto_backoff(tcb);
+    tcp_send_syn(tcb);
+    tcb_arm(tcb, TT_RETRANSMIT, rto_current(tcb));
+}
+
+/* RFC 6298 §5.4-5.6 and RFC 5681 §3.1: retransmit the oldest segment (even
+ * into a zero window: it doubles as a probe), back off, and restart from the
+ * loss window; everything after SND.UNA will be sent again (go-back-N,
+ * skipping nothing but what the peer acknowledges). RFC 2018 §8: SACK
+ * information is discarded. */
+static void retransmit_timeout(struct tcb *tcb)
+{
+    if (retransmissions_exhausted(tcb, tcb->st->cfg.retries2, TCP_RTO_MIN_US)) {
+        give_up(tcb);
+        return;
+    }
+    CTR_INC(tcb->st, TCPTimeouts);
+    tcb->cc->on_rto(tcb);
+    tcb->recover = tcb->snd.max;
+    tcb->in_recovery = false;
+    tcb->dupacks = 0;
+    tcb->sacked.n = 0;
+    tcb->rtt_timing = false;
+    tcb->retransmits++;
+    rto_backoff(tcb);
+    tcb->snd.nxt = tcb->snd.una;
+    tcb->high_rxt = tcb->snd.una;
+    tcb->snd.nxt = seq_add(tcb->snd.una, tcp_retransmit_head(tcb));
+    tcb_arm(tcb, TT_RETRANSMIT, rto_current(tcb));
+}
+
+static void on_retransmit(struct tcb *tcb)
+{
+    if (tcb->state == KEEL_TCP_SYN_SENT || tcb->state == KEEL_TCP_SYN_RECEIVED)
+        retransmit_syn(tcb);
+    else if (seq_lt(tcb->snd.una, tcb->snd.max))
+        retransmit_timeout(tcb);
+}
+
+/* RFC 9293 §3.8.6.1: probe the zero window, backing off; never give up while
+ * the peer answers (probes counts unanswered ones), unless a user timeout is
+ * set. Like Linux, send new data instead when the window has room for some. */
+static void on_persist(struct tcb *tcb)
+{
+    keel_stack *st = tcb->st;
+    uint64_t waited = st->now_us - tcb->persist_start_us;
+    if ((tcb->user_timeout_ms && waited >= (uint64_t)tcb->user_timeout_ms * 1000) ||
+        tcb->probes > st->cfg.retries2) {
+        give_up(tcb);
+        return;
+    }
+    seq_t end = tcb_snd_end(tcb);
+    uint32_t queued = seq_lt(tcb->snd.nxt, end) ? seq_dist(tcb->snd.nxt, end) : 0;
+    uint32_t len = queued < tcb->snd.wnd ? queued : tcb->snd.wnd;
+    if (len > tcp_mss_now(tcb))
+        len = tcp_mss_now(tcb);
+    if (len) {
+        tcp_xmit(tcb, tcb->snd.nxt, len, TCP_FLAG_ACK | TCP_FLAG_PSH);
+        tcb->snd.nxt = seq_add(tcb->snd.nxt, len);
+        tcb->snd.max = seq_max(tcb->snd.max, tcb->snd.nxt);
+    } else {
+        tcp_send_probe(tcb);
+        CTR_INC(st, TCPWinProbe);
+    }
+    CTR_INC(st, TCPPersistProbes);
+    tcb->probes++;
+    rto_backoff(tcb);
+    tcp_output(tcb);
+    if (!tcb_armed(tcb, TT_RETRANSMIT))
+        tcb_arm(tcb, TT_PERSIST, rto_current(tcb));
+}
+
+/* RFC 9293 §3.8.4 / RFC 1122 §4.2.3.6: after keepidle without hearing from
+ * the peer, probe every keepintvl; keepcnt unanswered probes abort. */
+static void on_keepalive(struct tcb *tcb)
+{
+    keel_stack *st = tcb->st;
+    if (!tcb->keepalive || !tcb_synchronized(tcb) || tcb->state == KEEL_TCP_TIME_WAIT)
+        return;
+    uint64_t idle = st->now_us - tcb->last_ack_rcvd_us;
+    bool busy = seq_lt(tcb->snd.una, tcb->snd.max) || tcb->sndq.len;
+    if (busy || idle < tcb->keepidle_us) {
+        uint64_t left = idle < tcb->keepidle_us ? tcb->keepidle_us - idle : tcb->keepidle_us;
+        tcb_arm(tcb, TT_KEEPALIVE, left);
+        return;
+    }
+    if (tcb->probes >= tcb->keepcnt) {
+        CTR_INC(st, TCPKeepAliveTimeouts);
+        tcb_close(tcb, KEEL_ETIMEDOUT);
+        return;
+    }
+    tcp_send_probe(tcb);
+    CTR_INC(st, TCPKeepAliveProbes);
+    tcb->probes++;
+    tcb_arm(tcb, TT_KEEPALIVE, tcb->keepintvl_us);
+}
+
+static void on_time_wait(struct tcb *tcb)
+{
+    if (tcb->state == KEEL_TCP_FIN_WAIT_2)
+        CTR_INC(tcb->st, TCPFinWait2Timeouts);
+    tcb_close(tcb, 0);
+}
+
+static void on_delack(struct tcb *tcb)
+{
+    CTR_INC(tcb->st, TCPDelayedACKs);
+    tcp_send_ack(tcb);
+}
+
+void tcb_timer_fired(struct timer *t)
+{
+    struct tcb *tcb = container_of(t - t->kind, struct tcb, timers);
+    switch ((enum tcb_timer)t->kind) {
+    case TT_RETRANSMIT: on_retransmit(tcb); break;
+    case TT_PERSIST: on_persist(tcb); break;
+    case TT_DELACK: on_delack(tcb); break;
+    case TT_KEEPALIVE: on_keepalive(tcb); break;
+    case TT_TIME_WAIT: on_time_wait(tcb); break;
+    case TT_COUNT: break;
+    }
+}

@@ -1,0 +1,278 @@
+/* keel-sim: runs a named scenario on the simulated network and reports what
+ * happened. Exits non-zero (printing the seed that replays the run) when data
+ * arrives corrupted or a connection stalls. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sim/bulk.h"
+#include "sim/world.h"
+
+#define ADDR_CLIENT 0xc0000201u /* 192.0.2.1 */
+#define ADDR_SERVER 0xc0000202u /* 192.0.2.2 */
+
+struct options {
+    const char *scenario;
+    uint64_t seed;
+    bool json;
+    uint64_t bytes_c2s, bytes_s2c;
+    struct sim_link_config link;
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: keel-sim [--scenario NAME] [--seed N] [--json] [link and size options]\n"
+            "scenarios:\n"
+            "  bulk   (default) bulk transfer both ways: 1 GiB client->server, 64 MiB back,\n"
+            "         10 ms RTT, 1%% loss, 0.5%% adjacent reordering\n"
+            "sizes:   --bytes-up N (client->server), --bytes-down N (server->client);\n"
+            "         N takes K, M, G suffixes (powers of 1024)\n"
+            "link:    --delay-ms MS (one way)  --jitter-ms MS  --loss PCT  --burst-loss PCT\n"
+            "         --reorder PCT  --dup PCT  --corrupt PCT  --rate-mbps N  --queue-kb N\n"
+            "         --mtu N\n");
+}
+
+static uint64_t parse_size(const char *s)
+{
+    char *end;
+    double v = strtod(s, &end);
+    switch (*end) {
+    case 'k': case 'K': v *= 1024; break;
+    case 'm': case 'M': v *= 1024 * 1024; break;
+    case 'g': case 'G': v *= 1024.0 * 1024 * 1024; break;
+    }
+    return (uint64_t)v;
+}
+
+static uint32_t pct_to_ppm(const char *s)
+{
+    return (uint32_t)(strtod(s, NULL) * 10000.0 + 0.5);
+}
+
+static void default_options(struct options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->scenario = "bulk";
+    o->seed = 1;
+    o->bytes_c2s = 1ull << 30;
+    o->bytes_s2c = 64ull << 20;
+    o->link.delay_us = 5000;
+    o->link.loss_ppm = 10000;
+    o->link.reorder_ppm = 5000;
+}
+
+enum { OPT_SEED = 256, OPT_JSON, OPT_UP, OPT_DOWN, OPT_DELAY, OPT_JITTER, OPT_LOSS,
+       OPT_BURST, OPT_REORDER, OPT_DUP, OPT_CORRUPT, OPT_RATE, OPT_QUEUE, OPT_MTU,
+       OPT_SCENARIO, OPT_HELP };
+
+static const struct option long_opts[] = {
+    {"scenario", 1, 0, OPT_SCENARIO}, {"seed", 1, 0, OPT_SEED}, {"json", 0, 0, OPT_JSON},
+    {"bytes-up", 1, 0, OPT_UP}, {"bytes-down", 1, 0, OPT_DOWN},
+    {"delay-ms", 1, 0, OPT_DELAY}, {"jitter-ms", 1, 0, OPT_JITTER},
+    {"loss", 1, 0, OPT_LOSS}, {"burst-loss", 1, 0, OPT_BURST},
+    {"reorder", 1, 0, OPT_REORDER}, {"dup", 1, 0, OPT_DUP}, {"corrupt", 1, 0, OPT_CORRUPT},
+    {"rate-mbps", 1, 0, OPT_RATE}, {"queue-kb", 1, 0, OPT_QUEUE}, {"mtu", 1, 0, OPT_MTU},
+    {"help", 0, 0, OPT_HELP}, {0, 0, 0, 0},
+};
+
+static void apply_option(struct options *o, int c, const char *arg)
+{
+    switch (c) {
+    case OPT_SCENARIO: o->scenario = arg; break;
+    case OPT_SEED: o->seed = strtoull(arg, NULL, 0); break;
+    case OPT_JSON: o->json = true; break;
+    case OPT_UP: o->bytes_c2s = parse_size(arg); break;
+    case OPT_DOWN: o->bytes_s2c = parse_size(arg); break;
+    case OPT_DELAY: o->link.delay_us = (uint64_t)(strtod(arg, NULL) * 1000); break;
+    case OPT_JITTER: o->link.jitter_us = (uint64_t)(strtod(arg, NULL) * 1000); break;
+    case OPT_LOSS: o->link.loss_ppm = pct_to_ppm(arg); break;
+    case OPT_BURST:
+        o->link.burst_enter_ppm = pct_to_ppm(arg);
+        o->link.burst_exit_ppm = 500000;
+        break;
+    case OPT_REORDER: o->link.reorder_ppm = pct_to_ppm(arg); break;
+    case OPT_DUP: o->link.dup_ppm = pct_to_ppm(arg); break;
+    case OPT_CORRUPT: o->link.corrupt_ppm = pct_to_ppm(arg); break;
+    case OPT_RATE: o->link.rate_bps = (uint64_t)(strtod(arg, NULL) * 1e6); break;
+    case OPT_QUEUE: o->link.queue_bytes = (uint32_t)(strtoul(arg, NULL, 0) * 1024); break;
+    case OPT_MTU: o->link.mtu = (uint32_t)strtoul(arg, NULL, 0); break;
+    }
+}
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+    int c;
+    default_options(o);
+    while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
+        if (c == OPT_HELP || c == 'h') {
+            usage(stdout);
+            exit(0);
+        }
+        if (c == '?') {
+            usage(stderr);
+            return -1;
+        }
+        apply_option(o, c, optarg);
+    }
+    return 0;
+}
+
+struct final_states {
+    int count;
+    char text[256];
+};
+
+static int note_state(void *arg, int sock, const struct keel_tcp_info *i)
+{
+    struct final_states *f = arg;
+    size_t len = strlen(f->text);
+    (void)sock;
+    snprintf(f->text + len, sizeof f->text - len, "%s%s", f->count ? " " : "",
+             keel_tcp_state_name(i->state));
+    f->count++;
+    return 0;
+}
+
+static void describe_states(keel_stack *st, struct final_states *f)
+{
+    memset(f, 0, sizeof *f);
+    keel_visit_sockets(st, note_state, f);
+    if (!f->count)
+        snprintf(f->text, sizeof f->text, "none");
+}
+
+struct report {
+    enum bulk_status status;
+    double wall_s, virtual_s, linger_s;
+    uint64_t retrans_c, retrans_s, timeouts;
+    struct final_states end_c, end_s, after_c, after_s;
+};
+
+static uint64_t counter(keel_stack *st, enum keel_counter_id id)
+{
+    struct keel_counters c;
+    keel_counters(st, &c);
+    return c.v[id];
+}
+
+static double goodput_mbps(uint64_t bytes, double seconds)
+{
+    return seconds > 0 ? bytes * 8 / seconds / 1e6 : 0;
+}
+
+static void print_text(const struct options *o, const struct bulk *b, const struct report *r)
+{
+    printf("keel-sim: scenario %s, seed %" PRIu64 "\n", o->scenario, o->seed);
+    printf("  link: %.1f ms one way, loss %.2f%%, reorder %.2f%%, dup %.2f%%, corrupt %.2f%%\n",
+           o->link.delay_us / 1000.0, o->link.loss_ppm / 1e4, o->link.reorder_ppm / 1e4,
+           o->link.dup_ppm / 1e4, o->link.corrupt_ppm / 1e4);
+    printf("  client -> server: %" PRIu64 " of %" PRIu64 " bytes, hash %016" PRIx64 ", %s\n",
+           b->server.received, b->client.to_send, b->server.hash,
+           b->server.corrupt_at < 0 && b->server.received == b->client.to_send ? "intact" : "NOT INTACT");
+    printf("  server -> client: %" PRIu64 " of %" PRIu64 " bytes, hash %016" PRIx64 ", %s\n",
+           b->client.received, b->server.to_send, b->client.hash,
+           b->client.corrupt_at < 0 && b->client.received == b->server.to_send ? "intact" : "NOT INTACT");
+    printf("  virtual time: %.3f s; goodput %.2f Mbit/s up, %.2f Mbit/s down\n", r->virtual_s,
+           goodput_mbps(b->server.received, r->virtual_s), goodput_mbps(b->client.received, r->virtual_s));
+    printf("  retransmitted segments: client %" PRIu64 ", server %" PRIu64 "; RTO timeouts %" PRIu64 "\n",
+           r->retrans_c, r->retrans_s, r->timeouts);
+    printf("  states at the end of the transfer: client [%s], server [%s]\n", r->end_c.text, r->end_s.text);
+    printf("  states %.0f s later: client [%s], server [%s]\n", r->linger_s, r->after_c.text, r->after_s.text);
+    printf("  wall time: %.2f s\n", r->wall_s);
+    printf("result: %s\n", bulk_status_name(r->status));
+}
+
+static void print_json(const struct options *o, const struct bulk *b, const struct report *r)
+{
+    printf("{\"scenario\":\"%s\",\"seed\":%" PRIu64 ",\"result\":\"%s\","
+           "\"bytes_up\":%" PRIu64 ",\"bytes_down\":%" PRIu64 ",\"expected_up\":%" PRIu64
+           ",\"expected_down\":%" PRIu64 ",\"hash_up\":\"%016" PRIx64 "\",\"hash_down\":\"%016" PRIx64
+           "\",\"intact\":%s,\"virtual_s\":%.6f,\"wall_s\":%.3f,\"goodput_up_mbps\":%.3f,"
+           "\"goodput_down_mbps\":%.3f,\"retrans_client\":%" PRIu64 ",\"retrans_server\":%" PRIu64
+           ",\"timeouts\":%" PRIu64 ",\"states_end_client\":\"%s\",\"states_end_server\":\"%s\","
+           "\"states_after_client\":\"%s\",\"states_after_server\":\"%s\"}\n",
+           o->scenario, o->seed, bulk_status_name(r->status), b->server.received, b->client.received,
+           b->client.to_send, b->server.to_send, b->server.hash, b->client.hash,
+           b->server.corrupt_at < 0 && b->client.corrupt_at < 0 ? "true" : "false", r->virtual_s,
+           r->wall_s, goodput_mbps(b->server.received, r->virtual_s),
+           goodput_mbps(b->client.received, r->virtual_s), r->retrans_c, r->retrans_s, r->timeouts,
+           r->end_c.text, r->end_s.text, r->after_c.text, r->after_s.text);
+}
+
+static double wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* After the transfer, run the world past TIME-WAIT: nothing may be left. */
+static void linger(struct sim_world *w, struct report *r, keel_stack *c, keel_stack *s)
+{
+    uint64_t until = w->now_us + 61ull * 1000000;
+    while (world_step(w, until))
+        ;
+    r->linger_s = 61;
+    describe_states(c, &r->after_c);
+    describe_states(s, &r->after_s);
+}
+
+static int run_bulk(const struct options *o)
+{
+    struct sim_world w;
+    struct report r;
+    struct bulk b;
+    memset(&r, 0, sizeof r);
+    double t0 = wall_now();
+    world_init(&w, o->seed);
+    struct sim_link *link = world_add_link(&w, &o->link);
+    struct keel_config cc = {.addr = ADDR_CLIENT}, sc = {.addr = ADDR_SERVER};
+    keel_stack *c = world_add_host(&w, &cc, link, 0);
+    keel_stack *s = world_add_host(&w, &sc, link, 1);
+    struct bulk_config cfg = {.client_to_server = o->bytes_c2s, .server_to_client = o->bytes_s2c,
+                              .server_addr = ADDR_SERVER, .port = 5001};
+    if (!c || !s || bulk_start(&b, &cfg, c, s, w.now_us, o->seed) < 0) {
+        fprintf(stderr, "keel-sim: could not set up the scenario\n");
+        return 2;
+    }
+    r.status = bulk_run(&b, &w, UINT64_MAX);
+    r.virtual_s = ((b.end_us ? b.end_us : w.now_us) - b.start_us) / 1e6;
+    r.retrans_c = counter(c, KEEL_C_TcpRetransSegs);
+    r.retrans_s = counter(s, KEEL_C_TcpRetransSegs);
+    r.timeouts = counter(c, KEEL_C_TCPTimeouts) + counter(s, KEEL_C_TCPTimeouts);
+    describe_states(c, &r.end_c);
+    describe_states(s, &r.end_s);
+    if (r.status == BULK_DONE) {
+        linger(&w, &r, c, s);
+        if (r.after_c.count || r.after_s.count)
+            r.status = BULK_STALLED;
+    }
+    r.wall_s = wall_now() - t0;
+    if (o->json)
+        print_json(o, &b, &r);
+    else
+        print_text(o, &b, &r);
+    world_free(&w);
+    if (r.status != BULK_DONE) {
+        fprintf(stderr, "keel-sim: %s; replay with --seed %" PRIu64 "\n", bulk_status_name(r.status),
+                o->seed);
+        return 1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct options o;
+    if (parse_args(argc, argv, &o) < 0)
+        return 2;
+    if (strcmp(o.scenario, "bulk") == 0)
+        return run_bulk(&o);
+    fprintf(stderr, "keel-sim: unknown scenario '%s'\n", o.scenario);
+    usage(stderr);
+    return 2;
+}
