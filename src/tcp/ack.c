@@ -3,18 +3,21 @@
  * recovery (RFC 5681 §3.2, RFC 6582), and the SACK scoreboard (RFC 2018). */
 #include "tcp/tcb.h"
 
-/* Frees acknowledged bytes from the send buffer; notes an acknowledged FIN. */
-static void release_acked(struct tcb *tcb, seq_t ack)
+/* Frees acknowledged bytes from the send buffer and returns how many; notes
+ * an acknowledged FIN. SYN and FIN take sequence space but no buffer. */
+static uint32_t release_acked(struct tcb *tcb, seq_t ack)
 {
     seq_t end = tcb_snd_end(tcb);
     seq_t data_to = seq_lt(ack, end) ? ack : end;
+    uint32_t n = 0;
     if (seq_gt(data_to, tcb->snd_buf_seq)) {
-        uint32_t n = seq_dist(tcb->snd_buf_seq, data_to);
+        n = seq_dist(tcb->snd_buf_seq, data_to);
         ring_consume(&tcb->sndq, n);
         tcb->snd_buf_seq = data_to;
     }
     if (tcb->fin_queued && seq_gt(ack, end))
         tcb->fin_acked = true;
+    return n;
 }
 
 static void take_rtt_sample(struct tcb *tcb, seq_t ack)
@@ -77,7 +80,7 @@ static void sndbuf_autotune(struct tcb *tcb)
 void tcp_ack_advance(struct tcb *tcb, const struct segment *s)
 {
     uint32_t acked = seq_dist(tcb->snd.una, s->ack);
-    release_acked(tcb, s->ack);
+    uint32_t data_acked = release_acked(tcb, s->ack);
     tcb->snd.una = s->ack;
     if (seq_lt(tcb->snd.nxt, s->ack))
         tcb->snd.nxt = s->ack;
@@ -89,7 +92,8 @@ void tcp_ack_advance(struct tcb *tcb, const struct segment *s)
     tcb->retransmits = 0;
     tcb->retrans_start_us = 0;
     tcb->dupacks = 0;
-    congestion_on_ack(tcb, s->ack, acked);
+    if (data_acked)
+        congestion_on_ack(tcb, s->ack, data_acked);
     if (seq_eq(tcb->snd.una, tcb->snd.max))
         tcb_disarm(tcb, TT_RETRANSMIT);
     else

@@ -160,12 +160,12 @@ void tcp_xmit(struct tcb *tcb, seq_t seq, uint32_t len, uint8_t flags)
     h.flags = flags;
     uint32_t wnd_bytes = 0;
     if (flags & (TCP_FLAG_ACK | TCP_FLAG_SYN)) {
-        /* RFC 7323 §2.2: the window of a SYN is never scaled. */
-        uint32_t win = tcp_advertise_window(tcb);
         if (flags & TCP_FLAG_SYN) {
-            h.wnd = (uint16_t)(win > 65535 ? 65535 : win);
+            /* RFC 7323 §2.2: the window of a SYN is never scaled. */
+            h.wnd = (uint16_t)(tcb->rcv_space > 65535 ? 65535 : tcb->rcv_space);
             wnd_bytes = h.wnd;
         } else {
+            uint32_t win = tcp_advertise_window(tcb);
             h.wnd = (uint16_t)(win >> tcb->rcv.wscale);
             wnd_bytes = (uint32_t)h.wnd << tcb->rcv.wscale;
         }
