@@ -266,8 +266,9 @@ static int shutdown_write(struct tcb *tcb)
     if (tcb->fin_queued)
         return 0;
     switch (tcb->state) {
-    case KEEL_TCP_ESTABLISHED:
     case KEEL_TCP_SYN_RECEIVED:
+        break; /* the FIN waits for ESTABLISHED (§3.10.4, tcb_established) */
+    case KEEL_TCP_ESTABLISHED:
         tcb_set_state(tcb, KEEL_TCP_FIN_WAIT_1);
         break;
     case KEEL_TCP_CLOSE_WAIT:

@@ -38,7 +38,8 @@ void tcb_established(struct tcb *tcb)
     tcb_disarm(tcb, TT_RETRANSMIT);
     if (tcb->keepalive)
         tcb_arm(tcb, TT_KEEPALIVE, tcb->keepidle_us);
-    tcb_set_state(tcb, KEEL_TCP_ESTABLISHED);
+    /* RFC 9293 §3.10.4: a CLOSE in SYN-RECEIVED queued the FIN until now. */
+    tcb_set_state(tcb, tcb->fin_queued ? KEEL_TCP_FIN_WAIT_1 : KEEL_TCP_ESTABLISHED);
 }
 
 static void inherit_from_listener(struct tcb *tcb, const struct tcb *l)
@@ -153,6 +154,21 @@ static void syn_sent_established(struct tcb *tcb, const struct segment *s)
     event_notify(tcb->st, tcb);
 }
 
+/* §3.10.7.3: "If there are other controls or text in the segment, continue
+ * processing at the sixth step": the text of a SYN-ACK starts after the SYN. */
+static void syn_sent_text(struct tcb *tcb, const struct segment *s)
+{
+    if (s->len || (s->h.flags & TCP_FLAG_FIN)) {
+        struct segment rest = *s;
+        rest.h.flags &= (uint8_t)~TCP_FLAG_SYN;
+        rest.seq = seq_add(s->seq, 1);
+        rest.h.seq = rest.seq.v;
+        rest.seg_len = s->seg_len - 1;
+        tcp_text_and_fin(tcb, &rest);
+    }
+    tcp_output(tcb);
+}
+
 /* §3.10.7.3 SYN-SENT. */
 void tcp_input_syn_sent(struct tcb *tcb, const struct segment *s)
 {
@@ -177,14 +193,12 @@ void tcp_input_syn_sent(struct tcb *tcb, const struct segment *s)
         return;
     tcb->rcv.irs = s->seq;
     tcb->rcv.nxt = seq_add(s->seq, 1);
-    tcb->rcv.adv = tcb->rcv.nxt;
+    tcb->rcv.adv = seq_add(tcb->rcv.nxt, tcb->rcv.wnd); /* what our SYN offered */
+    tcb->rcv.last_ack_sent = tcb->rcv.nxt;
     tcb_apply_syn_options(tcb, &s->h);
     if (ack_ok) {
         syn_sent_established(tcb, s);
-        if (s->len || (f & TCP_FLAG_FIN))
-            tcp_input_synchronized(tcb, s);
-        else
-            tcp_output(tcb);
+        syn_sent_text(tcb, s);
         return;
     }
     /* Simultaneous open: SYN-RECEIVED, answer with SYN-ACK (§3.10.7.3). */

@@ -183,6 +183,8 @@ void tcp_xmit(struct tcb *tcb, seq_t seq, uint32_t len, uint8_t flags)
     tcb->segs_out++;
     if (flags & TCP_FLAG_ACK)
         note_ack_sent(tcb, wnd_bytes);
+    else if (flags & TCP_FLAG_SYN)
+        tcb->rcv.wnd = wnd_bytes; /* RCV.NXT is unknown until the SYN-ACK */
     if (flags & TCP_FLAG_RST)
         CTR_INC(st, TcpOutRsts);
     note_data_sent(tcb, seq, len, flags);
