@@ -32,6 +32,7 @@ enum keel_err {
     KEEL_EPERM = -1,
     KEEL_ENOENT = -2,
     KEEL_EINTR = -4,
+    KEEL_EIO = -5,
     KEEL_EBADF = -9,
     KEEL_EAGAIN = -11,
     KEEL_ENOMEM = -12,

@@ -45,6 +45,8 @@ keel_stack *world_add_host(struct sim_world *w, const struct keel_config *cfg,
         c.seed = rng_mix64(w->seed ^ (0x2f00u + (unsigned)w->nhosts));
     int err;
     struct keel_device *dev = sim_link_device(link, end);
+    if (w->pcap && w->nhosts == 0 && pcap_device_init(&w->pcap_dev, dev, w->pcap) == 0)
+        dev = &w->pcap_dev.dev;
     if (w->trace) {
         struct trace_device *t = &w->tracers[w->nhosts];
         trace_device_init(t, dev, w->trace, w->nhosts ? "B" : "A");

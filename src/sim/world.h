@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "keel/keel.h"
+#include "link/pcap.h"
 #include "link/trace.h"
 #include "sim/link.h"
 #include <stdio.h>
@@ -22,6 +23,8 @@ struct sim_world {
     struct sim_link *link[WORLD_MAX_LINKS];
     FILE *trace; /* every packet of every host, when set (env KEEL_TRACE) */
     struct trace_device tracers[WORLD_MAX_HOSTS];
+    FILE *pcap;  /* when set before the first host is added: its packets, as pcap */
+    struct pcap_device pcap_dev;
 };
 
 /* Virtual time starts at 1 s (0 would hide "unset" timestamps). */

@@ -8,6 +8,7 @@ const char *keel_strerror(int err)
     case KEEL_EPERM: return "Operation not permitted";
     case KEEL_ENOENT: return "No such file or directory";
     case KEEL_EINTR: return "Interrupted system call";
+    case KEEL_EIO: return "Input/output error";
     case KEEL_EBADF: return "Bad file descriptor";
     case KEEL_EAGAIN: return "Resource temporarily unavailable";
     case KEEL_ENOMEM: return "Cannot allocate memory";

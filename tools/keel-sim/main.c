@@ -18,6 +18,7 @@ struct options {
     const char *scenario;
     uint64_t seed;
     bool json;
+    const char *pcap_path;
     uint64_t bytes_c2s, bytes_s2c;
     struct sim_link_config link;
 };
@@ -33,7 +34,8 @@ static void usage(FILE *out)
             "         N takes K, M, G suffixes (powers of 1024)\n"
             "link:    --delay-ms MS (one way)  --jitter-ms MS  --loss PCT  --burst-loss PCT\n"
             "         --reorder PCT  --dup PCT  --corrupt PCT  --rate-mbps N  --queue-kb N\n"
-            "         --mtu N\n");
+            "         --mtu N\n"
+            "output:  --pcap FILE (the client's packets, both ways, for tcpdump/Wireshark)\n");
 }
 
 static uint64_t parse_size(const char *s)
@@ -67,7 +69,7 @@ static void default_options(struct options *o)
 
 enum { OPT_SEED = 256, OPT_JSON, OPT_UP, OPT_DOWN, OPT_DELAY, OPT_JITTER, OPT_LOSS,
        OPT_BURST, OPT_REORDER, OPT_DUP, OPT_CORRUPT, OPT_RATE, OPT_QUEUE, OPT_MTU,
-       OPT_SCENARIO, OPT_HELP };
+       OPT_SCENARIO, OPT_PCAP, OPT_HELP };
 
 static const struct option long_opts[] = {
     {"scenario", 1, 0, OPT_SCENARIO}, {"seed", 1, 0, OPT_SEED}, {"json", 0, 0, OPT_JSON},
@@ -76,7 +78,7 @@ static const struct option long_opts[] = {
     {"loss", 1, 0, OPT_LOSS}, {"burst-loss", 1, 0, OPT_BURST},
     {"reorder", 1, 0, OPT_REORDER}, {"dup", 1, 0, OPT_DUP}, {"corrupt", 1, 0, OPT_CORRUPT},
     {"rate-mbps", 1, 0, OPT_RATE}, {"queue-kb", 1, 0, OPT_QUEUE}, {"mtu", 1, 0, OPT_MTU},
-    {"help", 0, 0, OPT_HELP}, {0, 0, 0, 0},
+    {"pcap", 1, 0, OPT_PCAP}, {"help", 0, 0, OPT_HELP}, {0, 0, 0, 0},
 };
 
 static void apply_option(struct options *o, int c, const char *arg)
@@ -85,6 +87,7 @@ static void apply_option(struct options *o, int c, const char *arg)
     case OPT_SCENARIO: o->scenario = arg; break;
     case OPT_SEED: o->seed = strtoull(arg, NULL, 0); break;
     case OPT_JSON: o->json = true; break;
+    case OPT_PCAP: o->pcap_path = arg; break;
     case OPT_UP: o->bytes_c2s = parse_size(arg); break;
     case OPT_DOWN: o->bytes_s2c = parse_size(arg); break;
     case OPT_DELAY: o->link.delay_us = (uint64_t)(strtod(arg, NULL) * 1000); break;
@@ -229,6 +232,10 @@ static int run_bulk(const struct options *o)
     memset(&r, 0, sizeof r);
     double t0 = wall_now();
     world_init(&w, o->seed);
+    if (o->pcap_path && !(w.pcap = fopen(o->pcap_path, "wb"))) {
+        perror(o->pcap_path);
+        return 2;
+    }
     struct sim_link *link = world_add_link(&w, &o->link);
     struct keel_config cc = {.addr = ADDR_CLIENT}, sc = {.addr = ADDR_SERVER};
     keel_stack *c = world_add_host(&w, &cc, link, 0);
@@ -257,6 +264,8 @@ static int run_bulk(const struct options *o)
     else
         print_text(o, &b, &r);
     world_free(&w);
+    if (w.pcap)
+        fclose(w.pcap);
     if (r.status != BULK_DONE) {
         fprintf(stderr, "keel-sim: %s; replay with --seed %" PRIu64 "\n", bulk_status_name(r.status),
                 o->seed);
