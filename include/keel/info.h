@@ -26,8 +26,24 @@ enum keel_timer_kind {
     KEEL_TIMER_DELACK,     /* delayed ACK (RFC 9293 §3.8.6.3) */
     KEEL_TIMER_KEEPALIVE,  /* RFC 9293 §3.8.4 */
     KEEL_TIMER_TIME_WAIT,  /* 2MSL, or the FIN_WAIT_2 timeout */
+    KEEL_TIMER_WATCHDOG,   /* the stall watchdog's check of an idle CLOSE_WAIT */
     KEEL_TIMER_COUNT
 };
+
+/* The stall watchdog: conditions under which a connection that could make
+ * progress does not (SCENARIOS.md). Each is counted stack-wide, flagged in the
+ * connection's info, traced, and optionally logged. */
+enum keel_stall {
+    KEEL_STALL_SENDER_IDLE,    /* data queued, peer window open, nothing in flight, no timer */
+    KEEL_STALL_RTO_SILENT,     /* the retransmission timer fired and no segment left */
+    KEEL_STALL_WINDOW_REFUSED, /* a current segment's window update refused (SND.WL1/WL2) */
+    KEEL_STALL_WL1_LAG,        /* SND.WL1 lags RCV.NXT by more than 2^30 */
+    KEEL_STALL_CLOSE_WAIT_IDLE,/* CLOSE_WAIT, nothing left to send, and the application
+                                * has not touched the socket for close_wait_idle_us */
+    KEEL_STALL_COUNT
+};
+/* "sender-idle", "rto-silent", "window-refused", "wl1-lag", "close-wait-idle". */
+const char *keel_stall_name(int stall);
 
 struct keel_tcp_info {
     uint8_t state;      /* enum keel_tcp_state */
@@ -67,6 +83,9 @@ struct keel_tcp_info {
     uint64_t segs_out, segs_in, retrans_segs, dsack_received;
     uint64_t last_activity_us; /* last application call on this socket */
     uint64_t state_since_us;   /* when the current state was entered */
+    /* Stall watchdog: bit k set when enum keel_stall k was seen, and when. */
+    uint32_t stalls;
+    uint64_t stall_first_us[KEEL_STALL_COUNT];
 };
 
 /* Stack-wide counters, named as Linux's /proc/net/snmp and /proc/net/netstat
@@ -91,7 +110,9 @@ struct keel_tcp_info {
     X(TCPDelayedACKs) X(TCPQuickAcks) X(ListenOverflows) X(ListenDrops)       \
     X(TCPReqQFullDrop) X(TCPRcvWndShrinkPrevented) X(TCPZeroWindowAdv)        \
     X(TCPWinProbe) X(TCPAckForUnsent) X(TCPOutOfWindow) X(TCPMinMssClamped)   \
-    X(TCPEphemeralExhausted) X(TCPRtxRecordLimit) X(TCPInvariantViolations)
+    X(TCPEphemeralExhausted) X(TCPInvariantViolations)                       \
+    X(WatchdogSenderIdle) X(WatchdogRtoSilent) X(WatchdogWindowRefused)       \
+    X(WatchdogWl1Lag) X(WatchdogCloseWaitIdle)
 
 enum keel_counter_id {
 #define KEEL_COUNTER_ENUM(name) KEEL_C_##name,

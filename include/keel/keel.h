@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "keel/device.h"
 #include "keel/info.h"
@@ -92,6 +93,16 @@ struct keel_config {
     bool no_sack;           /* Linux tcp_sack=1 by default */
     bool no_window_scaling; /* Linux tcp_window_scaling=1 by default */
     const char *congestion_control; /* NULL: "newreno" */
+    /* Stall watchdog (always on): how long a CLOSE_WAIT socket may go untouched
+     * by the application before it is reported; 0: 60 s. */
+    uint64_t close_wait_idle_us;
+    /* Where the watchdog writes one line per stall it sees; NULL: nowhere. */
+    FILE *log;
+    /* Events kept in the trace ring (keel_trace_read); 0: 4096. */
+    uint32_t trace_events;
+    /* Added to every ISN (RFC 6528's clock part): lets a test start its
+     * sequence numbers near the wrap. 0 in production. */
+    uint32_t isn_offset;
 };
 
 /* Creates a stack sending through dev (which must outlive it), with now_us as
@@ -215,6 +226,37 @@ uint64_t keel_counter_value(const struct keel_counters *c, int i);
  * background, or waiting in an accept queue) are visited with sock = -1. */
 typedef int (*keel_socket_visitor)(void *arg, int sock, const struct keel_tcp_info *info);
 void keel_visit_sockets(const keel_stack *st, keel_socket_visitor fn, void *arg);
+
+/* ---- event trace ---- */
+/* Notable events of every connection (not every segment), in a ring that
+ * keeps the newest trace_events; reading consumes them. */
+enum keel_trace_kind {
+    KEEL_EV_STATE,            /* a: new state, b: old state */
+    KEEL_EV_RTO,              /* retransmission timeout: a: SND.UNA, b: backoff */
+    KEEL_EV_FAST_RETRANSMIT,  /* a: SND.UNA, b: ssthresh */
+    KEEL_EV_PERSIST_PROBE,    /* a: SND.UNA, b: probes */
+    KEEL_EV_KEEPALIVE_PROBE,  /* a: SND.UNA, b: probes */
+    KEEL_EV_RST_SENT,         /* a: sequence number */
+    KEEL_EV_RST_RECEIVED,     /* a: sequence number, b: 1 if it reset the connection */
+    KEEL_EV_CHALLENGE_ACK,    /* a: SEG.SEQ of the segment challenged */
+    KEEL_EV_STALL,            /* a: enum keel_stall */
+    KEEL_EV_LIMIT,            /* a limit was hit: a: counter id (enum keel_counter_id) */
+    KEEL_EV_TIMEOUT,          /* the connection gave up: a: error (negative keel_err) */
+};
+const char *keel_trace_kind_name(int kind);
+
+struct keel_trace_event {
+    uint64_t time_us;
+    uint32_t local_addr, remote_addr;
+    uint16_t local_port, remote_port;
+    uint8_t kind;  /* enum keel_trace_kind */
+    uint8_t state; /* the connection's state when it happened */
+    uint32_t a, b;
+};
+/* Copies up to max of the oldest events not yet read and consumes them;
+ * returns how many. *lost (if not NULL) receives how many were overwritten
+ * before they could be read since the last call. */
+int keel_trace_read(keel_stack *st, struct keel_trace_event *ev, int max, uint64_t *lost);
 
 #ifdef __cplusplus
 }

@@ -65,6 +65,9 @@ static void fill_totals(const struct tcb *t, struct keel_tcp_info *i)
     i->dsack_received = t->dsack_received;
     i->last_activity_us = t->last_activity_us;
     i->state_since_us = t->state_since_us;
+    i->stalls = t->stalls;
+    for (int k = 0; k < KEEL_STALL_COUNT; k++)
+        i->stall_first_us[k] = t->stall_first_us[k];
 }
 
 void tcb_fill_info(const struct tcb *t, struct keel_tcp_info *i)

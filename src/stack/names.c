@@ -52,6 +52,38 @@ const char *keel_tcp_state_name(int state)
     return names[state];
 }
 
+const char *keel_stall_name(int stall)
+{
+    static const char *const names[KEEL_STALL_COUNT] = {
+        [KEEL_STALL_SENDER_IDLE] = "sender-idle",
+        [KEEL_STALL_RTO_SILENT] = "rto-silent",
+        [KEEL_STALL_WINDOW_REFUSED] = "window-refused",
+        [KEEL_STALL_WL1_LAG] = "wl1-lag",
+        [KEEL_STALL_CLOSE_WAIT_IDLE] = "close-wait-idle",
+    };
+    return stall >= 0 && stall < KEEL_STALL_COUNT ? names[stall] : "?";
+}
+
+const char *keel_trace_kind_name(int kind)
+{
+    static const char *const names[] = {
+        [KEEL_EV_STATE] = "state",
+        [KEEL_EV_RTO] = "rto",
+        [KEEL_EV_FAST_RETRANSMIT] = "fast-retransmit",
+        [KEEL_EV_PERSIST_PROBE] = "persist-probe",
+        [KEEL_EV_KEEPALIVE_PROBE] = "keepalive-probe",
+        [KEEL_EV_RST_SENT] = "rst-sent",
+        [KEEL_EV_RST_RECEIVED] = "rst-received",
+        [KEEL_EV_CHALLENGE_ACK] = "challenge-ack",
+        [KEEL_EV_STALL] = "stall",
+        [KEEL_EV_LIMIT] = "limit",
+        [KEEL_EV_TIMEOUT] = "timeout",
+    };
+    if (kind < 0 || kind > KEEL_EV_TIMEOUT)
+        return "?";
+    return names[kind];
+}
+
 static const char *const counter_names[] = {
 #define KEEL_COUNTER_NAME(name) #name,
     KEEL_COUNTERS(KEEL_COUNTER_NAME)

@@ -33,6 +33,8 @@ static void resolve_defaults(struct keel_config *cfg)
     if (cfg->ofo_max_ranges > RANGESET_MAX)
         cfg->ofo_max_ranges = RANGESET_MAX;
     DEFAULT(congestion_control, "newreno");
+    DEFAULT(close_wait_idle_us, 60000000);
+    DEFAULT(trace_events, 4096);
 }
 
 static int init_handles(keel_stack *st)
@@ -75,7 +77,8 @@ keel_stack *keel_stack_new(const struct keel_config *user_cfg, struct keel_devic
     st->default_cc = cc_find(st->cfg.congestion_control);
     rng_seed(&st->rng, st->cfg.seed);
     wheel_init(&st->wheel, now_us);
-    if (demux_init(&st->demux, rng_next(&st->rng)) < 0 || init_handles(st) < 0) {
+    if (demux_init(&st->demux, rng_next(&st->rng)) < 0 || init_handles(st) < 0 ||
+        trace_init(&st->trace, st->cfg.trace_events) < 0) {
         keel_stack_free(st);
         *err = KEEL_ENOMEM;
         return NULL;
@@ -116,6 +119,7 @@ void keel_stack_free(keel_stack *st)
     free(st->handles);
     free(st->free_handles);
     free(st->events.sock);
+    trace_free(&st->trace);
     free(st);
 }
 

@@ -19,6 +19,14 @@ struct demux {
     uint64_t key; /* keyed hash against collision flooding */
 };
 
+struct trace_ring {
+    struct keel_trace_event *ev;
+    uint32_t cap, head, len;
+    uint64_t lost;
+};
+int trace_init(struct trace_ring *t, uint32_t cap);
+void trace_free(struct trace_ring *t);
+
 struct event_queue {
     int *sock;
     uint32_t cap, head, len;
@@ -37,6 +45,7 @@ struct keel_stack {
     int *free_handles;        /* stack of free handles */
     uint32_t nfree;
     struct event_queue events;
+    struct trace_ring trace;
     struct tcb *graveyard;    /* closed orphans, freed at the end of each entry point */
     bool fast_path_disabled;  /* tests: force every segment down the slow path */
     uint16_t ip_id;

@@ -85,6 +85,7 @@ void tcp_ack_advance(struct tcb *tcb, const struct segment *s)
     if (seq_lt(tcb->snd.nxt, s->ack))
         tcb->snd.nxt = s->ack;
     tcb->bytes_acked += acked;
+    watchdog_progress(tcb);
     rangeset_trim_below(&tcb->sacked, s->ack);
     tcb->high_rxt = seq_max(tcb->high_rxt, s->ack);
     take_rtt_sample(tcb, s->ack);
@@ -111,8 +112,10 @@ void tcp_update_window(struct tcb *tcb, const struct segment *s)
         return;
     bool newer = seq_lt(tcb->snd.wl1, s->seq) ||
                  (seq_eq(tcb->snd.wl1, s->seq) && seq_le(tcb->snd.wl2, s->ack));
-    if (!newer)
+    if (!newer) {
+        watchdog_window_refused(tcb, s);
         return;
+    }
     uint32_t wnd = (uint32_t)s->h.wnd << tcb->snd.wscale;
     if (wnd > tcb->snd.max_wnd)
         tcb->snd.max_wnd = wnd;
@@ -151,7 +154,7 @@ void tcp_note_sack_blocks(struct tcb *tcb, const struct segment *s)
         }
         l = seq_max(l, tcb->snd.una);
         if (rangeset_add(&tcb->sacked, l, r) < 0)
-            CTR_INC(tcb->st, TCPSackLimitHit);
+            tcb_limit_hit(tcb, KEEL_C_TCPSackLimitHit);
     }
 }
 
@@ -197,6 +200,7 @@ static void enter_recovery(struct tcb *tcb)
     tcb->high_rxt = seq_add(tcb->snd.una, tcp_retransmit_head(tcb));
     tcb->cwnd = tcb->ssthresh + 3 * tcb->mss;
     CTR_INC(tcb->st, TCPFastRetrans);
+    trace_event(tcb, KEEL_EV_FAST_RETRANSMIT, tcb->snd.una.v, tcb->ssthresh);
     tcb_arm(tcb, TT_RETRANSMIT, rto_current(tcb));
 }
 

@@ -46,6 +46,7 @@ void tcp_input(keel_stack *st, uint32_t src, uint32_t dst, const uint8_t *pkt, s
             tcp_input_syn_sent(tcb, &s);
         else
             tcp_input_synchronized(tcb, &s);
+        watchdog_check_wl1(tcb);
         tcb_check_invariants(tcb);
         return;
     }
@@ -119,11 +120,12 @@ void tcp_send_challenge_ack(struct tcb *tcb)
         tcb->challenge_count = 0;
     }
     if (tcb->challenge_count >= tcb->st->cfg.challenge_ack_per_sec) {
-        CTR_INC(tcb->st, TCPChallengeACKLimited);
+        tcb_limit_hit(tcb, KEEL_C_TCPChallengeACKLimited);
         return;
     }
     tcb->challenge_count++;
     CTR_INC(tcb->st, TCPChallengeACK);
+    trace_event(tcb, KEEL_EV_CHALLENGE_ACK, tcb->rcv.nxt.v, 0);
     tcp_send_ack(tcb);
 }
 
@@ -150,6 +152,8 @@ static void handle_rst(struct tcb *tcb, const struct segment *s)
 {
     bool exact = seq_eq(s->seq, tcb->rcv.nxt) ||
                  (tcb->rcv_fin && seq_eq(s->seq, seq_sub_n(tcb->rcv.nxt, 1)));
+    trace_event(tcb, KEEL_EV_RST_RECEIVED, s->seq.v,
+                exact && tcb->state != KEEL_TCP_TIME_WAIT);
     if (tcb->state == KEEL_TCP_TIME_WAIT)
         return;
     if (!exact) {
@@ -231,7 +235,7 @@ static bool ack_in_syn_received(struct tcb *tcb, const struct segment *s)
     }
     struct tcb *l = tcb->listener;
     if (l && tcb_accept_queue_full(l)) {
-        CTR_INC(tcb->st, ListenOverflows);
+        tcb_limit_hit(tcb, KEEL_C_ListenOverflows);
         CTR_INC(tcb->st, ListenDrops);
         return false;
     }

@@ -65,12 +65,12 @@ static bool listen_queues_full(struct tcb *l)
 {
     keel_stack *st = l->st;
     if (tcb_accept_queue_full(l)) {
-        CTR_INC(st, ListenOverflows);
+        tcb_limit_hit(l, KEEL_C_ListenOverflows);
         CTR_INC(st, ListenDrops);
         return true;
     }
     if (l->syn_queue_len >= st->cfg.max_syn_backlog) {
-        CTR_INC(st, TCPReqQFullDrop);
+        tcb_limit_hit(l, KEEL_C_TCPReqQFullDrop);
         CTR_INC(st, ListenDrops);
         return true;
     }

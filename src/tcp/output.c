@@ -190,13 +190,18 @@ void tcp_xmit(struct tcb *tcb, seq_t seq, uint32_t len, uint8_t flags)
     note_data_sent(tcb, seq, len, flags);
 }
 
+/* A bare ACK carries the next new sequence number, SND.MAX: while a timeout
+ * has pulled SND.NXT back to resend, SND.NXT may lie below what the peer has
+ * already received, and a segment there would be refused as old (BSD does
+ * the same in tcp_output). */
 void tcp_send_ack(struct tcb *tcb)
 {
-    tcp_xmit(tcb, tcb->snd.nxt, 0, TCP_FLAG_ACK);
+    tcp_xmit(tcb, tcb->snd.max, 0, TCP_FLAG_ACK);
 }
 
 void tcp_send_rst(struct tcb *tcb, seq_t seq)
 {
+    trace_event(tcb, KEEL_EV_RST_SENT, seq.v, 0);
     tcp_xmit(tcb, seq, 0, TCP_FLAG_RST | TCP_FLAG_ACK);
 }
 
@@ -246,10 +251,9 @@ void tcp_send_rst_for(keel_stack *st, const struct segment *s)
  * memory limit can stand between the oldest byte and the wire. */
 uint32_t tcp_retransmit_head(struct tcb *tcb)
 {
-    seq_t end = tcb_snd_end(tcb);
-    uint32_t avail = seq_dist(tcb->snd.una, end);
-    if (seq_lt(end, tcb->snd.una))
-        avail = 0;
+    /* Only what has been sent before: [SND.UNA, min(end of data, SND.MAX)). */
+    seq_t end = seq_min(tcb_snd_end(tcb), tcb->snd.max);
+    uint32_t avail = seq_lt(end, tcb->snd.una) ? 0 : seq_dist(tcb->snd.una, end);
     uint32_t mss = tcp_mss_now(tcb);
     uint32_t len = avail < mss ? avail : mss;
     uint8_t flags = TCP_FLAG_ACK;

@@ -67,7 +67,7 @@ static void pull_in_order(struct tcb *tcb)
 static bool store_out_of_order(struct tcb *tcb, seq_t seq, const uint8_t *data, uint32_t len)
 {
     if (rangeset_add(&tcb->ofo, seq, seq_add(seq, len)) < 0) {
-        CTR_INC(tcb->st, TCPOFODrop);
+        tcb_limit_hit(tcb, KEEL_C_TCPOFODrop);
         return false;
     }
     uint32_t off = tcb->rcvq.len + seq_dist(tcb->rcv.nxt, seq);

@@ -103,4 +103,5 @@ void tcp_output(struct tcb *tcb)
     if (!sent && tcb->ack_now)
         tcp_send_ack(tcb);
     arm_progress_timers(tcb);
+    watchdog_after_output(tcb);
 }

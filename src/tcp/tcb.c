@@ -55,8 +55,11 @@ void tcb_set_state(struct tcb *tcb, uint8_t state)
 {
     if (tcb->state == state)
         return;
+    trace_event(tcb, KEEL_EV_STATE, state, tcb->state);
     tcb->state = state;
     tcb->state_since_us = tcb->st->now_us;
+    if (state == KEEL_TCP_CLOSE_WAIT)
+        watchdog_close_wait_start(tcb);
     event_notify(tcb->st, tcb);
 }
 
@@ -205,6 +208,12 @@ void tcb_apply_syn_options(struct tcb *tcb, const struct tcp_hdr *h)
         tcb->ts_recent_us = tcb->st->now_us;
     }
     set_mss(tcb);
+}
+
+void tcb_limit_hit(struct tcb *tcb, enum keel_counter_id counter)
+{
+    tcb->st->ctr.v[counter]++;
+    trace_event(tcb, KEEL_EV_LIMIT, counter, 0);
 }
 
 void tcb_enter_time_wait(struct tcb *tcb)

@@ -35,6 +35,7 @@ enum tcb_timer {
     TT_DELACK = KEEL_TIMER_DELACK,
     TT_KEEPALIVE = KEEL_TIMER_KEEPALIVE,
     TT_TIME_WAIT = KEEL_TIMER_TIME_WAIT,
+    TT_WATCHDOG = KEEL_TIMER_WATCHDOG,
     TT_COUNT = KEEL_TIMER_COUNT
 };
 
@@ -156,6 +157,11 @@ struct tcb {
     bool buried;               /* on the stack's graveyard, freed soon */
     uint64_t last_activity_us, state_since_us, last_ack_rcvd_us;
 
+    /* Stall watchdog: kinds seen (enum keel_stall bits), kinds reported since
+     * the last progress, and when each was first seen. */
+    uint32_t stalls, stalls_active;
+    uint64_t stall_first_us[KEEL_STALL_COUNT];
+
     /* Totals for introspection. */
     uint64_t bytes_sent, bytes_retrans, bytes_acked, bytes_received;
     uint64_t segs_out, segs_in, retrans_segs, dsack_received;
@@ -249,6 +255,21 @@ uint32_t tcp_retransmit_head(struct tcb *tcb);
 uint32_t tcp_advertise_window(struct tcb *tcb);
 uint32_t tcp_flight(const struct tcb *tcb);
 uint32_t tcp_mss_now(const struct tcb *tcb);
+
+/* Stall watchdog (src/tcp/watchdog.c). */
+void watchdog_report(struct tcb *tcb, enum keel_stall kind);
+void watchdog_progress(struct tcb *tcb);
+void watchdog_after_output(struct tcb *tcb);
+void watchdog_after_rto(struct tcb *tcb, uint64_t segs_out_before);
+void watchdog_window_refused(struct tcb *tcb, const struct segment *s);
+void watchdog_check_wl1(struct tcb *tcb);
+void watchdog_close_wait_start(struct tcb *tcb);
+void watchdog_timer_fired(struct tcb *tcb);
+
+/* Event trace (src/stack/trace.c). */
+void trace_event(struct tcb *tcb, enum keel_trace_kind kind, uint32_t a, uint32_t b);
+/* A limit refused something: counted by name and traced. */
+void tcb_limit_hit(struct tcb *tcb, enum keel_counter_id counter);
 
 /* RTT and RTO (src/tcp/rtt.c, RFC 6298). */
 void rtt_sample(struct tcb *tcb, uint32_t rtt_us);

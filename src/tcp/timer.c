@@ -28,6 +28,7 @@ static bool retransmissions_exhausted(const struct tcb *tcb, uint32_t retries,
 static void give_up(struct tcb *tcb)
 {
     keel_stack *st = tcb->st;
+    trace_event(tcb, KEEL_EV_TIMEOUT, (uint32_t)KEEL_ETIMEDOUT, 0);
     if (tcb->user_timeout_ms)
         CTR_INC(st, TCPUserTimeouts);
     if (tcb->state == KEEL_TCP_SYN_SENT) {
@@ -66,6 +67,7 @@ static void retransmit_timeout(struct tcb *tcb)
         return;
     }
     CTR_INC(tcb->st, TCPTimeouts);
+    uint64_t segs_before = tcb->segs_out;
     tcb->cc->on_rto(tcb);
     tcb->recover = tcb->snd.max;
     tcb->in_recovery = false;
@@ -78,6 +80,8 @@ static void retransmit_timeout(struct tcb *tcb)
     tcb->high_rxt = tcb->snd.una;
     tcb->snd.nxt = seq_add(tcb->snd.una, tcp_retransmit_head(tcb));
     tcb_arm(tcb, TT_RETRANSMIT, rto_current(tcb));
+    trace_event(tcb, KEEL_EV_RTO, tcb->snd.una.v, tcb->backoff);
+    watchdog_after_rto(tcb, segs_before);
 }
 
 static void on_retransmit(struct tcb *tcb)
@@ -115,6 +119,7 @@ static void on_persist(struct tcb *tcb)
     }
     CTR_INC(st, TCPPersistProbes);
     tcb->probes++;
+    trace_event(tcb, KEEL_EV_PERSIST_PROBE, tcb->snd.una.v, tcb->probes);
     rto_backoff(tcb);
     tcp_output(tcb);
     if (!tcb_armed(tcb, TT_RETRANSMIT))
@@ -143,6 +148,7 @@ static void on_keepalive(struct tcb *tcb)
     tcp_send_probe(tcb);
     CTR_INC(st, TCPKeepAliveProbes);
     tcb->probes++;
+    trace_event(tcb, KEEL_EV_KEEPALIVE_PROBE, tcb->snd.una.v, tcb->probes);
     tcb_arm(tcb, TT_KEEPALIVE, tcb->keepintvl_us);
 }
 
@@ -168,6 +174,7 @@ void tcb_timer_fired(struct timer *t)
     case TT_DELACK: on_delack(tcb); break;
     case TT_KEEPALIVE: on_keepalive(tcb); break;
     case TT_TIME_WAIT: on_time_wait(tcb); break;
+    case TT_WATCHDOG: watchdog_timer_fired(tcb); break;
     case TT_COUNT: break;
     }
 }

@@ -152,6 +152,7 @@ struct report {
     enum bulk_status status;
     double wall_s, virtual_s, linger_s;
     uint64_t retrans_c, retrans_s, timeouts;
+    uint64_t stalls[KEEL_STALL_COUNT];
     struct final_states end_c, end_s, after_c, after_s;
 };
 
@@ -160,6 +161,35 @@ static uint64_t counter(keel_stack *st, enum keel_counter_id id)
     struct keel_counters c;
     keel_counters(st, &c);
     return c.v[id];
+}
+
+/* The watchdog's counters of both stacks, by kind. */
+static void count_stalls(keel_stack *c, keel_stack *s, struct report *r)
+{
+    for (int k = 0; k < KEEL_STALL_COUNT; k++)
+        r->stalls[k] = counter(c, KEEL_C_WatchdogSenderIdle + k) +
+                       counter(s, KEEL_C_WatchdogSenderIdle + k);
+}
+
+static uint64_t stall_total(const struct report *r)
+{
+    uint64_t n = 0;
+    for (int k = 0; k < KEEL_STALL_COUNT; k++)
+        n += r->stalls[k];
+    return n;
+}
+
+static void print_stalls(const struct report *r)
+{
+    if (!stall_total(r)) {
+        printf("  watchdog: silent\n");
+        return;
+    }
+    printf("  watchdog:");
+    for (int k = 0; k < KEEL_STALL_COUNT; k++)
+        if (r->stalls[k])
+            printf(" %s=%" PRIu64, keel_stall_name(k), r->stalls[k]);
+    printf("\n");
 }
 
 static double goodput_mbps(uint64_t bytes, double seconds)
@@ -183,6 +213,7 @@ static void print_text(const struct options *o, const struct bulk *b, const stru
            goodput_mbps(b->server.received, r->virtual_s), goodput_mbps(b->client.received, r->virtual_s));
     printf("  retransmitted segments: client %" PRIu64 ", server %" PRIu64 "; RTO timeouts %" PRIu64 "\n",
            r->retrans_c, r->retrans_s, r->timeouts);
+    print_stalls(r);
     printf("  states at the end of the transfer: client [%s], server [%s]\n", r->end_c.text, r->end_s.text);
     printf("  states %.0f s later: client [%s], server [%s]\n", r->linger_s, r->after_c.text, r->after_s.text);
     printf("  wall time: %.2f s\n", r->wall_s);
@@ -196,14 +227,15 @@ static void print_json(const struct options *o, const struct bulk *b, const stru
            ",\"expected_down\":%" PRIu64 ",\"hash_up\":\"%016" PRIx64 "\",\"hash_down\":\"%016" PRIx64
            "\",\"intact\":%s,\"virtual_s\":%.6f,\"wall_s\":%.3f,\"goodput_up_mbps\":%.3f,"
            "\"goodput_down_mbps\":%.3f,\"retrans_client\":%" PRIu64 ",\"retrans_server\":%" PRIu64
-           ",\"timeouts\":%" PRIu64 ",\"states_end_client\":\"%s\",\"states_end_server\":\"%s\","
+           ",\"timeouts\":%" PRIu64 ",\"watchdog_stalls\":%" PRIu64
+           ",\"states_end_client\":\"%s\",\"states_end_server\":\"%s\","
            "\"states_after_client\":\"%s\",\"states_after_server\":\"%s\"}\n",
            o->scenario, o->seed, bulk_status_name(r->status), b->server.received, b->client.received,
            b->client.to_send, b->server.to_send, b->server.hash, b->client.hash,
            b->server.corrupt_at < 0 && b->client.corrupt_at < 0 ? "true" : "false", r->virtual_s,
            r->wall_s, goodput_mbps(b->server.received, r->virtual_s),
            goodput_mbps(b->client.received, r->virtual_s), r->retrans_c, r->retrans_s, r->timeouts,
-           r->end_c.text, r->end_s.text, r->after_c.text, r->after_s.text);
+           stall_total(r), r->end_c.text, r->end_s.text, r->after_c.text, r->after_s.text);
 }
 
 static double wall_now(void)
@@ -251,6 +283,7 @@ static int run_bulk(const struct options *o)
     r.retrans_c = counter(c, KEEL_C_TcpRetransSegs);
     r.retrans_s = counter(s, KEEL_C_TcpRetransSegs);
     r.timeouts = counter(c, KEEL_C_TCPTimeouts) + counter(s, KEEL_C_TCPTimeouts);
+    count_stalls(c, s, &r);
     describe_states(c, &r.end_c);
     describe_states(s, &r.end_s);
     if (r.status == BULK_DONE) {
@@ -258,6 +291,8 @@ static int run_bulk(const struct options *o)
         if (r.after_c.count || r.after_s.count)
             r.status = BULK_STALLED;
     }
+    if (stall_total(&r) && r.status == BULK_DONE)
+        r.status = BULK_FAILED; /* the watchdog must stay silent on keel */
     r.wall_s = wall_now() - t0;
     if (o->json)
         print_json(o, &b, &r);
