@@ -40,9 +40,13 @@ enum keel_stall {
     KEEL_STALL_WL1_LAG,        /* SND.WL1 lags RCV.NXT by more than 2^30 */
     KEEL_STALL_CLOSE_WAIT_IDLE,/* CLOSE_WAIT, nothing left to send, and the application
                                 * has not touched the socket for close_wait_idle_us */
+    KEEL_STALL_HALF_OPEN,      /* SYNs for the connection's own 4-tuple keep coming: the
+                                * peer has forgotten it and the challenge ACK did not
+                                * clear it (RFC 9293 §3.5.1, half-open) */
     KEEL_STALL_COUNT
 };
-/* "sender-idle", "rto-silent", "window-refused", "wl1-lag", "close-wait-idle". */
+/* "sender-idle", "rto-silent", "window-refused", "wl1-lag", "close-wait-idle",
+ * "half-open". */
 const char *keel_stall_name(int stall);
 
 struct keel_tcp_info {
@@ -73,7 +77,8 @@ struct keel_tcp_info {
     uint32_t rcv_queued;     /* bytes readable by the application */
     uint32_t rcv_ooo_bytes;  /* out-of-order bytes held */
     uint32_t sndbuf, rcvbuf; /* limits */
-    uint32_t rtx_records;    /* retransmit queue records */
+    uint32_t snd_mem, rcv_mem; /* bytes of buffer memory allocated now */
+    uint32_t sack_ranges;    /* ranges in the SACK scoreboard (bounded) */
     uint32_t sacked_bytes, lost_bytes, retrans_out;
     /* Timers: armed flag and absolute expiry per enum keel_timer_kind */
     uint8_t timer_armed[KEEL_TIMER_COUNT];
@@ -112,7 +117,7 @@ struct keel_tcp_info {
     X(TCPWinProbe) X(TCPAckForUnsent) X(TCPOutOfWindow) X(TCPMinMssClamped)   \
     X(TCPEphemeralExhausted) X(TCPInvariantViolations)                       \
     X(WatchdogSenderIdle) X(WatchdogRtoSilent) X(WatchdogWindowRefused)       \
-    X(WatchdogWl1Lag) X(WatchdogCloseWaitIdle)
+    X(WatchdogWl1Lag) X(WatchdogCloseWaitIdle) X(WatchdogHalfOpen)
 
 enum keel_counter_id {
 #define KEEL_COUNTER_ENUM(name) KEEL_C_##name,

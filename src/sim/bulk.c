@@ -132,11 +132,36 @@ static void maybe_close(struct bulk_side *s)
     s->closed = true;
 }
 
-static bool serve_connection(struct bulk_side *s)
+/* client_reads_last: reading waits until everything sent is acknowledged. */
+static bool reading_allowed(struct bulk *b, struct bulk_side *s, uint64_t now_us)
+{
+    if (!b->cfg.client_reads_last || s != &b->client || b->reopen.at_us)
+        return true;
+    struct keel_tcp_info ci, si;
+    if (s->sent < s->to_send || keel_tcp_info(s->st, s->sock, &ci) < 0 || ci.snd_queued)
+        return false;
+    b->reopen.at_us = now_us;
+    b->reopen.buffered = ci.rcv_queued;
+    if (b->server.sock >= 0 && keel_tcp_info(b->server.st, b->server.sock, &si) == 0) {
+        b->reopen.server_window_zero = si.snd_wnd == 0;
+        b->reopen.persist_us = si.rto_us;
+    }
+    return true;
+}
+
+static void note_resume(struct bulk *b, uint64_t now_us)
+{
+    struct bulk_reopen *ro = &b->reopen;
+    if (ro->at_us && !ro->resume_us && b->client.received > ro->buffered)
+        ro->resume_us = now_us - ro->at_us;
+}
+
+static bool serve_connection(struct bulk *b, struct bulk_side *s, uint64_t now_us)
 {
     if (s->sock < 0 || s->closed || s->error)
         return false;
-    bool progress = pump_recv(s);
+    bool progress = reading_allowed(b, s, now_us) && pump_recv(s);
+    note_resume(b, now_us);
     progress |= pump_send(s);
     maybe_close(s);
     return progress;
@@ -154,7 +179,7 @@ static void serve_listener(struct bulk_side *s)
     }
 }
 
-static bool serve_side(struct bulk_side *s)
+static bool serve_side(struct bulk *b, struct bulk_side *s, uint64_t now_us)
 {
     struct keel_event ev[64];
     bool progress = false;
@@ -164,7 +189,7 @@ static bool serve_side(struct bulk_side *s)
             if (ev[i].sock == s->listen_sock)
                 serve_listener(s);
         }
-        progress |= serve_connection(s);
+        progress |= serve_connection(b, s, now_us);
     }
     return progress;
 }
@@ -176,8 +201,8 @@ static bool side_done(const struct bulk_side *s)
 
 enum bulk_status bulk_drive(struct bulk *b, uint64_t now_us)
 {
-    bool progress = serve_side(&b->server);
-    progress |= serve_side(&b->client);
+    bool progress = serve_side(b, &b->server, now_us);
+    progress |= serve_side(b, &b->client, now_us);
     if (progress)
         b->last_progress_us = now_us;
     if (b->client.error || b->server.error || b->client.corrupt_at >= 0 ||

@@ -30,12 +30,25 @@ struct bulk_config {
     int sndbuf, rcvbuf;     /* 0: stack defaults */
     bool nodelay;
     uint64_t stall_us;      /* no progress for this long is a stall; 0: 120 s */
+    /* Story 1: the client reads nothing until all it sent is acknowledged,
+     * so the server faces a zero window for the whole transfer. */
+    bool client_reads_last;
+};
+
+/* What the client saw when it started reading (client_reads_last). */
+struct bulk_reopen {
+    uint64_t at_us;         /* when the client started reading */
+    uint64_t buffered;      /* bytes waiting in its receive buffer then */
+    bool server_window_zero;/* the server was facing a zero window then */
+    uint32_t persist_us;    /* the server's persist interval then */
+    uint64_t resume_us;     /* how long until new data arrived (0: not yet) */
 };
 
 struct bulk {
     struct bulk_config cfg;
     struct bulk_side client, server;
     uint64_t start_us, end_us, last_progress_us;
+    struct bulk_reopen reopen;
 };
 
 enum bulk_status { BULK_RUNNING, BULK_DONE, BULK_FAILED, BULK_STALLED };

@@ -45,7 +45,9 @@ static void fill_queues(const struct tcb *t, struct keel_tcp_info *i)
     i->rcv_ooo_bytes = rangeset_bytes(&t->ofo);
     i->sndbuf = t->sndbuf;
     i->rcvbuf = t->rcvbuf;
-    i->rtx_records = t->sacked.n;
+    i->snd_mem = t->sndq.cap;
+    i->rcv_mem = t->rcvq.cap;
+    i->sack_ranges = t->sacked.n;
     i->sacked_bytes = rangeset_bytes(&t->sacked);
     for (int k = 0; k < KEEL_TIMER_COUNT; k++) {
         i->timer_armed[k] = timer_armed(&t->timers[k]);

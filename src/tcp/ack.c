@@ -20,11 +20,15 @@ static uint32_t release_acked(struct tcb *tcb, seq_t ack)
     return n;
 }
 
+/* Karn's algorithm (RFC 6298 §5, Linux tcp_ack_update_rtt): the backed-off
+ * RTO stays in force until a segment that was not retransmitted gives a
+ * valid sample; only then does the RTO collapse to the computed value. */
 static void take_rtt_sample(struct tcb *tcb, seq_t ack)
 {
     if (tcb->rtt_timing && seq_ge(ack, tcb->rtt_seq)) {
         rtt_sample(tcb, (uint32_t)(tcb->st->now_us - tcb->rtt_start_us));
         tcb->rtt_timing = false;
+        tcb->backoff = 0;
     }
 }
 
@@ -89,7 +93,6 @@ void tcp_ack_advance(struct tcb *tcb, const struct segment *s)
     rangeset_trim_below(&tcb->sacked, s->ack);
     tcb->high_rxt = seq_max(tcb->high_rxt, s->ack);
     take_rtt_sample(tcb, s->ack);
-    tcb->backoff = 0;
     tcb->retransmits = 0;
     tcb->retrans_start_us = 0;
     tcb->dupacks = 0;

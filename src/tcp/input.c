@@ -88,9 +88,19 @@ static bool acceptable(const struct tcb *tcb, const struct segment *s)
     return seq_ge(end, tcb->rcv.last_ack_sent) && seq_le(s->seq, right);
 }
 
-/* An unacceptable segment is answered with an ACK (data always; a bare
- * segment at most every 500 ms, as Linux limits ACK loops). Old data is
- * reported with a D-SACK (RFC 2883). */
+/* A zero-window probe or keepalive: a bare segment at RCV.NXT - 1, outside
+ * the window on purpose so that it draws an ACK (RFC 1122 §4.2.3.6; RFC 9293
+ * §3.8.6.1 relies on the answer to report a reopened window). The answer is
+ * acceptable to its sender, so it cannot start an ACK loop. */
+static bool is_probe(const struct tcb *tcb, const struct segment *s)
+{
+    return s->seg_len == 0 && seq_eq(s->seq, seq_sub_n(tcb->rcv.nxt, 1));
+}
+
+/* An unacceptable segment is answered with an ACK (data and probes always;
+ * other bare segments at most every 500 ms, as Linux limits ACK loops; Linux
+ * limits probes too, which can leave a lost window update unrepaired for a
+ * second persist interval). Old data is reported with a D-SACK (RFC 2883). */
 static void answer_unacceptable(struct tcb *tcb, const struct segment *s)
 {
     CTR_INC(tcb->st, TCPOutOfWindow);
@@ -103,10 +113,12 @@ static void answer_unacceptable(struct tcb *tcb, const struct segment *s)
         tcb->dsack_pending = true;
     }
     uint64_t now = tcb->st->now_us;
-    if (!s->len && tcb->last_invalid_ack_us &&
+    bool limited = !s->len && !is_probe(tcb, s);
+    if (limited && tcb->last_invalid_ack_us &&
         now - tcb->last_invalid_ack_us < TCP_INVALID_ACK_INTERVAL_US)
         return;
-    tcb->last_invalid_ack_us = now;
+    if (limited)
+        tcb->last_invalid_ack_us = now;
     tcp_send_ack(tcb);
 }
 
@@ -144,14 +156,21 @@ static int reset_error(const struct tcb *tcb)
     return KEEL_ECONNRESET;
 }
 
+/* Linux's tcp_reset_check: once the peer's FIN is in, its RST may carry the
+ * FIN's own sequence number, RCV.NXT - 1; it is taken though it lies just
+ * left of the window. */
+static bool rst_names_fin(const struct tcb *tcb, const struct segment *s)
+{
+    return tcb->rcv_fin && seq_eq(s->seq, seq_sub_n(tcb->rcv.nxt, 1));
+}
+
 /* §3.10.7.4 second, with RFC 5961 §3.2: only a RST at exactly RCV.NXT resets;
  * one elsewhere in the window draws a challenge ACK. Linux also takes RCV.NXT
  * - 1 once the peer's FIN is in (its RST may carry the FIN's number).
  * RFC 1337: TIME-WAIT ignores RSTs. */
 static void handle_rst(struct tcb *tcb, const struct segment *s)
 {
-    bool exact = seq_eq(s->seq, tcb->rcv.nxt) ||
-                 (tcb->rcv_fin && seq_eq(s->seq, seq_sub_n(tcb->rcv.nxt, 1)));
+    bool exact = seq_eq(s->seq, tcb->rcv.nxt) || rst_names_fin(tcb, s);
     trace_event(tcb, KEEL_EV_RST_RECEIVED, s->seq.v,
                 exact && tcb->state != KEEL_TCP_TIME_WAIT);
     if (tcb->state == KEEL_TCP_TIME_WAIT)
@@ -190,15 +209,23 @@ static bool time_wait_recycle(struct tcb *tcb, const struct segment *s)
 
 /* §3.10.7.4 fourth, with RFC 5961 §4: a SYN in a synchronized state draws a
  * challenge ACK. A passive SYN-RECEIVED connection answers a retransmitted
- * SYN with its SYN-ACK again. */
+ * SYN with its SYN-ACK again. In a simultaneous open (§3.5, figure 7) the
+ * peer's SYN-ACK repeats the SYN we hold (SEG.SEQ = IRS < RCV.NXT: old, by
+ * §3.10.7.4 first): it gets the plain ACK that rule prescribes, which
+ * completes the peer's handshake. A SYN-ACK for it would be answered by a
+ * SYN-ACK, and so on forever. */
 static void handle_syn(struct tcb *tcb, const struct segment *s)
 {
     if (tcb->state == KEEL_TCP_SYN_RECEIVED && seq_eq(s->seq, tcb->rcv.irs)) {
-        tcp_send_syn(tcb);
+        if ((s->h.flags & TCP_FLAG_ACK) && !tcb->listener)
+            tcp_send_ack(tcb);
+        else
+            tcp_send_syn(tcb);
         return;
     }
     if (time_wait_recycle(tcb, s))
         return;
+    watchdog_syn_on_connection(tcb);
     CTR_INC(tcb->st, TCPSYNChallenge);
     tcp_send_challenge_ack(tcb);
 }
@@ -353,7 +380,15 @@ void tcp_input_synchronized(struct tcb *tcb, const struct segment *s)
     if (!tcb->st->fast_path_disabled && tcp_fast_path(tcb, s))
         return;
     if (paws_reject(tcb, s) || !acceptable(tcb, s)) {
-        answer_unacceptable(tcb, s);
+        /* RFC 5961 §4.2: any SYN gets the challenge ACK, in the window or
+         * not, and even one PAWS refuses (Linux: syn_challenge), so that a
+         * peer that has started over learns at once. */
+        if ((s->h.flags & (TCP_FLAG_SYN | TCP_FLAG_RST)) == TCP_FLAG_SYN)
+            handle_syn(tcb, s);
+        else if ((s->h.flags & TCP_FLAG_RST) && rst_names_fin(tcb, s))
+            handle_rst(tcb, s);
+        else
+            answer_unacceptable(tcb, s);
         return;
     }
     if (s->h.flags & TCP_FLAG_RST) {

@@ -30,7 +30,7 @@ seq_t isn_generate(keel_stack *st, uint32_t laddr, uint16_t lport, uint32_t radd
 {
     uint32_t f = (uint32_t)keyed_tuple_hash(st, laddr, lport, raddr, rport, 0);
     uint32_t m = (uint32_t)(st->now_us / 4);
-    return seq_make(m + f);
+    return seq_make(m + f + st->cfg.isn_offset);
 }
 
 /* RFC 6056 §3.3.4 (Algorithm 4, double-hash port selection): start at an

@@ -2,6 +2,8 @@
  * and the state both sides set up before their first SYN. */
 #include "tcp/tcb.h"
 
+#define TCP_RTO_FALLBACK_US 3000000u /* RFC 6298 §5.7, Linux TCP_TIMEOUT_FALLBACK */
+
 /* Our MSS option and the receive space we start with: Linux starts the
  * window at half the receive buffer, in whole segments. */
 void tcb_prepare_open(struct tcb *tcb)
@@ -35,6 +37,11 @@ void tcb_established(struct tcb *tcb)
     tcb->retransmits = 0;
     tcb->retrans_start_us = 0;
     tcb->backoff = 0;
+    /* RFC 6298 §5.7 (Linux tcp_init_metrics): no RTT sample from the
+     * handshake (its SYN or SYN-ACK was retransmitted): data starts with a
+     * conservative 3 s RTO. A passive open's sample, if any, follows. */
+    if (!tcb->rtt_measured)
+        tcb->rto_us = TCP_RTO_FALLBACK_US;
     tcb_disarm(tcb, TT_RETRANSMIT);
     if (tcb->keepalive)
         tcb_arm(tcb, TT_KEEPALIVE, tcb->keepidle_us);

@@ -15,7 +15,10 @@ static uint32_t unread_bytes(const struct tcb *tcb)
 }
 
 /* RFC 9293 §3.8.6.2.2 (receiver SWS avoidance) and RFC 7323 §2.4: the right
- * edge moves forward only by at least min(space / 2, MSS), and never back. */
+ * edge moves forward only by at least min(space / 2, MSS), and never back.
+ * A closed window stays closed until that much is free too (Linux advertises
+ * 0 while less than an MSS is free). Only a right edge that RCV.NXT has
+ * passed (a FIN taken at the edge) is not held. */
 uint32_t tcp_advertise_window(struct tcb *tcb)
 {
     uint32_t space = tcb->rcv_space;
@@ -31,7 +34,7 @@ uint32_t tcp_advertise_window(struct tcb *tcb)
         if (seq_lt(edge, tcb->rcv.adv))
             CTR_INC(tcb->st, TCPRcvWndShrinkPrevented);
         win = seq_dist(tcb->rcv.nxt, tcb->rcv.adv);
-    } else if (seq_dist(tcb->rcv.adv, edge) < sws && seq_gt(tcb->rcv.adv, tcb->rcv.nxt)) {
+    } else if (seq_dist(tcb->rcv.adv, edge) < sws && seq_ge(tcb->rcv.adv, tcb->rcv.nxt)) {
         win = seq_dist(tcb->rcv.nxt, tcb->rcv.adv);
     }
     return win;
@@ -113,10 +116,16 @@ static void copy_payload(const struct tcb *tcb, uint8_t *dst, seq_t seq, uint32_
     }
 }
 
+/* RFC 7323 §2.4 (1) and (2): a scaled window field rounds down, so the edge
+ * an ACK announces may lie left of one announced before; every segment in
+ * window for any ACK we sent must stay acceptable, so RCV.ADV keeps the
+ * furthest edge (the buffer reached it when it was announced: it fits). */
 static void note_ack_sent(struct tcb *tcb, uint32_t wnd_bytes)
 {
     tcb->rcv.wnd = wnd_bytes;
-    tcb->rcv.adv = seq_add(tcb->rcv.nxt, tcb->rcv.wnd);
+    seq_t edge = seq_add(tcb->rcv.nxt, tcb->rcv.wnd);
+    if (seq_gt(edge, tcb->rcv.adv))
+        tcb->rcv.adv = edge;
     tcb->rcv.last_ack_sent = tcb->rcv.nxt;
     tcb->ack_now = false;
     tcb->unacked_bytes = 0;

@@ -131,6 +131,7 @@ bool tcp_rcv_data(struct tcb *tcb, const struct segment *s)
     uint32_t len = s->len;
     seq_t seg_end = seq_add(seq, len);
     bool fin = (s->h.flags & TCP_FLAG_FIN) != 0;
+    bool had_ofo = tcb->ofo.n != 0;
     if (seq_lt(seq, tcb->rcv.nxt)) { /* trim what we already have */
         uint32_t dup = seq_dist(seq, tcb->rcv.nxt);
         if (dup > len)
@@ -164,8 +165,11 @@ bool tcp_rcv_data(struct tcb *tcb, const struct segment *s)
     if (fin_reached(tcb))
         tcp_deliver_fin(tcb);
     sack_prune(tcb);
-    if (len && seq_eq(seq, tcb->rcv.nxt) == false && tcb->ofo.n == 0)
-        tcb->ack_now = true; /* a hole was just filled */
+    /* RFC 5681 §4.2: the last hole was just filled. (In-order data always
+     * leaves seq below RCV.NXT, so only the out-of-order queue emptying can
+     * tell a filled hole; while holes remain, tcp_schedule_ack ACKs at once.) */
+    if (had_ofo && tcb->ofo.n == 0)
+        tcb->ack_now = true;
     return new_data;
 }
 

@@ -160,6 +160,7 @@ struct tcb {
     /* Stall watchdog: kinds seen (enum keel_stall bits), kinds reported since
      * the last progress, and when each was first seen. */
     uint32_t stalls, stalls_active;
+    bool syn_challenged;       /* a SYN on this 4-tuple was answered with a challenge */
     uint64_t stall_first_us[KEEL_STALL_COUNT];
 
     /* Totals for introspection. */
@@ -263,6 +264,7 @@ void watchdog_after_output(struct tcb *tcb);
 void watchdog_after_rto(struct tcb *tcb, uint64_t segs_out_before);
 void watchdog_window_refused(struct tcb *tcb, const struct segment *s);
 void watchdog_check_wl1(struct tcb *tcb);
+void watchdog_syn_on_connection(struct tcb *tcb);
 void watchdog_close_wait_start(struct tcb *tcb);
 void watchdog_timer_fired(struct tcb *tcb);
 

@@ -25,6 +25,19 @@ static bool retransmissions_exhausted(const struct tcb *tcb, uint32_t retries,
     return elapsed >= model_timeout_us(retries, rto_base);
 }
 
+/* Linux tcp_clamp_rto_to_user_timeout: with TCP_USER_TIMEOUT set, the timer
+ * never runs past the moment the user timeout ends, so the abort comes on
+ * time rather than up to one (backed-off, up to 120 s) RTO late. */
+static uint64_t clamp_to_user_timeout(const struct tcb *tcb, uint64_t after_us)
+{
+    if (!tcb->user_timeout_ms || !tcb->retrans_start_us)
+        return after_us;
+    uint64_t end = tcb->retrans_start_us + (uint64_t)tcb->user_timeout_ms * 1000;
+    uint64_t now = tcb->st->now_us;
+    uint64_t left = end > now ? end - now : 0;
+    return left < after_us ? left : after_us;
+}
+
 static void give_up(struct tcb *tcb)
 {
     keel_stack *st = tcb->st;
@@ -79,7 +92,7 @@ static void retransmit_timeout(struct tcb *tcb)
     tcb->snd.nxt = tcb->snd.una;
     tcb->high_rxt = tcb->snd.una;
     tcb->snd.nxt = seq_add(tcb->snd.una, tcp_retransmit_head(tcb));
-    tcb_arm(tcb, TT_RETRANSMIT, rto_current(tcb));
+    tcb_arm(tcb, TT_RETRANSMIT, clamp_to_user_timeout(tcb, rto_current(tcb)));
     trace_event(tcb, KEEL_EV_RTO, tcb->snd.una.v, tcb->backoff);
     watchdog_after_rto(tcb, segs_before);
 }

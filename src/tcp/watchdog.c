@@ -13,6 +13,7 @@ static const enum keel_counter_id stall_counter[KEEL_STALL_COUNT] = {
     [KEEL_STALL_WINDOW_REFUSED] = KEEL_C_WatchdogWindowRefused,
     [KEEL_STALL_WL1_LAG] = KEEL_C_WatchdogWl1Lag,
     [KEEL_STALL_CLOSE_WAIT_IDLE] = KEEL_C_WatchdogCloseWaitIdle,
+    [KEEL_STALL_HALF_OPEN] = KEEL_C_WatchdogHalfOpen,
 };
 
 static void log_stall(const struct tcb *tcb, enum keel_stall kind)
@@ -91,6 +92,21 @@ void watchdog_check_wl1(struct tcb *tcb)
     if (tcb_synchronized(tcb) && tcb->state != KEEL_TCP_TIME_WAIT &&
         seq_dist(tcb->snd.wl1, tcb->rcv.nxt) > (1u << 30) && !seq_gt(tcb->snd.wl1, tcb->rcv.nxt))
         watchdog_report(tcb, KEEL_STALL_WL1_LAG);
+}
+
+/* A SYN reached a synchronized connection on its own 4-tuple: the peer has
+ * started over and this end is half-open (stories 2 and 4). The challenge
+ * ACK normally draws the RST that clears it within a round trip, and a SYN
+ * that overtook that RST is harmless; a second SYN means the connection
+ * survived the challenge: the peer is being kept out. TIME-WAIT is excluded:
+ * a new SYN there is ordinary reuse of the port (RFC 6191). */
+void watchdog_syn_on_connection(struct tcb *tcb)
+{
+    if (!tcb_synchronized(tcb) || tcb->state == KEEL_TCP_TIME_WAIT)
+        return;
+    if (tcb->syn_challenged)
+        watchdog_report(tcb, KEEL_STALL_HALF_OPEN);
+    tcb->syn_challenged = true;
 }
 
 /* Entering CLOSE_WAIT starts the clock on the application (story 4). */

@@ -9,6 +9,8 @@
 #include <time.h>
 
 #include "sim/bulk.h"
+#include "sim/stories.h"
+#include "stories_cli.h"
 #include "sim/world.h"
 
 #define ADDR_CLIENT 0xc0000201u /* 192.0.2.1 */
@@ -19,6 +21,8 @@ struct options {
     uint64_t seed;
     bool json;
     const char *pcap_path;
+    bool size_given;
+    uint64_t iterations;
     uint64_t bytes_c2s, bytes_s2c;
     struct sim_link_config link;
 };
@@ -30,6 +34,14 @@ static void usage(FILE *out)
             "scenarios:\n"
             "  bulk   (default) bulk transfer both ways: 1 GiB client->server, 64 MiB back,\n"
             "         10 ms RTT, 1%% loss, 0.5%% adjacent reordering\n"
+            "  wl1-wrap        story 1: 5 GiB one way while the other way waits behind a\n"
+            "                  zero window; also with ISNs near the wrap, and light loss\n"
+            "  rst-reorder     story 2: 1,000,000 short connections closed with a RST over\n"
+            "                  a link that swaps adjacent segments (--iterations N)\n"
+            "  close-wait-leak story 4: a server that leaks accepted sockets, clients that\n"
+            "                  reconnect from 16 ports (--iterations N connections)\n"
+            "  tiny-sndbuf     story 3: a 4 KiB send buffer, a failing path, then recovery;\n"
+            "                  then a hostile peer (MSS 48, fragmenting SACK blocks)\n"
             "sizes:   --bytes-up N (client->server), --bytes-down N (server->client);\n"
             "         N takes K, M, G suffixes (powers of 1024)\n"
             "link:    --delay-ms MS (one way)  --jitter-ms MS  --loss PCT  --burst-loss PCT\n"
@@ -69,7 +81,7 @@ static void default_options(struct options *o)
 
 enum { OPT_SEED = 256, OPT_JSON, OPT_UP, OPT_DOWN, OPT_DELAY, OPT_JITTER, OPT_LOSS,
        OPT_BURST, OPT_REORDER, OPT_DUP, OPT_CORRUPT, OPT_RATE, OPT_QUEUE, OPT_MTU,
-       OPT_SCENARIO, OPT_PCAP, OPT_HELP };
+       OPT_SCENARIO, OPT_PCAP, OPT_ITER, OPT_HELP };
 
 static const struct option long_opts[] = {
     {"scenario", 1, 0, OPT_SCENARIO}, {"seed", 1, 0, OPT_SEED}, {"json", 0, 0, OPT_JSON},
@@ -78,7 +90,7 @@ static const struct option long_opts[] = {
     {"loss", 1, 0, OPT_LOSS}, {"burst-loss", 1, 0, OPT_BURST},
     {"reorder", 1, 0, OPT_REORDER}, {"dup", 1, 0, OPT_DUP}, {"corrupt", 1, 0, OPT_CORRUPT},
     {"rate-mbps", 1, 0, OPT_RATE}, {"queue-kb", 1, 0, OPT_QUEUE}, {"mtu", 1, 0, OPT_MTU},
-    {"pcap", 1, 0, OPT_PCAP}, {"help", 0, 0, OPT_HELP}, {0, 0, 0, 0},
+    {"pcap", 1, 0, OPT_PCAP}, {"iterations", 1, 0, OPT_ITER}, {"help", 0, 0, OPT_HELP}, {0, 0, 0, 0},
 };
 
 static void apply_option(struct options *o, int c, const char *arg)
@@ -88,7 +100,11 @@ static void apply_option(struct options *o, int c, const char *arg)
     case OPT_SEED: o->seed = strtoull(arg, NULL, 0); break;
     case OPT_JSON: o->json = true; break;
     case OPT_PCAP: o->pcap_path = arg; break;
-    case OPT_UP: o->bytes_c2s = parse_size(arg); break;
+    case OPT_ITER: o->iterations = strtoull(arg, NULL, 0); break;
+    case OPT_UP:
+        o->bytes_c2s = parse_size(arg);
+        o->size_given = true;
+        break;
     case OPT_DOWN: o->bytes_s2c = parse_size(arg); break;
     case OPT_DELAY: o->link.delay_us = (uint64_t)(strtod(arg, NULL) * 1000); break;
     case OPT_JITTER: o->link.jitter_us = (uint64_t)(strtod(arg, NULL) * 1000); break;
@@ -269,7 +285,8 @@ static int run_bulk(const struct options *o)
         return 2;
     }
     struct sim_link *link = world_add_link(&w, &o->link);
-    struct keel_config cc = {.addr = ADDR_CLIENT}, sc = {.addr = ADDR_SERVER};
+    struct keel_config cc = {.addr = ADDR_CLIENT, .log = stderr};
+    struct keel_config sc = {.addr = ADDR_SERVER, .log = stderr};
     keel_stack *c = world_add_host(&w, &cc, link, 0);
     keel_stack *s = world_add_host(&w, &sc, link, 1);
     struct bulk_config cfg = {.client_to_server = o->bytes_c2s, .server_to_client = o->bytes_s2c,
@@ -309,6 +326,53 @@ static int run_bulk(const struct options *o)
     return 0;
 }
 
+static int run_tiny_sndbuf(const struct options *o)
+{
+    int rc = 0;
+    for (int hostile = 0; hostile < 2; hostile++) {
+        struct story_result r;
+        double t0 = wall_now();
+        story_tiny_sndbuf(o->seed, hostile, 60000000, &r);
+        rc |= report_story(hostile ? "tiny-sndbuf (hostile peer)" : "tiny-sndbuf", o->seed,
+                           o->json, &r, wall_now() - t0);
+    }
+    return rc;
+}
+
+static int run_wl1_wrap(const struct options *o, bool size_given)
+{
+    static const struct {
+        const char *name;
+        bool isn_near_wrap;
+        uint32_t loss_ppm;
+    } variants[] = {
+        {"wl1-wrap", false, 0},
+        {"wl1-wrap (ISNs near the wrap)", true, 0},
+        {"wl1-wrap (light loss 0.01%)", false, 100},
+    };
+    uint64_t bytes = size_given ? o->bytes_c2s : 5ull << 30;
+    int rc = 0;
+    for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++) {
+        struct story_result r;
+        double t0 = wall_now();
+        story_wl1_wrap(o->seed, bytes, variants[i].isn_near_wrap, variants[i].loss_ppm, &r);
+        rc |= report_story(variants[i].name, o->seed, o->json, &r, wall_now() - t0);
+    }
+    return rc;
+}
+
+static int run_conns(const struct options *o, bool leak)
+{
+    struct story_result r;
+    double t0 = wall_now();
+    if (leak)
+        story_close_wait_leak(o->seed, o->iterations ? o->iterations : 2000, &r);
+    else
+        story_rst_reorder(o->seed, o->iterations ? o->iterations : 1000000, &r);
+    return report_story(leak ? "close-wait-leak" : "rst-reorder", o->seed, o->json, &r,
+                        wall_now() - t0);
+}
+
 int main(int argc, char **argv)
 {
     struct options o;
@@ -316,6 +380,12 @@ int main(int argc, char **argv)
         return 2;
     if (strcmp(o.scenario, "bulk") == 0)
         return run_bulk(&o);
+    if (strcmp(o.scenario, "wl1-wrap") == 0)
+        return run_wl1_wrap(&o, o.size_given);
+    if (strcmp(o.scenario, "rst-reorder") == 0 || strcmp(o.scenario, "close-wait-leak") == 0)
+        return run_conns(&o, o.scenario[0] == 'c');
+    if (strcmp(o.scenario, "tiny-sndbuf") == 0)
+        return run_tiny_sndbuf(&o);
     fprintf(stderr, "keel-sim: unknown scenario '%s'\n", o.scenario);
     usage(stderr);
     return 2;

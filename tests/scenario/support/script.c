@@ -15,6 +15,16 @@ static struct script *of_dev(struct keel_device *dev)
     return (struct script *)((char *)dev - offsetof(struct script, dev));
 }
 
+static void capture_raw(struct script *s, const uint8_t *pkt, size_t len, uint64_t now_us)
+{
+    if (s->nraw == RAW_CAPTURE_MAX)
+        harness_fail(__FILE__, __LINE__, "more than %d non-TCP packets captured", RAW_CAPTURE_MAX);
+    struct captured_raw *r = &s->raw[s->nraw++];
+    r->len = (uint32_t)(len < sizeof r->pkt ? len : sizeof r->pkt);
+    memcpy(r->pkt, pkt, r->len);
+    r->at_us = now_us;
+}
+
 static int capture_transmit(struct keel_device *dev, const uint8_t *pkt, size_t len,
                             uint64_t now_us)
 {
@@ -22,8 +32,12 @@ static int capture_transmit(struct keel_device *dev, const uint8_t *pkt, size_t 
     struct ipv4_hdr ip;
     const uint8_t *p, *data;
     size_t plen, dlen;
-    if (ipv4_parse(pkt, len, &ip, &p, &plen) != WIRE_OK || ip.proto != IPV4_PROTO_TCP)
+    if (ipv4_parse(pkt, len, &ip, &p, &plen) != WIRE_OK)
         return 0;
+    if (ip.proto != IPV4_PROTO_TCP) {
+        capture_raw(s, pkt, len, now_us);
+        return 0;
+    }
     if (s->nout == CAPTURE_MAX)
         harness_fail(__FILE__, __LINE__, "more than %d segments captured", CAPTURE_MAX);
     struct captured *c = &s->out[s->nout];
@@ -102,6 +116,37 @@ static uint16_t default_window(const struct script *s, const struct seg *g)
     return (g->flags & TCP_FLAG_SYN) ? 65535 : (uint16_t)(65535 >> s->peer_wscale);
 }
 
+static void fill_payload(uint8_t *dst, const struct seg *g, uint32_t seq)
+{
+    for (uint32_t i = 0; i < g->len; i++)
+        dst[i] = g->data ? g->data[i] : (uint8_t)('a' + (seq + i) % 26);
+}
+
+/* A segment whose option bytes are given verbatim: emitted without options,
+ * then the data offset is widened over g->raw_opts and the checksum redone. */
+static void inject_raw_opts(struct script *s, struct tcp_hdr *h, const struct seg *g)
+{
+    uint8_t pkt[1600];
+    uint8_t *seg = pkt + IPV4_HDR_LEN;
+    size_t hlen = TCP_HDR_LEN + g->raw_opts_len;
+    if (g->raw_opts_len % 4 || hlen > TCP_MAX_HDR_LEN)
+        harness_fail(__FILE__, __LINE__, "raw options must be a multiple of 4, at most 40");
+    memset(&h->opts, 0, sizeof h->opts);
+    memcpy(seg + TCP_HDR_LEN, g->raw_opts, g->raw_opts_len);
+    fill_payload(seg + hlen, g, h->seq);
+    tcp_emit(seg, hlen + g->len, h, PEER_ADDR, KEEL_ADDR);
+    seg[12] = (uint8_t)((hlen / 4) << 4);
+    seg[16] = seg[17] = 0;
+    uint16_t tlen = (uint16_t)(hlen + g->len);
+    uint16_t c = wire_csum_fold(wire_csum_add(wire_pseudo_sum(PEER_ADDR, KEEL_ADDR, IPV4_PROTO_TCP, tlen), seg, tlen));
+    seg[16] = (uint8_t)(c >> 8);
+    seg[17] = (uint8_t)c;
+    struct ipv4_hdr ip = {.ihl = 5, .ttl = 64, .proto = IPV4_PROTO_TCP, .src = PEER_ADDR,
+                          .dst = KEEL_ADDR};
+    size_t n = ipv4_emit(pkt, &ip, tlen) + tlen;
+    keel_input(s->st, pkt, n, s->now_us);
+}
+
 void script_inject(struct script *s, const struct seg *g)
 {
     uint8_t pkt[1600];
@@ -114,6 +159,10 @@ void script_inject(struct script *s, const struct seg *g)
     h.flags = g->flags;
     h.wnd = default_window(s, g);
     h.opts = g->opts;
+    if (g->raw_opts_len) {
+        inject_raw_opts(s, &h, g);
+        return;
+    }
     if (s->peer_ts && !(h.opts.present & TCP_OPT_TS) && !(g->flags & TCP_FLAG_RST)) {
         h.opts.present |= TCP_OPT_TS;
         h.opts.tsval = s->peer_tsval;
@@ -210,6 +259,14 @@ int script_state(struct script *s, int sock)
     return i.state;
 }
 
+struct keel_tcp_info script_info(struct script *s, int sock)
+{
+    struct keel_tcp_info i;
+    if (keel_tcp_info(s->st, sock, &i) < 0)
+        harness_fail(__FILE__, __LINE__, "no socket %d", sock);
+    return i;
+}
+
 static void note_peer_options(struct script *s, const struct tcp_opts *peer,
                               const struct tcp_opts *keel)
 {
@@ -239,6 +296,11 @@ int script_passive_open(struct script *s, const struct tcp_opts *opts)
 
 int script_active_open(struct script *s, const struct tcp_opts *opts)
 {
+    return script_active_open_rtt(s, opts, 0);
+}
+
+int script_active_open_rtt(struct script *s, const struct tcp_opts *opts, uint64_t rtt_us)
+{
     int c = keel_socket(s->st, KEEL_SOCK_STREAM);
     struct keel_sockaddr a = {PEER_ADDR, PEER_PORT};
     CHECK_EQ(keel_connect(s->st, c, &a), KEEL_EINPROGRESS);
@@ -246,9 +308,37 @@ int script_active_open(struct script *s, const struct tcp_opts *opts)
     s->keel_port = syn->h.sport;
     s->peer_port = PEER_PORT;
     note_peer_options(s, opts, &syn->h.opts);
+    if (rtt_us)
+        script_advance(s, rtt_us);
     struct seg sa = {.flags = TCP_FLAG_SYN | TCP_FLAG_ACK, .seq = 0, .ack = 1, .opts = *opts};
     script_inject(s, &sa);
     script_expect(s, .flags = TCP_FLAG_ACK, .seq = 1, .ack = 1);
     CHECK_EQ(script_state(s, c), KEEL_TCP_ESTABLISHED);
     return c;
+}
+
+void script_advance_to(struct script *s, uint64_t at_us)
+{
+    if (at_us < s->now_us)
+        harness_fail(__FILE__, __LINE__, "time cannot go back (%llu < %llu)",
+                     (unsigned long long)at_us, (unsigned long long)s->now_us);
+    for (;;) {
+        uint64_t d = keel_next_deadline(s->st);
+        if (d > at_us || d <= s->now_us)
+            break;
+        script_advance(s, d - s->now_us);
+    }
+    script_advance(s, at_us - s->now_us);
+}
+
+const struct captured_raw *script_expect_raw_at(struct script *s, const char *file, int line)
+{
+    if (s->next_raw == s->nraw)
+        harness_fail(file, line, "expected a non-TCP packet from keel, none was sent");
+    return &s->raw[s->next_raw++];
+}
+
+int script_raw_pending(const struct script *s)
+{
+    return s->nraw - s->next_raw;
 }

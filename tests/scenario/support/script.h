@@ -20,6 +20,7 @@
 #define PEER_PORT 40000
 #define PEER_ISN 1000000u
 #define CAPTURE_MAX 256
+#define RAW_CAPTURE_MAX 16
 
 /* A segment to inject or expect. Unset fields take these meanings:
  * win 0 means "the peer's default window" when injected (65535 >> wscale)
@@ -35,12 +36,23 @@ struct seg {
     struct tcp_opts opts;
     bool opts_set;          /* expect exactly these options (TS val is never compared) */
     bool abs_seq, abs_ack;  /* numbers are absolute */
+    /* Injected only: these option bytes instead of opts (a multiple of 4,
+     * at most 40), for malformed or unknown options. */
+    const uint8_t *raw_opts;
+    uint8_t raw_opts_len;
 };
 
 struct captured {
     struct tcp_hdr h;
     uint32_t len;
     uint8_t payload[1500];
+    uint64_t at_us;
+};
+
+/* A packet keel sent that is not TCP (ICMP), as it left: IPv4 header on. */
+struct captured_raw {
+    uint8_t pkt[1500];
+    uint32_t len;
     uint64_t at_us;
 };
 
@@ -55,6 +67,8 @@ struct script {
     uint32_t peer_tsval;    /* TS val the peer sends (advances with time) */
     bool peer_ts;           /* the peer sends timestamps on every segment */
     uint8_t peer_wscale;    /* the peer's window shift, once negotiated */
+    struct captured_raw raw[RAW_CAPTURE_MAX]; /* non-TCP packets keel sent */
+    int nraw, next_raw;
 };
 
 /* A stack at time 1 s with cfg (addr is set to KEEL_ADDR). */
@@ -87,6 +101,10 @@ int script_pending(const struct script *s);
  * Both leave the connection ESTABLISHED with nothing pending. */
 int script_passive_open(struct script *s, const struct tcp_opts *peer_syn_opts);
 int script_active_open(struct script *s, const struct tcp_opts *peer_synack_opts);
+/* As script_active_open, with the SYN-ACK arriving rtt_us after the SYN: the
+ * handshake gives keel one RTT sample of rtt_us. */
+int script_active_open_rtt(struct script *s, const struct tcp_opts *peer_synack_opts,
+                           uint64_t rtt_us);
 /* Common option sets: MSS 1460 only; and Linux's SYN (MSS, SACK-permitted,
  * TS, window scale 7). */
 extern const struct tcp_opts OPTS_MSS_ONLY;
@@ -94,5 +112,17 @@ extern const struct tcp_opts OPTS_LINUX;
 
 /* keel's state for sock (enum keel_tcp_state). */
 int script_state(struct script *s, int sock);
+/* keel's TCP_INFO for sock (fails if there is no such socket). */
+struct keel_tcp_info script_info(struct script *s, int sock);
+
+/* Advances virtual time to the absolute time at_us, stopping at every timer
+ * deadline on the way so that each timer runs (and each segment is captured)
+ * at its exact expiry. */
+void script_advance_to(struct script *s, uint64_t at_us);
+/* The next non-TCP packet keel sent (fails if there is none). */
+const struct captured_raw *script_expect_raw_at(struct script *s, const char *file, int line);
+#define script_expect_raw(s) script_expect_raw_at((s), __FILE__, __LINE__)
+/* How many non-TCP packets keel sent that are not yet expected. */
+int script_raw_pending(const struct script *s);
 
 #endif
