@@ -43,10 +43,12 @@ enum keel_stall {
     KEEL_STALL_HALF_OPEN,      /* SYNs for the connection's own 4-tuple keep coming: the
                                 * peer has forgotten it and the challenge ACK did not
                                 * clear it (RFC 9293 §3.5.1, half-open) */
+    KEEL_STALL_FIN_WAIT_2_TIMEOUT, /* an orphaned FIN_WAIT_2 gave up on the peer's FIN
+                                    * (Linux tcp_fin_timeout): its peer went silent */
     KEEL_STALL_COUNT
 };
 /* "sender-idle", "rto-silent", "window-refused", "wl1-lag", "close-wait-idle",
- * "half-open". */
+ * "half-open", "fin-wait-2-timeout". */
 const char *keel_stall_name(int stall);
 
 struct keel_tcp_info {
@@ -117,7 +119,8 @@ struct keel_tcp_info {
     X(TCPWinProbe) X(TCPAckForUnsent) X(TCPOutOfWindow) X(TCPMinMssClamped)   \
     X(TCPEphemeralExhausted) X(TCPInvariantViolations)                       \
     X(WatchdogSenderIdle) X(WatchdogRtoSilent) X(WatchdogWindowRefused)       \
-    X(WatchdogWl1Lag) X(WatchdogCloseWaitIdle) X(WatchdogHalfOpen)
+    X(WatchdogWl1Lag) X(WatchdogCloseWaitIdle) X(WatchdogHalfOpen)  \
+    X(WatchdogFinWait2Timeout)
 
 enum keel_counter_id {
 #define KEEL_COUNTER_ENUM(name) KEEL_C_##name,

@@ -61,6 +61,7 @@ const char *keel_stall_name(int stall)
         [KEEL_STALL_WL1_LAG] = "wl1-lag",
         [KEEL_STALL_CLOSE_WAIT_IDLE] = "close-wait-idle",
         [KEEL_STALL_HALF_OPEN] = "half-open",
+        [KEEL_STALL_FIN_WAIT_2_TIMEOUT] = "fin-wait-2-timeout",
     };
     return stall >= 0 && stall < KEEL_STALL_COUNT ? names[stall] : "?";
 }

@@ -25,14 +25,16 @@ static bool retransmissions_exhausted(const struct tcb *tcb, uint32_t retries,
     return elapsed >= model_timeout_us(retries, rto_base);
 }
 
-/* Linux tcp_clamp_rto_to_user_timeout: with TCP_USER_TIMEOUT set, the timer
- * never runs past the moment the user timeout ends, so the abort comes on
- * time rather than up to one (backed-off, up to 120 s) RTO late. */
-static uint64_t clamp_to_user_timeout(const struct tcb *tcb, uint64_t after_us)
+/* Linux tcp_clamp_rto_to_user_timeout and tcp_clamp_probe0_to_user_timeout:
+ * with TCP_USER_TIMEOUT set, a timer never runs past the moment the user
+ * timeout (counted from start_us) ends, so the abort comes on time rather
+ * than up to one backed-off (up to 120 s) interval late. */
+static uint64_t clamp_to_user_timeout(const struct tcb *tcb, uint64_t start_us,
+                                      uint64_t after_us)
 {
-    if (!tcb->user_timeout_ms || !tcb->retrans_start_us)
+    if (!tcb->user_timeout_ms || !start_us)
         return after_us;
-    uint64_t end = tcb->retrans_start_us + (uint64_t)tcb->user_timeout_ms * 1000;
+    uint64_t end = start_us + (uint64_t)tcb->user_timeout_ms * 1000;
     uint64_t now = tcb->st->now_us;
     uint64_t left = end > now ? end - now : 0;
     return left < after_us ? left : after_us;
@@ -92,7 +94,8 @@ static void retransmit_timeout(struct tcb *tcb)
     tcb->snd.nxt = tcb->snd.una;
     tcb->high_rxt = tcb->snd.una;
     tcb->snd.nxt = seq_add(tcb->snd.una, tcp_retransmit_head(tcb));
-    tcb_arm(tcb, TT_RETRANSMIT, clamp_to_user_timeout(tcb, rto_current(tcb)));
+    tcb_arm(tcb, TT_RETRANSMIT,
+             clamp_to_user_timeout(tcb, tcb->retrans_start_us, rto_current(tcb)));
     trace_event(tcb, KEEL_EV_RTO, tcb->snd.una.v, tcb->backoff);
     watchdog_after_rto(tcb, segs_before);
 }
@@ -105,38 +108,58 @@ static void on_retransmit(struct tcb *tcb)
         retransmit_timeout(tcb);
 }
 
-/* RFC 9293 §3.8.6.1: probe the zero window, backing off; never give up while
- * the peer answers (probes counts unanswered ones), unless a user timeout is
- * set. Like Linux, send new data instead when the window has room for some. */
-static void on_persist(struct tcb *tcb)
+/* A window with room for some data is probed with that data (Linux
+ * tcp_write_wakeup). Once it is in flight the retransmission timer takes
+ * over, with the plain RTO: Linux tcp_send_probe0 ends the probing (probe
+ * count, backoff and start time) as soon as packets are out. */
+static bool persist_send_data(struct tcb *tcb)
 {
-    keel_stack *st = tcb->st;
-    uint64_t waited = st->now_us - tcb->persist_start_us;
-    if ((tcb->user_timeout_ms && waited >= (uint64_t)tcb->user_timeout_ms * 1000) ||
-        tcb->probes > st->cfg.retries2) {
-        give_up(tcb);
-        return;
-    }
     seq_t end = tcb_snd_end(tcb);
     uint32_t queued = seq_lt(tcb->snd.nxt, end) ? seq_dist(tcb->snd.nxt, end) : 0;
     uint32_t len = queued < tcb->snd.wnd ? queued : tcb->snd.wnd;
     if (len > tcp_mss_now(tcb))
         len = tcp_mss_now(tcb);
-    if (len) {
-        tcp_xmit(tcb, tcb->snd.nxt, len, TCP_FLAG_ACK | TCP_FLAG_PSH);
-        tcb->snd.nxt = seq_add(tcb->snd.nxt, len);
-        tcb->snd.max = seq_max(tcb->snd.max, tcb->snd.nxt);
-    } else {
-        tcp_send_probe(tcb);
-        CTR_INC(st, TCPWinProbe);
+    if (!len)
+        return false;
+    tcp_xmit(tcb, tcb->snd.nxt, len, TCP_FLAG_ACK | TCP_FLAG_PSH);
+    tcb->snd.nxt = seq_add(tcb->snd.nxt, len);
+    tcb->snd.max = seq_max(tcb->snd.max, tcb->snd.nxt);
+    tcb->probes = 0;
+    tcb->backoff = 0;
+    tcb->persist_start_us = 0;
+    return true;
+}
+
+/* RFC 9293 §3.8.6.1: probe the zero window, backing off; never give up while
+ * the peer answers (probes counts unanswered ones). As Linux's
+ * tcp_probe_timer: abort once tcp_retries2 probes are out unanswered, or when
+ * TCP_USER_TIMEOUT has passed since the first probe. */
+static void on_persist(struct tcb *tcb)
+{
+    keel_stack *st = tcb->st;
+    if (!tcb->persist_start_us)
+        tcb->persist_start_us = st->now_us; /* Linux icsk_probes_tstamp */
+    uint64_t waited = st->now_us - tcb->persist_start_us;
+    if ((tcb->user_timeout_ms && waited >= (uint64_t)tcb->user_timeout_ms * 1000) ||
+        tcb->probes >= st->cfg.retries2) {
+        give_up(tcb);
+        return;
     }
     CTR_INC(st, TCPPersistProbes);
+    if (persist_send_data(tcb)) {
+        trace_event(tcb, KEEL_EV_PERSIST_PROBE, tcb->snd.una.v, tcb->probes);
+        tcp_output(tcb);
+        return;
+    }
+    tcp_send_probe(tcb);
+    CTR_INC(st, TCPWinProbe);
     tcb->probes++;
     trace_event(tcb, KEEL_EV_PERSIST_PROBE, tcb->snd.una.v, tcb->probes);
     rto_backoff(tcb);
     tcp_output(tcb);
     if (!tcb_armed(tcb, TT_RETRANSMIT))
-        tcb_arm(tcb, TT_PERSIST, rto_current(tcb));
+        tcb_arm(tcb, TT_PERSIST,
+                clamp_to_user_timeout(tcb, tcb->persist_start_us, rto_current(tcb)));
 }
 
 /* RFC 9293 §3.8.4 / RFC 1122 §4.2.3.6: after keepidle without hearing from
@@ -167,8 +190,10 @@ static void on_keepalive(struct tcb *tcb)
 
 static void on_time_wait(struct tcb *tcb)
 {
-    if (tcb->state == KEEL_TCP_FIN_WAIT_2)
+    if (tcb->state == KEEL_TCP_FIN_WAIT_2) {
         CTR_INC(tcb->st, TCPFinWait2Timeouts);
+        watchdog_report(tcb, KEEL_STALL_FIN_WAIT_2_TIMEOUT);
+    }
     tcb_close(tcb, 0);
 }
 

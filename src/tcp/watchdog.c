@@ -14,6 +14,7 @@ static const enum keel_counter_id stall_counter[KEEL_STALL_COUNT] = {
     [KEEL_STALL_WL1_LAG] = KEEL_C_WatchdogWl1Lag,
     [KEEL_STALL_CLOSE_WAIT_IDLE] = KEEL_C_WatchdogCloseWaitIdle,
     [KEEL_STALL_HALF_OPEN] = KEEL_C_WatchdogHalfOpen,
+    [KEEL_STALL_FIN_WAIT_2_TIMEOUT] = KEEL_C_WatchdogFinWait2Timeout,
 };
 
 static void log_stall(const struct tcb *tcb, enum keel_stall kind)
