@@ -61,6 +61,17 @@ static int set_socket_opt(struct tcb *t, int name, int v)
     return KEEL_ENOPROTOOPT;
 }
 
+/* Linux tcp_sock_set_keepidle: on a socket with SO_KEEPALIVE the new idle
+ * time applies at once, counted from the last segment received. */
+static void set_keepidle(struct tcb *t, int v)
+{
+    t->keepidle_us = (uint64_t)v * 1000000;
+    if (!t->keepalive || !tcb_synchronized(t))
+        return;
+    uint64_t idle = t->st->now_us - t->last_ack_rcvd_us;
+    tcb_arm(t, TT_KEEPALIVE, idle < t->keepidle_us ? t->keepidle_us - idle : 0);
+}
+
 static int set_tcp_opt(struct tcb *t, int name, int v)
 {
     switch (name) {
@@ -77,7 +88,7 @@ static int set_tcp_opt(struct tcb *t, int name, int v)
     case KEEL_TCP_KEEPIDLE:
         if (v < 1 || v > MAX_TCP_KEEPIDLE)
             return KEEL_EINVAL;
-        t->keepidle_us = (uint64_t)v * 1000000;
+        set_keepidle(t, v);
         return 0;
     case KEEL_TCP_KEEPINTVL:
         if (v < 1 || v > MAX_TCP_KEEPIDLE)

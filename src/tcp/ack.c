@@ -125,6 +125,8 @@ void tcp_update_window(struct tcb *tcb, const struct segment *s)
     if (wnd && !tcb->snd.wnd) {
         tcb->probes = 0;
         tcb->persist_start_us = 0;
+        if (tcb_armed(tcb, TT_PERSIST))
+            tcb->backoff = 0; /* Linux tcp_ack_probe: the probes' backoff ends */
         tcb_disarm(tcb, TT_PERSIST);
     }
     tcb->snd.wnd = wnd;

@@ -202,8 +202,11 @@ static bool time_wait_recycle(struct tcb *tcb, const struct segment *s)
     if (!listener)
         return false;
     CTR_INC(tcb->st, TCPTimeWaitRecycled);
+    /* Condition (1) of RFC 1122 §4.2.2.13: the new ISS lies above everything
+     * the old incarnation sent, by more than a window (as Linux's tw_isn). */
+    seq_t iss = seq_add(tcb->snd.max, 65535 + 2);
     tcb_close(tcb, 0);
-    tcp_input_listen(listener, s);
+    tcp_reopen_from_time_wait(listener, s, iss);
     return true;
 }
 
@@ -358,6 +361,10 @@ void tcp_text_and_fin(struct tcb *tcb, const struct segment *s)
     if (!may_receive_text(tcb)) {
         if (s->len || fin)
             tcb->ack_now = true;
+        /* §3.10.7.4 eighth, TIME-WAIT: a FIN (the peer's again, at RCV.NXT
+         * - 1, which the acceptability test above lets in) restarts 2 MSL. */
+        if (fin && tcb->state == KEEL_TCP_TIME_WAIT)
+            tcb_arm(tcb, TT_TIME_WAIT, tcb->st->cfg.time_wait_us);
         return;
     }
     if (s->len && tcb->closed_by_app && seq_gt(seq_add(s->seq, s->len), tcb->rcv.nxt)) {

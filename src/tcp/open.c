@@ -86,7 +86,7 @@ static bool listen_queues_full(struct tcb *l)
 
 /* §3.10.7.2: a SYN creates a SYN-RECEIVED connection and is answered with a
  * SYN-ACK; it joins the listener's SYN queue until the handshake completes. */
-static void passive_open(struct tcb *l, const struct segment *s)
+static void passive_open(struct tcb *l, const struct segment *s, const seq_t *iss)
 {
     keel_stack *st = l->st;
     if (listen_queues_full(l))
@@ -101,7 +101,7 @@ static void passive_open(struct tcb *l, const struct segment *s)
     tcb->raddr = s->saddr;
     tcb->rport = s->h.sport;
     inherit_from_listener(tcb, l);
-    tcb->snd.iss = isn_generate(st, tcb->laddr, tcb->lport, tcb->raddr, tcb->rport);
+    tcb->snd.iss = iss ? *iss : isn_generate(st, tcb->laddr, tcb->lport, tcb->raddr, tcb->rport);
     tcb_prepare_open(tcb);
     tcb->rcv.irs = s->seq;
     tcb->rcv.nxt = seq_add(s->seq, 1);
@@ -130,7 +130,14 @@ void tcp_input_listen(struct tcb *l, const struct segment *s)
         return;
     }
     if (s->h.flags & TCP_FLAG_SYN)
-        passive_open(l, s);
+        passive_open(l, s, NULL);
+}
+
+/* A SYN that reopens a connection from TIME-WAIT (RFC 1122 §4.2.2.13): the
+ * caller picks an ISS above every sequence number the old incarnation used. */
+void tcp_reopen_from_time_wait(struct tcb *l, const struct segment *s, seq_t iss)
+{
+    passive_open(l, s, &iss);
 }
 
 /* Story 2 and 4 of SCENARIOS.md: our SYN met a stale connection and we have

@@ -70,11 +70,8 @@ static void arm_progress_timers(struct tcb *tcb)
     tcb_disarm(tcb, TT_RETRANSMIT);
     bool waiting = seq_lt(tcb->snd.nxt, tcb_snd_end(tcb)) ||
                    (fin_may_go(tcb) && seq_eq(tcb->snd.nxt, tcb_snd_end(tcb)));
-    if (waiting && tcb->snd.wnd < tcb->mss && !tcb_armed(tcb, TT_PERSIST)) {
-        if (!tcb->persist_start_us)
-            tcb->persist_start_us = tcb->st->now_us;
-        tcb_arm(tcb, TT_PERSIST, rto_current(tcb));
-    }
+    if (waiting && tcb->snd.wnd < tcb->mss && !tcb_armed(tcb, TT_PERSIST))
+        tcb_arm(tcb, TT_PERSIST, rto_current(tcb)); /* on_persist notes the first probe */
 }
 
 static bool may_send_data(const struct tcb *tcb)

@@ -224,6 +224,7 @@ struct segment {
 /* Input (src/tcp/input.c and friends). */
 void tcp_input(keel_stack *st, uint32_t src, uint32_t dst, const uint8_t *seg, size_t len);
 void tcp_input_listen(struct tcb *listener, const struct segment *s);
+void tcp_reopen_from_time_wait(struct tcb *listener, const struct segment *s, seq_t iss);
 void tcp_input_syn_sent(struct tcb *tcb, const struct segment *s);
 void tcp_input_synchronized(struct tcb *tcb, const struct segment *s);
 bool tcp_fast_path(struct tcb *tcb, const struct segment *s);

@@ -177,8 +177,9 @@ static void on_keepalive(struct tcb *tcb)
         return;
     }
     if (tcb->probes >= tcb->keepcnt) {
+        /* Linux tcp_keepalive_timer: tcp_send_active_reset, then the error. */
         CTR_INC(st, TCPKeepAliveTimeouts);
-        tcb_close(tcb, KEEL_ETIMEDOUT);
+        tcb_abort(tcb, KEEL_ETIMEDOUT);
         return;
     }
     tcp_send_probe(tcb);
