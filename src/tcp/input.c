@@ -359,7 +359,11 @@ void tcp_text_and_fin(struct tcb *tcb, const struct segment *s)
 {
     bool fin = (s->h.flags & TCP_FLAG_FIN) != 0;
     if (!may_receive_text(tcb)) {
-        if (s->len || fin)
+        /* The peer's FIN is in: later text is ignored, silently as Linux
+         * does, but a repeat of what we have is acknowledged again, and
+         * TIME-WAIT acknowledges whatever comes. */
+        bool repeat = seq_lt(s->seq, tcb->rcv.nxt) || tcb->state == KEEL_TCP_TIME_WAIT;
+        if ((s->len || fin) && repeat)
             tcb->ack_now = true;
         /* §3.10.7.4 eighth, TIME-WAIT: a FIN (the peer's again, at RCV.NXT
          * - 1, which the acceptability test above lets in) restarts 2 MSL. */
@@ -382,8 +386,25 @@ void tcp_text_and_fin(struct tcb *tcb, const struct segment *s)
     tcp_schedule_ack(tcb, in_order && seq_gt(tcb->rcv.nxt, before));
 }
 
+/* Simultaneous open (RFC 9293 §3.5 figure 7): in SYN-RECEIVED, the peer's
+ * SYN-ACK repeats its SYN and acknowledges ours; as Linux does, it is taken
+ * for its ACK, which completes the handshake (RFC 5961's challenge would
+ * answer it and delay both ends by a round trip). */
+static bool simultaneous_syn_ack(const struct tcb *tcb, const struct segment *s)
+{
+    return tcb->state == KEEL_TCP_SYN_RECEIVED && !tcb->listener &&
+           (s->h.flags & (TCP_FLAG_SYN | TCP_FLAG_ACK | TCP_FLAG_RST)) ==
+               (TCP_FLAG_SYN | TCP_FLAG_ACK) &&
+           seq_eq(s->seq, tcb->rcv.irs) && seq_eq(s->ack, tcb->snd.nxt);
+}
+
 void tcp_input_synchronized(struct tcb *tcb, const struct segment *s)
 {
+    struct segment after_syn;
+    if (simultaneous_syn_ack(tcb, s)) {
+        after_syn = segment_after_syn(s);
+        s = &after_syn;
+    }
     if (!tcb->st->fast_path_disabled && tcp_fast_path(tcb, s))
         return;
     if (paws_reject(tcb, s) || !acceptable(tcb, s)) {

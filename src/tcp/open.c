@@ -173,11 +173,7 @@ static void syn_sent_established(struct tcb *tcb, const struct segment *s)
 static void syn_sent_text(struct tcb *tcb, const struct segment *s)
 {
     if (s->len || (s->h.flags & TCP_FLAG_FIN)) {
-        struct segment rest = *s;
-        rest.h.flags &= (uint8_t)~TCP_FLAG_SYN;
-        rest.seq = seq_add(s->seq, 1);
-        rest.h.seq = rest.seq.v;
-        rest.seg_len = s->seg_len - 1;
+        struct segment rest = segment_after_syn(s);
         tcp_text_and_fin(tcb, &rest);
     }
     tcp_output(tcb);

@@ -66,6 +66,13 @@ static void pull_in_order(struct tcb *tcb)
 
 static bool store_out_of_order(struct tcb *tcb, seq_t seq, const uint8_t *data, uint32_t len)
 {
+    if (rangeset_covers(&tcb->ofo, seq, seq_add(seq, len))) {
+        /* RFC 2883 §4: a duplicate of data held above RCV.NXT is reported in
+         * a D-SACK block, followed by the SACK block that holds it. */
+        note_dsack(tcb, seq, seq_add(seq, len));
+        sack_note_recent(tcb, seq, seq_add(seq, len));
+        return false;
+    }
     if (rangeset_add(&tcb->ofo, seq, seq_add(seq, len)) < 0) {
         tcb_limit_hit(tcb, KEEL_C_TCPOFODrop);
         return false;
@@ -147,6 +154,12 @@ bool tcp_rcv_data(struct tcb *tcb, const struct segment *s)
         len = seq_gt(edge, seq) ? seq_dist(seq, edge) : 0;
         fin = false;
     }
+    /* The FIN occupies seg_end: below RCV.NXT it is stale, at or past the
+     * right edge it is outside the window, except a bare FIN at RCV.NXT,
+     * taken even by a zero window as Linux does. */
+    if (fin && (seq_lt(seg_end, tcb->rcv.nxt) ||
+                (seq_ge(seg_end, edge) && !seq_eq(seg_end, tcb->rcv.nxt))))
+        fin = false;
     bool new_data = false;
     if (len) {
         tcb->bytes_received += len;

@@ -221,6 +221,17 @@ struct segment {
     uint32_t saddr, daddr;
 };
 
+/* The same segment with its SYN taken off: what follows the SYN. */
+static inline struct segment segment_after_syn(const struct segment *s)
+{
+    struct segment rest = *s;
+    rest.h.flags &= (uint8_t)~TCP_FLAG_SYN;
+    rest.seq = seq_add(s->seq, 1);
+    rest.h.seq = rest.seq.v;
+    rest.seg_len = s->seg_len - 1;
+    return rest;
+}
+
 /* Input (src/tcp/input.c and friends). */
 void tcp_input(keel_stack *st, uint32_t src, uint32_t dst, const uint8_t *seg, size_t len);
 void tcp_input_listen(struct tcb *listener, const struct segment *s);

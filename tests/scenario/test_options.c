@@ -58,6 +58,7 @@ TEST(mss_negotiated_down_to_peers)
                   .opts = {.present = TCP_OPT_MSS, .mss = 1460});
     int c = accept_after_ack(&s, ls);
     CHECK_EQ(script_info(&s, c).snd_mss, 1000);
+    CHECK_EQ(nodelay(&s, c), 0);
     CHECK_EQ(keel_send(s.st, c, data, 2500, 0), 2500);
     script_expect(&s, .flags = A, .seq = 1, .ack = 1, .len = 1000);
     script_expect(&s, .flags = A, .seq = 1001, .ack = 1, .len = 1000);
@@ -114,6 +115,7 @@ TEST(no_mss_option_means_536)
                   .opts = {.present = TCP_OPT_MSS, .mss = 1460});
     int c = accept_after_ack(&s, ls);
     CHECK_EQ(script_info(&s, c).snd_mss, 536);
+    CHECK_EQ(nodelay(&s, c), 0);
     CHECK_EQ(keel_send(s.st, c, data, 1000, 0), 1000);
     script_expect(&s, .flags = A, .seq = 1, .ack = 1, .len = 536);
     script_expect(&s, .flags = P | A, .seq = 537, .ack = 1, .len = 464);
@@ -170,9 +172,9 @@ TEST(active_syn_window_unscaled_default_shift_7)
     script_free(&s);
 }
 
-/* SO_RCVBUF 8192 before connect caps the buffer: a 7300-byte window (five
- * segments of 8192) needs no scaling, so the shift offered is 0 (Linux:
- * ilog2 of the window clamp, less 15). */
+/* SO_RCVBUF 8192 before connect caps the buffer: a 7300-byte window (the
+ * 8192 bytes of space in whole 1460-byte segments) needs no scaling, so the
+ * shift offered is 0 (Linux: ilog2 of the window clamp, less 15). */
 TEST(small_rcvbuf_means_smaller_shift)
 {
     struct script s;
