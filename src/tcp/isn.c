@@ -33,9 +33,10 @@ seq_t isn_generate(keel_stack *st, uint32_t laddr, uint16_t lport, uint32_t radd
     return seq_make(m + f + st->cfg.isn_offset);
 }
 
-/* RFC 6056 §3.3.4 (Algorithm 4, double-hash port selection): start at an
- * offset keyed by the destination, plus a per-destination counter, and skip
- * any port whose 4-tuple is still in use (TIME-WAIT included). */
+/* RFC 6056 §3.3: a randomized search of the range (the offset keyed by the
+ * destination as in §3.3.3, plus a random start as in §3.3.1), skipping any
+ * port whose 4-tuple is still in use, TIME-WAIT included, and any port a
+ * listener holds. */
 int ephemeral_port(keel_stack *st, uint32_t laddr, uint32_t raddr, uint16_t rport,
                    uint16_t *port)
 {
