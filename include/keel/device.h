@@ -24,11 +24,19 @@ struct keel_device_ops {
      * or UINT64_MAX if none is in flight. NULL for real devices (poll their
      * descriptor instead). */
     uint64_t (*next_arrival_us)(const struct keel_device *dev);
+    /* Segmentation offload (devices with tso_max > 0 only): sends one
+     * TCP/IPv4 packet of up to IPv4 length 65535 whose payload is larger
+     * than mss; the device cuts it into segments of mss payload bytes as
+     * Linux GSO does (src/link/gso.c does it in software). Same ownership
+     * and return values as transmit. */
+    int (*transmit_tso)(struct keel_device *dev, const uint8_t *pkt, size_t len, uint16_t mss,
+                        uint64_t now_us);
 };
 
 struct keel_device {
     const struct keel_device_ops *ops;
-    uint32_t mtu; /* largest IPv4 packet, header included */
+    uint32_t mtu;     /* largest IPv4 packet on the wire, header included */
+    uint32_t tso_max; /* largest TCP payload transmit_tso takes; 0: no offload */
 };
 
 #endif

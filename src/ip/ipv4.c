@@ -6,7 +6,8 @@
 
 #define IP_DEFAULT_TTL 64
 
-void ip_output(keel_stack *st, uint8_t proto, uint32_t src, uint32_t dst, size_t payload_len)
+void ip_output(keel_stack *st, uint8_t proto, uint32_t src, uint32_t dst, size_t payload_len,
+               uint16_t gso_mss)
 {
     struct ipv4_hdr h = {
         .ihl = 5,
@@ -19,13 +20,16 @@ void ip_output(keel_stack *st, uint8_t proto, uint32_t src, uint32_t dst, size_t
     };
     size_t len = ipv4_emit(st->txbuf, &h, payload_len) + payload_len;
     CTR_INC(st, IpOutRequests);
-    if (len > st->dev->mtu) {
+    if (len > st->dev->mtu && !gso_mss) {
         /* keel sizes every segment to the MTU: a bigger one is a keel bug. */
         stack_bug(st, "packet larger than the device MTU");
         CTR_INC(st, IpOutDiscards);
         return;
     }
-    if (st->dev->ops->transmit(st->dev, st->txbuf, len, st->now_us) < 0)
+    int rc = len > st->dev->mtu
+                 ? st->dev->ops->transmit_tso(st->dev, st->txbuf, len, gso_mss, st->now_us)
+                 : st->dev->ops->transmit(st->dev, st->txbuf, len, st->now_us);
+    if (rc < 0)
         CTR_INC(st, IpOutDiscards);
 }
 
@@ -40,7 +44,7 @@ static void icmp_echo_reply(keel_stack *st, const struct ipv4_hdr *ip, const str
         return;
     CTR_INC(st, IcmpOutEchoReps);
     CTR_INC(st, IcmpOutMsgs);
-    ip_output(st, IPV4_PROTO_ICMP, ip->dst, ip->src, n);
+    ip_output(st, IPV4_PROTO_ICMP, ip->dst, ip->src, n, 0);
 }
 
 /* RFC 1122 §4.2.3.9 and RFC 1191: an ICMP error quoting one of our TCP

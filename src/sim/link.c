@@ -55,6 +55,9 @@
  * link seed, so a run replays exactly for a given seed and call sequence. */
 #include "sim/link.h"
 
+#include "link/gso.h"
+#include "wire/wire.h"
+
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -535,10 +538,31 @@ static uint64_t end_next_arrival_us(const struct keel_device *dev)
     return next;
 }
 
+struct tso_send {
+    struct keel_device *dev;
+    uint64_t now_us;
+};
+
+static int tso_emit(void *arg, const uint8_t *seg, size_t len)
+{
+    struct tso_send *t = arg;
+    return end_transmit(t->dev, seg, len, t->now_us);
+}
+
+/* Segmentation offload in software: the pieces cross the link one by one. */
+static int end_transmit_tso(struct keel_device *dev, const uint8_t *pkt, size_t len,
+                            uint16_t mss, uint64_t now_us)
+{
+    struct tso_send t = {dev, now_us};
+    int rc = gso_segment(pkt, len, mss, tso_emit, &t);
+    return rc == -1 ? KEEL_EINVAL : rc;
+}
+
 static const struct keel_device_ops link_device_ops = {
     .transmit = end_transmit,
     .receive = end_receive,
     .next_arrival_us = end_next_arrival_us,
+    .transmit_tso = end_transmit_tso,
 };
 
 /* ---- the link ---- */
@@ -618,6 +642,7 @@ void sim_link_set_config(struct sim_link *l, const struct sim_link_config *cfg)
         if (resolved.burst_enter_ppm == 0)
             l->dirs[i].burst_bad = 0;
         l->ends[i].dev.mtu = resolved.mtu;
+        l->ends[i].dev.tso_max = resolved.tso ? 65535 - 60 - TCP_MAX_HDR_LEN : 0;
     }
     l->cfg = resolved;
 }

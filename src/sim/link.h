@@ -6,6 +6,7 @@
 #ifndef KEEL_SIM_LINK_H
 #define KEEL_SIM_LINK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "keel/device.h"
@@ -29,6 +30,7 @@ struct sim_link_config {
     uint64_t rate_bps;        /* serialization rate; 0: unlimited */
     uint32_t queue_bytes;     /* bottleneck queue; 0: 1 MiB (only with rate_bps) */
     uint32_t mtu;             /* larger packets are dropped; 0: 1500 */
+    bool tso;                 /* the ends offer segmentation offload (cut in software) */
 };
 
 struct sim_link_stats {

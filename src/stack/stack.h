@@ -89,8 +89,9 @@ bool demux_port_in_use(const struct demux *d, uint16_t lport);
 void demux_visit(const struct demux *d, int (*fn)(void *, struct tcb *), void *arg);
 
 /* IPv4 output (src/ip/ipv4.c): sends st->txbuf[IPV4_HDR_LEN ..
- * IPV4_HDR_LEN + payload_len) as one datagram to dst. */
+ * IPV4_HDR_LEN + payload_len) as one datagram to dst. gso_mss > 0 marks a
+ * TCP packet larger than the MTU for the device to segment (tso_max). */
 void ip_output(keel_stack *st, uint8_t proto, uint32_t src, uint32_t dst,
-               size_t payload_len);
+               size_t payload_len, uint16_t gso_mss);
 
 #endif

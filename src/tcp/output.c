@@ -45,6 +45,20 @@ static uint8_t sack_room(const struct tcb *tcb)
     return tcb->ts_ok ? 3 : 4; /* 40 option bytes (RFC 2018 §3) */
 }
 
+/* How much one transmission may carry: one segment, or with segmentation
+ * offload (tso_max) as many whole segments as fit one IPv4 packet, which
+ * the device then cuts up, as Linux sends 64 KB TSO packets. */
+uint32_t tcp_send_goal(const struct tcb *tcb, uint32_t mss)
+{
+    uint32_t tso = tcb->st->dev->tso_max;
+    uint32_t room = 65535 - 60 - TCP_MAX_HDR_LEN;
+    if (!tso)
+        return mss;
+    if (tso > room)
+        tso = room;
+    return tso > mss ? tso - tso % mss : mss;
+}
+
 /* The payload that fits a full-sized segment now: SACK blocks on this
  * segment take their room from the data, as Linux's tcp_current_mss does. */
 uint32_t tcp_mss_now(const struct tcb *tcb)
@@ -187,7 +201,9 @@ void tcp_xmit(struct tcb *tcb, seq_t seq, uint32_t len, uint8_t flags)
     if (len)
         copy_payload(tcb, seg + hlen, seq, len);
     tcp_emit(seg, hlen + len, &h, tcb->laddr, tcb->raddr);
-    ip_output(st, IPV4_PROTO_TCP, tcb->laddr, tcb->raddr, hlen + len);
+    uint32_t mss = tcp_mss_now(tcb);
+    ip_output(st, IPV4_PROTO_TCP, tcb->laddr, tcb->raddr, hlen + len,
+              len > mss ? (uint16_t)mss : 0);
     CTR_INC(st, TcpOutSegs);
     tcb->segs_out++;
     if (flags & TCP_FLAG_ACK)
@@ -250,7 +266,7 @@ void tcp_send_rst_for(keel_stack *st, const struct segment *s)
     }
     uint8_t *seg = st->txbuf + IPV4_HDR_LEN;
     tcp_emit(seg, TCP_HDR_LEN, &h, s->daddr, s->saddr);
-    ip_output(st, IPV4_PROTO_TCP, s->daddr, s->saddr, TCP_HDR_LEN);
+    ip_output(st, IPV4_PROTO_TCP, s->daddr, s->saddr, TCP_HDR_LEN, 0);
     CTR_INC(st, TcpOutSegs);
     CTR_INC(st, TcpOutRsts);
 }

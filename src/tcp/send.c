@@ -36,9 +36,12 @@ static bool send_one(struct tcb *tcb)
     uint32_t queued = seq_lt(tcb->snd.nxt, end) ? seq_dist(tcb->snd.nxt, end) : 0;
     uint32_t usable = usable_window(tcb);
     uint32_t mss = tcp_mss_now(tcb);
-    uint32_t len = queued < mss ? queued : mss;
+    uint32_t goal = tcp_send_goal(tcb, mss);
+    uint32_t len = queued < goal ? queued : goal;
     if (len > usable)
         len = usable;
+    if (len > mss && len < queued)
+        len -= len % mss; /* whole segments; the tail waits for its own turn */
     bool fin = fin_may_go(tcb) && len == queued && seq_le(tcb->snd.nxt, end) && usable > len;
     if (len == 0 && !fin)
         return false;

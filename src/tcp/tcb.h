@@ -268,6 +268,7 @@ uint32_t tcp_retransmit_head(struct tcb *tcb);
 uint32_t tcp_advertise_window(struct tcb *tcb);
 uint32_t tcp_flight(const struct tcb *tcb);
 uint32_t tcp_mss_now(const struct tcb *tcb);
+uint32_t tcp_send_goal(const struct tcb *tcb, uint32_t mss);
 
 /* Stall watchdog (src/tcp/watchdog.c). */
 void watchdog_report(struct tcb *tcb, enum keel_stall kind);
