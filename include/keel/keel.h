@@ -145,7 +145,8 @@ int keel_connect(keel_stack *st, int sock, const struct keel_sockaddr *addr);
 long keel_send(keel_stack *st, int sock, const void *buf, size_t len, int flags);
 #define KEEL_MSG_PEEK 0x2
 /* Returns bytes read, 0 at end of stream. Errors: KEEL_EBADF, KEEL_EAGAIN,
- * KEEL_ENOTCONN, KEEL_ECONNRESET, KEEL_ETIMEDOUT, KEEL_EINVAL (listening). */
+ * KEEL_ENOTCONN (never connected, or listening, as Linux answers),
+ * KEEL_ECONNRESET, KEEL_ETIMEDOUT, KEEL_EPIPE (reset in CLOSE_WAIT). */
 long keel_recv(keel_stack *st, int sock, void *buf, size_t len, int flags);
 #define KEEL_SHUT_RD 0
 #define KEEL_SHUT_WR 1

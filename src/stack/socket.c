@@ -25,8 +25,25 @@ int keel_socket(keel_stack *st, int type)
     return h;
 }
 
+/* A socket bound to a port but neither listening nor connected is in no
+ * demux table, yet Linux keeps its port in the bind table: a second bind to
+ * it fails unless both sockets set SO_REUSEADDR. Binding is rare: a walk
+ * over the handles is cheap enough. */
+static bool port_bound_elsewhere(keel_stack *st, const struct tcb *tcb, uint16_t port)
+{
+    for (uint32_t h = 0; h < st->cfg.max_sockets; h++) {
+        const struct tcb *t = st->handles[h];
+        if (t && t != tcb && t->bound && t->lport == port && t->state == KEEL_TCP_CLOSED &&
+            !t->rport && !(t->reuseaddr && tcb->reuseaddr))
+            return true;
+    }
+    return false;
+}
+
 static bool port_taken(keel_stack *st, const struct tcb *tcb, uint16_t port)
 {
+    if (port_bound_elsewhere(st, tcb, port))
+        return true;
     if (tcb->reuseaddr)
         return demux_listener(&st->demux, 0, port) != NULL;
     return demux_port_in_use(&st->demux, port);

@@ -212,11 +212,12 @@ static bool time_wait_recycle(struct tcb *tcb, const struct segment *s)
 
 /* §3.10.7.4 fourth, with RFC 5961 §4: a SYN in a synchronized state draws a
  * challenge ACK. A passive SYN-RECEIVED connection answers a retransmitted
- * SYN with its SYN-ACK again. In a simultaneous open (§3.5, figure 7) the
- * peer's SYN-ACK repeats the SYN we hold (SEG.SEQ = IRS < RCV.NXT: old, by
- * §3.10.7.4 first): it gets the plain ACK that rule prescribes, which
- * completes the peer's handshake. A SYN-ACK for it would be answered by a
- * SYN-ACK, and so on forever. */
+ * SYN with its SYN-ACK again. In a simultaneous open (§3.5, figure 7), a
+ * peer's SYN-ACK that acknowledges our SYN exactly was taken for its ACK
+ * (simultaneous_syn_ack); any other repeats the SYN we hold (SEG.SEQ = IRS
+ * < RCV.NXT: old, by §3.10.7.4 first) and gets the plain ACK that rule
+ * prescribes. Answered with a SYN-ACK, the two ends would echo SYN-ACKs at
+ * each other forever. */
 static void handle_syn(struct tcb *tcb, const struct segment *s)
 {
     if (tcb->state == KEEL_TCP_SYN_RECEIVED && seq_eq(s->seq, tcb->rcv.irs)) {
@@ -318,6 +319,7 @@ bool tcp_ack_accepted(struct tcb *tcb, const struct segment *s)
 {
     tcb->last_ack_rcvd_us = tcb->st->now_us;
     tcb->probes = 0;
+    tcb->soft_error = 0; /* the path works (Linux tcp_ack clears sk_err_soft) */
     bool had_fin_acked = tcb->fin_acked;
     tcp_note_sack_blocks(tcb, s);
     if (seq_lt(tcb->snd.una, s->ack))

@@ -153,10 +153,13 @@ uint32_t tcb_ts_now(const struct tcb *tcb)
 }
 
 /* RFC 7323 §2.3: the shift that lets the receive buffer's full space be
- * offered, from the buffer's limit as Linux computes it. */
+ * offered, from the buffer's limit as Linux computes it: tcp_rmem[2] when
+ * the buffer may grow, else the window clamp of a locked SO_RCVBUF, its full
+ * space: half the doubled value stored (tcp_connect_init, then
+ * tcp_select_initial_window: ilog2(space) - 15). */
 uint8_t tcb_choose_wscale(const struct tcb *tcb)
 {
-    uint32_t space = tcb->rcvbuf_locked ? tcb->rcvbuf : tcb->st->cfg.rcvbuf_max;
+    uint32_t space = tcb->rcvbuf_locked ? tcb->rcvbuf / 2 : tcb->st->cfg.rcvbuf_max;
     uint8_t shift = 0;
     while (space > 65535 && shift < 14) {
         space >>= 1;

@@ -40,19 +40,23 @@ static uint64_t clamp_to_user_timeout(const struct tcb *tcb, uint64_t start_us,
     return left < after_us ? left : after_us;
 }
 
+/* The error of a connection that timed out: the last soft ICMP error if
+ * one arrived since the peer was last heard (RFC 1122 §4.2.3.9; Linux
+ * tcp_write_err: sk_err_soft ?: ETIMEDOUT). */
 static void give_up(struct tcb *tcb)
 {
     keel_stack *st = tcb->st;
-    trace_event(tcb, KEEL_EV_TIMEOUT, (uint32_t)KEEL_ETIMEDOUT, 0);
+    int err = tcb->soft_error ? tcb->soft_error : KEEL_ETIMEDOUT;
+    trace_event(tcb, KEEL_EV_TIMEOUT, (uint32_t)err, 0);
     if (tcb->user_timeout_ms)
         CTR_INC(st, TCPUserTimeouts);
     if (tcb->state == KEEL_TCP_SYN_SENT) {
         CTR_INC(st, TcpAttemptFails);
-        tcb_close(tcb, KEEL_ETIMEDOUT);
+        tcb_close(tcb, err);
         return;
     }
     CTR_INC(st, TCPAbortOnTimeout);
-    tcb_close(tcb, KEEL_ETIMEDOUT);
+    tcb_close(tcb, err);
 }
 
 static void retransmit_syn(struct tcb *tcb)

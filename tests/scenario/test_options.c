@@ -189,6 +189,22 @@ TEST(small_rcvbuf_means_smaller_shift)
     script_free(&s);
 }
 
+/* A large locked buffer: SO_RCVBUF 1 MiB (2 MiB stored) offers at most
+ * 1 MiB of window, which needs a shift of 5 (Linux: the window clamp is the
+ * buffer's full space, half the doubled value; ilog2(1 MiB) - 15). */
+TEST(large_rcvbuf_shift_from_offered_space)
+{
+    struct script s;
+    script_init(&s, NULL);
+    int c = keel_socket(s.st, KEEL_SOCK_STREAM);
+    int v = 1 << 20;
+    CHECK_EQ(keel_setsockopt(s.st, c, KEEL_SOL_SOCKET, KEEL_SO_RCVBUF, &v, sizeof v), 0);
+    CHECK_EQ(keel_connect(s.st, c, &(struct keel_sockaddr){PEER_ADDR, PEER_PORT}), KEEL_EINPROGRESS);
+    const struct captured *syn = script_expect(&s, .flags = S, .seq = 0, .win = 65535);
+    CHECK_EQ(syn->h.opts.wscale, 5);
+    script_free(&s);
+}
+
 /* Without the peer's window scale option neither side scales (RFC 7323
  * §2.2): keel's windows are plain bytes, capped at 65535. */
 TEST(no_scaling_without_peer_option)
