@@ -92,7 +92,7 @@ struct keel_config {
     bool no_timestamps;     /* Linux tcp_timestamps=1 by default */
     bool no_sack;           /* Linux tcp_sack=1 by default */
     bool no_window_scaling; /* Linux tcp_window_scaling=1 by default */
-    const char *congestion_control; /* NULL: "newreno" */
+    const char *congestion_control; /* NULL: "cubic", as Linux; or "newreno" */
     /* Stall watchdog (always on): how long a CLOSE_WAIT socket may go untouched
      * by the application before it is reported; 0: 60 s. */
     uint64_t close_wait_idle_us;

@@ -32,7 +32,7 @@ static void resolve_defaults(struct keel_config *cfg)
     DEFAULT(ofo_max_ranges, 32);
     if (cfg->ofo_max_ranges > RANGESET_MAX)
         cfg->ofo_max_ranges = RANGESET_MAX;
-    DEFAULT(congestion_control, "newreno");
+    DEFAULT(congestion_control, "cubic");
     DEFAULT(close_wait_idle_us, 60000000);
     DEFAULT(trace_events, 4096);
 }

@@ -3,7 +3,7 @@
 
 #include "tcp/cc.h"
 
-static const struct cc_ops *const algorithms[] = {&cc_newreno};
+static const struct cc_ops *const algorithms[] = {&cc_newreno, &cc_cubic};
 
 const struct cc_ops *cc_find(const char *name)
 {

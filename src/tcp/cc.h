@@ -8,6 +8,22 @@
 
 struct tcb;
 
+/* CUBIC's per-connection state (RFC 9438 §4 names), in segments and seconds. */
+struct cubic_state {
+    double w_max;        /* W_max: the window before the last reduction */
+    double w_last_max;   /* for fast convergence (§4.7) */
+    double k;            /* K: time to reach W_max again */
+    double origin;       /* the plateau the cubic curve is centred on */
+    double w_est;        /* W_est: the Reno-friendly window (§4.3) */
+    double cwnd_frac;    /* fractional bytes of growth not yet added */
+    uint64_t epoch_us;   /* start of the current congestion-avoidance epoch; 0: none */
+};
+
+/* State an algorithm keeps in each TCB. */
+union cc_state {
+    struct cubic_state cubic;
+};
+
 struct cc_ops {
     const char *name;
     /* Connection established: set the initial window (RFC 6928: 10 segments). */
@@ -19,10 +35,13 @@ struct cc_ops {
     uint32_t (*ssthresh_on_loss)(struct tcb *tcb);
     /* The retransmission timer expired (RFC 5681 §3.1, equation 4). */
     void (*on_rto)(struct tcb *tcb);
+    /* A new RTT sample (optional: NULL if the algorithm has no use for it). */
+    void (*on_rtt_sample)(struct tcb *tcb, uint32_t rtt_us);
 };
 
 /* The algorithm named `name`, or NULL. */
 const struct cc_ops *cc_find(const char *name);
 extern const struct cc_ops cc_newreno;
+extern const struct cc_ops cc_cubic;
 
 #endif

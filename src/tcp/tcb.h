@@ -119,6 +119,7 @@ struct tcb {
 
     /* Congestion control (RFC 5681, RFC 6582). */
     const struct cc_ops *cc;
+    union cc_state cc_state;
     uint32_t cwnd, ssthresh;
     uint32_t cwnd_acked;       /* congestion-avoidance byte counter */
     uint32_t dupacks;

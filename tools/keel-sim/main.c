@@ -23,6 +23,7 @@ struct options {
     const char *pcap_path;
     bool size_given;
     uint64_t iterations;
+    const char *cc;
     uint64_t bytes_c2s, bytes_s2c;
     struct sim_link_config link;
 };
@@ -47,6 +48,7 @@ static void usage(FILE *out)
             "link:    --delay-ms MS (one way)  --jitter-ms MS  --loss PCT  --burst-loss PCT\n"
             "         --reorder PCT  --dup PCT  --corrupt PCT  --rate-mbps N  --queue-kb N\n"
             "         --mtu N\n"
+            "tcp:     --cc newreno|cubic (congestion control of both stacks)\n"
             "output:  --pcap FILE (the client's packets, both ways, for tcpdump/Wireshark)\n");
 }
 
@@ -81,7 +83,7 @@ static void default_options(struct options *o)
 
 enum { OPT_SEED = 256, OPT_JSON, OPT_UP, OPT_DOWN, OPT_DELAY, OPT_JITTER, OPT_LOSS,
        OPT_BURST, OPT_REORDER, OPT_DUP, OPT_CORRUPT, OPT_RATE, OPT_QUEUE, OPT_MTU,
-       OPT_SCENARIO, OPT_PCAP, OPT_ITER, OPT_HELP };
+       OPT_SCENARIO, OPT_PCAP, OPT_ITER, OPT_CC, OPT_HELP };
 
 static const struct option long_opts[] = {
     {"scenario", 1, 0, OPT_SCENARIO}, {"seed", 1, 0, OPT_SEED}, {"json", 0, 0, OPT_JSON},
@@ -90,7 +92,7 @@ static const struct option long_opts[] = {
     {"loss", 1, 0, OPT_LOSS}, {"burst-loss", 1, 0, OPT_BURST},
     {"reorder", 1, 0, OPT_REORDER}, {"dup", 1, 0, OPT_DUP}, {"corrupt", 1, 0, OPT_CORRUPT},
     {"rate-mbps", 1, 0, OPT_RATE}, {"queue-kb", 1, 0, OPT_QUEUE}, {"mtu", 1, 0, OPT_MTU},
-    {"pcap", 1, 0, OPT_PCAP}, {"iterations", 1, 0, OPT_ITER}, {"help", 0, 0, OPT_HELP}, {0, 0, 0, 0},
+    {"pcap", 1, 0, OPT_PCAP}, {"iterations", 1, 0, OPT_ITER}, {"cc", 1, 0, OPT_CC}, {"help", 0, 0, OPT_HELP}, {0, 0, 0, 0},
 };
 
 static void apply_option(struct options *o, int c, const char *arg)
@@ -101,6 +103,7 @@ static void apply_option(struct options *o, int c, const char *arg)
     case OPT_JSON: o->json = true; break;
     case OPT_PCAP: o->pcap_path = arg; break;
     case OPT_ITER: o->iterations = strtoull(arg, NULL, 0); break;
+    case OPT_CC: o->cc = arg; break;
     case OPT_UP:
         o->bytes_c2s = parse_size(arg);
         o->size_given = true;
@@ -285,8 +288,8 @@ static int run_bulk(const struct options *o)
         return 2;
     }
     struct sim_link *link = world_add_link(&w, &o->link);
-    struct keel_config cc = {.addr = ADDR_CLIENT, .log = stderr};
-    struct keel_config sc = {.addr = ADDR_SERVER, .log = stderr};
+    struct keel_config cc = {.addr = ADDR_CLIENT, .log = stderr, .congestion_control = o->cc};
+    struct keel_config sc = {.addr = ADDR_SERVER, .log = stderr, .congestion_control = o->cc};
     keel_stack *c = world_add_host(&w, &cc, link, 0);
     keel_stack *s = world_add_host(&w, &sc, link, 1);
     struct bulk_config cfg = {.client_to_server = o->bytes_c2s, .server_to_client = o->bytes_s2c,
