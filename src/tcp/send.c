@@ -12,7 +12,13 @@ static bool fin_may_go(const struct tcb *tcb)
  * (RFC 5681 §2, RFC 9293 §3.8.6.2.1). */
 static uint32_t usable_window(const struct tcb *tcb)
 {
-    uint32_t wnd = tcb->snd.wnd < tcb->cwnd ? tcb->snd.wnd : tcb->cwnd;
+    uint32_t cwnd = tcb->cwnd;
+    /* RFC 3042 (limited transmit): each of the first two duplicate ACKs
+     * lets one new segment out beyond cwnd, so that a small window still
+     * produces the three duplicates fast retransmit needs. */
+    if (!tcb->in_recovery && tcb->dupacks <= 2)
+        cwnd += tcb->dupacks * tcb->mss;
+    uint32_t wnd = tcb->snd.wnd < cwnd ? tcb->snd.wnd : cwnd;
     uint32_t flight = tcp_flight(tcb);
     return wnd > flight ? wnd - flight : 0;
 }

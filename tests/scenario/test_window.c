@@ -289,3 +289,29 @@ TEST(data_into_zero_window_dropped_and_acked)
     CHECK_EQ(script_info(&s, c).rcv_queued, 2 * MSS);
     script_free(&s);
 }
+
+/* RFC 3042: with the window full, each of the first two duplicate ACKs lets
+ * one new segment go; the third starts fast retransmit. */
+TEST(limited_transmit_on_first_two_dupacks)
+{
+    struct script s;
+    script_init(&s, NULL);
+    int c = script_active_open(&s, &OPTS_MSS_ONLY);
+    static uint8_t bulk[20 * 1460];
+    int sndbuf = 65536;
+    CHECK_EQ(keel_setsockopt(s.st, c, KEEL_SOL_SOCKET, KEEL_SO_SNDBUF, &sndbuf, sizeof sndbuf), 0);
+    CHECK_EQ(keel_send(s.st, c, bulk, sizeof bulk, 0), (long)sizeof bulk);
+    for (uint32_t k = 0; k < 10; k++) /* the initial window: 10 segments */
+        script_expect(&s, .flags = TCP_FLAG_ACK, .seq = 1 + k * 1460, .ack = 1, .len = 1460);
+    script_expect_none(&s);
+    script_advance(&s, 10000);
+    script_send(&s, .flags = TCP_FLAG_ACK, .seq = 1, .ack = 1);
+    script_expect(&s, .flags = TCP_FLAG_ACK, .seq = 1 + 10 * 1460, .ack = 1, .len = 1460);
+    script_expect_none(&s);
+    script_send(&s, .flags = TCP_FLAG_ACK, .seq = 1, .ack = 1);
+    script_expect(&s, .flags = TCP_FLAG_ACK, .seq = 1 + 11 * 1460, .ack = 1, .len = 1460);
+    script_expect_none(&s);
+    script_send(&s, .flags = TCP_FLAG_ACK, .seq = 1, .ack = 1);
+    script_expect(&s, .flags = TCP_FLAG_ACK, .seq = 1, .ack = 1, .len = 1460); /* fast retransmit */
+    script_free(&s);
+}
