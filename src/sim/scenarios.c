@@ -201,12 +201,6 @@ void sc_net_free(struct sc_net *n)
     n->nrec = n->caprec = 0;
 }
 
-void sc_net_run_until(struct sc_net *n, uint64_t until_us)
-{
-    while (n->w.now_us < until_us)
-        world_step(&n->w, until_us);
-}
-
 uint64_t sc_counter(const struct sc_net *n, int h, enum keel_counter_id id)
 {
     struct keel_counters c;
@@ -487,6 +481,7 @@ static bool accept_all(struct sc_app *a, int h)
         }
         if (found < 0) {
             keel_close(st, s); /* not ours: never happens unless keel is wrong */
+            a->stray = true;
             say(a->why, sizeof a->why, "host %c accepted an unknown connection from port %u",
                 "AB"[h], peer.port);
             continue;
@@ -614,6 +609,8 @@ static bool conn_failed(struct sc_app *a, int i)
 
 static enum sc_status app_status(struct sc_app *a)
 {
+    if (a->stray)
+        return SC_FAILED;
     bool all_done = true;
     for (int i = 0; i < a->nconns; i++) {
         if (conn_failed(a, i))

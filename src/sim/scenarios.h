@@ -90,8 +90,6 @@ struct sc_net {
 int sc_net_init(struct sc_net *n, uint64_t seed, const struct sim_link_config *lc,
                 const struct keel_config *cfg, bool fast_path_disabled);
 void sc_net_free(struct sc_net *n);
-/* Runs the world, with nobody serving sockets, until now_us >= until_us. */
-void sc_net_run_until(struct sc_net *n, uint64_t until_us);
 /* A counter of host h. */
 uint64_t sc_counter(const struct sc_net *n, int h, enum keel_counter_id id);
 /* Fills why with the first difference between two recorded traces; returns
@@ -164,6 +162,7 @@ struct sc_app {
     uint64_t wake_us;      /* the hook wants to run at this time (0: none) */
     sc_hook_fn hook;       /* called after every step */
     void *hook_arg;
+    bool stray;            /* a connection nobody opened was accepted */
     char why[SC_WHY];
 };
 

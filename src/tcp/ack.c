@@ -23,11 +23,29 @@ static uint32_t release_acked(struct tcb *tcb, seq_t ack)
 /* Karn's algorithm (RFC 6298 §5, Linux tcp_ack_update_rtt): the backed-off
  * RTO stays in force until a segment that was not retransmitted gives a
  * valid sample; only then does the RTO collapse to the computed value. */
-static void take_rtt_sample(struct tcb *tcb, seq_t ack)
+/* RFC 7323 §4: with timestamps, the echoed TSval times the segment that
+ * was actually acknowledged, retransmission or not, so it may end a backoff
+ * that Karn's rule alone would keep (Linux falls back to TSecr likewise). */
+static bool timestamp_rtt(const struct tcb *tcb, const struct segment *s, uint32_t *rtt_us)
 {
-    if (tcb->rtt_timing && seq_ge(ack, tcb->rtt_seq)) {
+    if (!tcb->ts_ok || !(s->h.opts.present & TCP_OPT_TS) || !s->h.opts.tsecr)
+        return false;
+    uint32_t ms = tcb_ts_now(tcb) - s->h.opts.tsecr;
+    if (ms > TCP_RTO_MAX_US / 1000)
+        return false;
+    *rtt_us = ms ? ms * 1000 : 1;
+    return true;
+}
+
+static void take_rtt_sample(struct tcb *tcb, const struct segment *s)
+{
+    uint32_t rtt_us;
+    if (tcb->rtt_timing && seq_ge(s->ack, tcb->rtt_seq)) {
         rtt_sample(tcb, (uint32_t)(tcb->st->now_us - tcb->rtt_start_us));
         tcb->rtt_timing = false;
+        tcb->backoff = 0;
+    } else if (tcb->backoff && timestamp_rtt(tcb, s, &rtt_us)) {
+        rtt_sample(tcb, rtt_us);
         tcb->backoff = 0;
     }
 }
@@ -92,7 +110,7 @@ void tcp_ack_advance(struct tcb *tcb, const struct segment *s)
     watchdog_progress(tcb);
     rangeset_trim_below(&tcb->sacked, s->ack);
     tcb->high_rxt = seq_max(tcb->high_rxt, s->ack);
-    take_rtt_sample(tcb, s->ack);
+    take_rtt_sample(tcb, s);
     tcb->retransmits = 0;
     tcb->retrans_start_us = 0;
     tcb->dupacks = 0;

@@ -117,7 +117,7 @@ void tcb_bury(struct tcb *tcb)
 void tcb_abort(struct tcb *tcb, int err)
 {
     if (tcb->state != KEEL_TCP_SYN_SENT)
-        tcp_send_rst(tcb, tcb->snd.nxt);
+        tcp_send_rst(tcb, tcb->snd.max); /* the peer may have all up to it */
     tcb_close(tcb, err);
 }
 

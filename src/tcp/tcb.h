@@ -195,7 +195,7 @@ bool tcb_synchronized(const struct tcb *tcb);
  * from the demux and frees it if the application no longer holds it. */
 void tcb_close(struct tcb *tcb, int err);
 void tcb_bury(struct tcb *tcb);
-/* Sends a RST for the connection (seq = snd.nxt) and closes with err. */
+/* Sends a RST for the connection (seq = SND.MAX) and closes with err. */
 void tcb_abort(struct tcb *tcb, int err);
 void tcb_arm(struct tcb *tcb, enum tcb_timer t, uint64_t after_us);
 void tcb_disarm(struct tcb *tcb, enum tcb_timer t);

@@ -360,3 +360,36 @@ TEST(user_timeout_longer_than_retries2)
     CHECK_EQ(keel_recv(s.st, c, (char[4]){0}, 4, 0), KEEL_ETIMEDOUT);
     script_free(&s);
 }
+
+/* RFC 7323 §4: with timestamps, the ACK of a retransmission echoes the
+ * retransmission's TSval, an unambiguous RTT sample: the backoff ends there
+ * (Karn's rule alone would keep it until new data is timed). */
+TEST(timestamp_echo_of_retransmission_ends_backoff)
+{
+    struct script s;
+    script_init(&s, NULL);
+    struct tcp_opts ts = {.present = TCP_OPT_MSS | TCP_OPT_TS, .mss = 1460, .tsval = 500};
+    int c = script_active_open(&s, &ts);
+    CHECK_EQ(keel_send(s.st, c, "x", 1, 0), 1);
+    const struct captured *first = script_expect(&s, .flags = TCP_FLAG_ACK | TCP_FLAG_PSH,
+                                                 .seq = 1, .ack = 1, .len = 1);
+    (void)first;
+    script_run_timer(&s); /* RTO 1: backoff 1 */
+    script_expect(&s, .flags = TCP_FLAG_ACK | TCP_FLAG_PSH, .seq = 1, .ack = 1, .len = 1);
+    script_run_timer(&s); /* RTO 2: backoff 2 */
+    const struct captured *rtx = script_expect(&s, .flags = TCP_FLAG_ACK | TCP_FLAG_PSH, .seq = 1,
+                                               .ack = 1, .len = 1);
+    CHECK_EQ(script_info(&s, c).backoff, 2);
+    script_advance(&s, 30000);
+    struct seg ack = {.flags = TCP_FLAG_ACK, .seq = 1, .ack = 2};
+    ack.opts.present = TCP_OPT_TS;
+    ack.opts.tsval = s.peer_tsval;
+    ack.opts.tsecr = rtx->h.opts.tsval;
+    script_inject(&s, &ack);
+    struct keel_tcp_info i = script_info(&s, c);
+    CHECK_EQ(i.backoff, 0);
+    /* The handshake's sample was ~1 us (the SYN-ACK came at once); the
+     * retransmission's 30 ms enters with weight 1/8 (RFC 6298 §2.3). */
+    CHECK_EQ_U(i.srtt_us, 1 + 30000 / 8);
+    script_free(&s);
+}

@@ -52,7 +52,7 @@ static void everything(uint64_t seed, struct sc_spec *s)
     reorder_dup(seed, s);
     s->link.corrupt_ppm = (uint32_t)sc_pick(seed, 102, 0, 10000);
     s->link.burst_enter_ppm = 1000;
-    s->link.burst_exit_ppm = 300000;
+    s->link.burst_exit_ppm = 750000;
 }
 
 static struct sc_net fast_net, slow_net;
@@ -104,9 +104,9 @@ static void sweep(const char *mix, uint64_t count, mix_fn fn)
 
 TEST(fast_path_equivalence)
 {
-    sweep("clean", 4, clean);
-    sweep("lossy", 4, lossy);
-    sweep("reorder_dup", 4, reorder_dup);
-    sweep("bottleneck", 4, bottleneck);
-    sweep("everything", 4, everything);
+    sweep("clean", 10, clean);
+    sweep("lossy", 10, lossy);
+    sweep("reorder_dup", 10, reorder_dup);
+    sweep("bottleneck", 10, bottleneck);
+    sweep("everything", 10, everything);
 }

@@ -127,7 +127,7 @@ static void mixed(uint64_t seed, struct sc_spec *s)
 {
     s->link.loss_ppm = (uint32_t)sc_pick(seed, 100, 0, 20000);
     s->link.burst_enter_ppm = (uint32_t)sc_pick(seed, 101, 0, 2000);
-    s->link.burst_exit_ppm = 300000;
+    s->link.burst_exit_ppm = 750000; /* short bursts: see test_sim_loss.c */
     s->link.reorder_ppm = (uint32_t)sc_pick(seed, 102, 0, 20000);
     s->link.dup_ppm = (uint32_t)sc_pick(seed, 103, 0, 20000);
     s->link.corrupt_ppm = (uint32_t)sc_pick(seed, 104, 0, 10000);
@@ -141,30 +141,30 @@ static void mixed(uint64_t seed, struct sc_spec *s)
 
 TEST(reorder)
 {
-    sweep("reorder", 30, reorder, check_reorder);
+    sweep("reorder", 100, reorder, check_reorder);
 }
 
 TEST(duplicate)
 {
-    sweep("duplicate", 20, duplicate, check_duplicate);
+    sweep("duplicate", 80, duplicate, check_duplicate);
 }
 
 TEST(corrupt)
 {
-    sweep("corrupt", 30, corrupt, check_corrupt);
+    sweep("corrupt", 120, corrupt, check_corrupt);
 }
 
 TEST(small_mtu)
 {
-    sweep("small_mtu", 20, small_mtu, check_small_mtu);
+    sweep("small_mtu", 80, small_mtu, check_small_mtu);
 }
 
 TEST(rate_limited_small_queue)
 {
-    sweep("rate_limited_small_queue", 20, rate_limited, check_rate_limited);
+    sweep("rate_limited_small_queue", 80, rate_limited, check_rate_limited);
 }
 
 TEST(mixed_impairments)
 {
-    sweep("mixed_impairments", 40, mixed, NULL);
+    sweep("mixed_impairments", 200, mixed, NULL);
 }

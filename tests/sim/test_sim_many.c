@@ -10,7 +10,7 @@
 TEST(many_connections)
 {
     uint64_t first, last;
-    sc_seed_range(8, &first, &last);
+    sc_seed_range(20, &first, &last);
     for (uint64_t seed = first; seed <= last; seed++) {
         struct sc_spec spec;
         struct sc_report r;
