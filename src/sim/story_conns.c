@@ -247,7 +247,8 @@ void story_close_wait_leak(uint64_t seed, uint64_t connections, struct story_res
      * consequence of the server's leak. */
     struct keel_config cc = {.addr = ADDR_C, .ephemeral_lo = 50000, .ephemeral_hi = 50015,
                              .fin_timeout_us = 2000000};
-    struct keel_config sc = {.addr = ADDR_S, .close_wait_idle_us = 10000000};
+    /* The server logs: each leaked socket is reported with its CLOSE_WAIT age. */
+    struct keel_config sc = {.addr = ADDR_S, .close_wait_idle_us = 10000000, .log = stderr};
     if (loop_init(&l, seed, &lc, &cc, &sc, true) < 0) {
         story_fail(r, "could not set up the world");
         world_free(&l.w);

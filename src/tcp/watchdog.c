@@ -22,12 +22,15 @@ static void log_stall(const struct tcb *tcb, enum keel_stall kind)
     FILE *log = tcb->st->cfg.log;
     if (!log)
         return;
+    uint64_t now = tcb->st->now_us;
     fprintf(log,
-            "keel watchdog: %s port %u -> %u state %s at %" PRIu64 " us: snd.una %u snd.nxt %u "
-            "snd.wnd %u snd.wl1 %u snd.wl2 %u rcv.nxt %u queued %u\n",
+            "keel watchdog: %s port %u -> %u state %s for %.3f s (untouched by the application "
+            "for %.3f s) at %" PRIu64 " us: snd.una %u snd.nxt %u snd.wnd %u snd.wl1 %u "
+            "snd.wl2 %u rcv.nxt %u queued %u\n",
             keel_stall_name(kind), tcb->lport, tcb->rport, keel_tcp_state_name(tcb->state),
-            tcb->st->now_us, tcb->snd.una.v, tcb->snd.nxt.v, tcb->snd.wnd, tcb->snd.wl1.v,
-            tcb->snd.wl2.v, tcb->rcv.nxt.v, tcb->sndq.len);
+            (now - tcb->state_since_us) / 1e6, (now - tcb->last_activity_us) / 1e6, now,
+            tcb->snd.una.v, tcb->snd.nxt.v, tcb->snd.wnd, tcb->snd.wl1.v, tcb->snd.wl2.v,
+            tcb->rcv.nxt.v, tcb->sndq.len);
 }
 
 /* Reports a stall; each kind once per connection (it is counted again only
