@@ -30,6 +30,11 @@ static bool timestamp_rtt(const struct tcb *tcb, const struct segment *s, uint32
 {
     if (!tcb->ts_ok || !(s->h.opts.present & TCP_OPT_TS) || !s->h.opts.tsecr)
         return false;
+    /* Only an echo of the latest retransmission or later: an older TSecr
+     * (the peer's TS.Recent stalls behind a hole, RFC 7323 §4.3) would time
+     * a segment sent long ago and inflate SRTT. */
+    if ((int32_t)(s->h.opts.tsecr - tcb->retrans_tsval) < 0)
+        return false;
     uint32_t ms = tcb_ts_now(tcb) - s->h.opts.tsecr;
     if (ms > TCP_RTO_MAX_US / 1000)
         return false;
@@ -62,16 +67,21 @@ static void partial_ack(struct tcb *tcb, uint32_t acked)
 }
 
 /* RFC 6582 §3.2 step 3, full acknowledgment: deflate to
- * min(ssthresh, FlightSize + SMSS) and leave fast recovery. */
+ * min(ssthresh, max(FlightSize, SMSS) + SMSS) and leave fast recovery: at
+ * least two segments, so that one lost segment is not left alone to wait
+ * for the RTO (an ACK that covers everything leaves FlightSize at 0). */
 static void exit_recovery(struct tcb *tcb)
 {
-    uint32_t flight = tcp_flight(tcb) + tcb->mss;
-    tcb->cwnd = tcb->ssthresh < flight ? tcb->ssthresh : flight;
+    uint32_t flight = tcp_flight(tcb);
+    uint32_t want = (flight > tcb->mss ? flight : tcb->mss) + tcb->mss;
+    tcb->cwnd = tcb->ssthresh < want ? tcb->ssthresh : want;
     tcb->in_recovery = false;
 }
 
 static void congestion_on_ack(struct tcb *tcb, seq_t ack, uint32_t acked)
 {
+    if (tcb->in_recovery && tcb->sack_ok)
+        return; /* RFC 6675 with PRR: sack_recovery_on_ack, once SACKs are in */
     if (tcb->in_recovery) {
         if (seq_ge(ack, tcb->recover))
             exit_recovery(tcb);
@@ -158,6 +168,7 @@ void tcp_update_window(struct tcb *tcb, const struct segment *s)
 void tcp_note_sack_blocks(struct tcb *tcb, const struct segment *s)
 {
     const struct tcp_opts *o = &s->h.opts;
+    tcb->sack_news = false;
     if (!tcb->sack_ok || !(o->present & TCP_OPT_SACK))
         return;
     CTR_INC(tcb->st, TCPSACKRecv);
@@ -176,42 +187,12 @@ void tcp_note_sack_blocks(struct tcb *tcb, const struct segment *s)
             continue;
         }
         l = seq_max(l, tcb->snd.una);
+        bool news = rangeset_overlap(&tcb->sacked, l, r) < seq_dist(l, r);
         if (rangeset_add(&tcb->sacked, l, r) < 0)
             tcb_limit_hit(tcb, KEEL_C_TCPSackLimitHit);
+        else
+            tcb->sack_news |= news;
     }
-}
-
-/* RFC 6675 NextSeg, simplified: the first byte at or above HighRxt that is
- * not SACKed and lies below the highest SACKed byte. */
-static bool next_hole(const struct tcb *tcb, seq_t *start, uint32_t *len)
-{
-    const struct rangeset *sb = &tcb->sacked;
-    if (!sb->n)
-        return false;
-    seq_t x = seq_max(tcb->high_rxt, tcb->snd.una);
-    for (uint8_t i = 0; i < sb->n; i++) {
-        if (seq_lt(x, sb->r[i].left)) {
-            uint32_t gap = seq_dist(x, sb->r[i].left);
-            uint32_t mss = tcp_mss_now(tcb);
-            *start = x;
-            *len = gap < mss ? gap : mss;
-            return true;
-        }
-        if (seq_lt(x, sb->r[i].right))
-            x = sb->r[i].right;
-    }
-    return false;
-}
-
-static bool retransmit_next_hole(struct tcb *tcb)
-{
-    seq_t start;
-    uint32_t len;
-    if (!next_hole(tcb, &start, &len))
-        return false;
-    tcp_xmit(tcb, start, len, TCP_FLAG_ACK);
-    tcb->high_rxt = seq_add(start, len);
-    return true;
 }
 
 /* RFC 5681 §3.2 steps 2-4, RFC 6582 §3.2 steps 1-2. */
@@ -228,11 +209,14 @@ static void enter_recovery(struct tcb *tcb)
 }
 
 /* RFC 5681 §2: SEG.ACK = SND.UNA, no data, no SYN or FIN, the same window,
- * and data outstanding. */
+ * and data outstanding. RFC 6675 §2 widens it: an ACK that SACKs octets not
+ * SACKed before counts even when it changes the window, as Linux receivers'
+ * ACKs do while their window grows (without this, every loss in that phase
+ * waits for the RTO). */
 static bool is_dupack(const struct tcb *tcb, const struct segment *s)
 {
     return seq_eq(s->ack, tcb->snd.una) && s->seg_len == 0 &&
-           ((uint32_t)s->h.wnd << tcb->snd.wscale) == tcb->snd.wnd &&
+           (((uint32_t)s->h.wnd << tcb->snd.wscale) == tcb->snd.wnd || tcb->sack_news) &&
            seq_lt(tcb->snd.una, tcb->snd.max);
 }
 
@@ -241,12 +225,16 @@ void tcp_dupack(struct tcb *tcb, const struct segment *s)
     if (!is_dupack(tcb, s))
         return;
     tcb->dupacks++;
+    if (tcb->sack_ok)
+        return; /* RFC 6675: sack_recovery_on_ack decides, from the scoreboard */
     if (tcb->in_recovery) {
-        if (!retransmit_next_hole(tcb))
-            tcb->cwnd += tcb->mss; /* RFC 5681 §3.2 step 4: inflate */
+        tcb->cwnd += tcb->mss; /* RFC 5681 §3.2 step 4: inflate */
         return;
     }
-    /* RFC 6582 §3.2 step 1: a new recovery only once SND.UNA passed recover. */
-    if (tcb->dupacks == 3 && seq_gt(tcb->snd.una, tcb->recover))
+    /* RFC 6582 §3.2 step 1: a new recovery only once the ACK covers more than
+     * recover, "the highest sequence number transmitted": recover here holds
+     * SND.MAX, one past it, so SND.UNA = recover already qualifies (as in the
+     * full-ACK test of congestion_on_ack). */
+    if (tcb->dupacks == 3 && seq_ge(tcb->snd.una, tcb->recover))
         enter_recovery(tcb);
 }

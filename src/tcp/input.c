@@ -321,12 +321,19 @@ bool tcp_ack_accepted(struct tcb *tcb, const struct segment *s)
     tcb->probes = 0;
     tcb->soft_error = 0; /* the path works (Linux tcp_ack clears sk_err_soft) */
     bool had_fin_acked = tcb->fin_acked;
+    seq_t una = tcb->snd.una;
+    uint32_t sacked = tcb->sack_ok ? rangeset_bytes(&tcb->sacked) : 0;
     tcp_note_sack_blocks(tcb, s);
     if (seq_lt(tcb->snd.una, s->ack))
         tcp_ack_advance(tcb, s);
     else
         tcp_dupack(tcb, s);
     tcp_update_window(tcb, s);
+    if (tcb->sack_ok) { /* RFC 6937 DeliveredData: SND.UNA's advance + newly SACKed */
+        int64_t delivered = (int64_t)seq_dist(una, tcb->snd.una) +
+                            rangeset_bytes(&tcb->sacked) - sacked;
+        sack_recovery_on_ack(tcb, delivered > 0 ? (uint32_t)delivered : 0);
+    }
     if (tcb->fin_acked && !had_fin_acked)
         return after_fin_acked(tcb);
     return true;

@@ -162,6 +162,7 @@ static void note_data_sent(struct tcb *tcb, seq_t seq, uint32_t len, uint8_t fla
             tcb->rtt_timing = false;
         if (!tcb->retrans_start_us)
             tcb->retrans_start_us = tcb->st->now_us;
+        tcb->retrans_tsval = tcb_ts_now(tcb);
         return;
     }
     tcb->bytes_sent += len;

@@ -8,19 +8,27 @@ static bool fin_may_go(const struct tcb *tcb)
     return tcb->fin_queued && !tcb->fin_acked;
 }
 
-/* The sender's usable window: min(cwnd, peer window) less what is in flight
- * (RFC 5681 §2, RFC 9293 §3.8.6.2.1). */
-static uint32_t usable_window(const struct tcb *tcb)
+/* Room under the congestion window (RFC 5681 §2): cwnd less what is in
+ * flight, which in SACK recovery is RFC 6675's pipe. RFC 3042 (limited
+ * transmit): each of the first two duplicate ACKs lets one new segment out
+ * beyond cwnd, so that a small window still yields three duplicates. */
+static uint32_t cwnd_room(const struct tcb *tcb)
 {
     uint32_t cwnd = tcb->cwnd;
-    /* RFC 3042 (limited transmit): each of the first two duplicate ACKs
-     * lets one new segment out beyond cwnd, so that a small window still
-     * produces the three duplicates fast retransmit needs. */
     if (!tcb->in_recovery && tcb->dupacks <= 2)
         cwnd += tcb->dupacks * tcb->mss;
-    uint32_t wnd = tcb->snd.wnd < cwnd ? tcb->snd.wnd : cwnd;
+    uint32_t flight = tcb->in_recovery && tcb->sack_ok ? sack_pipe(tcb) : tcp_flight(tcb);
+    return cwnd > flight ? cwnd - flight : 0;
+}
+
+/* The sender's usable window for new data: room under cwnd, and under the
+ * peer's window from SND.UNA (RFC 9293 §3.8.6.2.1). */
+static uint32_t usable_window(const struct tcb *tcb)
+{
     uint32_t flight = tcp_flight(tcb);
-    return wnd > flight ? wnd - flight : 0;
+    uint32_t rwnd = tcb->snd.wnd > flight ? tcb->snd.wnd - flight : 0;
+    uint32_t room = cwnd_room(tcb);
+    return room < rwnd ? room : rwnd;
 }
 
 /* RFC 9293 §3.7.4 (Nagle) and §3.8.6.2.1 (sender SWS avoidance): a short
@@ -40,6 +48,8 @@ static bool send_one(struct tcb *tcb)
 {
     seq_t end = tcb_snd_end(tcb);
     uint32_t queued = seq_lt(tcb->snd.nxt, end) ? seq_dist(tcb->snd.nxt, end) : 0;
+    if (tcb->in_recovery && tcb->sack_ok && sack_retransmit_next(tcb, cwnd_room(tcb), queued))
+        return true;
     uint32_t usable = usable_window(tcb);
     uint32_t mss = tcp_mss_now(tcb);
     uint32_t goal = tcp_send_goal(tcb, mss);
@@ -54,11 +64,18 @@ static bool send_one(struct tcb *tcb)
     if (len < mss && !fin && !short_segment_may_go(tcb, len, queued))
         return false;
     uint8_t flags = TCP_FLAG_ACK;
-    if (len && len == queued)
+    /* PSH on the segment that empties the queue, and on every
+     * transmission of more than one segment: Linux forces PSH on all
+     * TSO/GSO packets to flush the receiver's GRO early
+     * (__tcp_transmit_skb, commit 051ba67447de "tcp: force a PSH flag on
+     * TSO packets"); what it cuts them into keeps PSH on the last piece. */
+    if (len && (len == queued || len > mss))
         flags |= TCP_FLAG_PSH;
     if (fin)
         flags |= TCP_FLAG_FIN;
     tcp_xmit(tcb, tcb->snd.nxt, len, flags);
+    if (tcb->in_recovery)
+        tcb->prr_out += len;
     tcb->snd.nxt = seq_add(tcb->snd.nxt, len + fin);
     if (seq_gt(tcb->snd.nxt, tcb->snd.max))
         tcb->snd.max = tcb->snd.nxt;

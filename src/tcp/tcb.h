@@ -108,6 +108,7 @@ struct tcb {
     /* Retransmission (RFC 6298) and the SACK scoreboard (RFC 2018). */
     struct rangeset sacked;    /* SACKed ranges above snd.una */
     seq_t high_rxt;            /* RFC 6675 HighRxt: next hole to retransmit from */
+    bool sack_news;            /* the ACK being processed SACKed octets not SACKed before */
     uint32_t srtt_us, rttvar_us, rto_us, min_rtt_us;
     bool rtt_measured;
     uint8_t backoff;
@@ -116,6 +117,7 @@ struct tcb {
     uint64_t rtt_start_us;
     uint64_t retrans_start_us; /* first retransmission of the current episode */
     uint32_t retransmits;      /* consecutive timeouts */
+    uint32_t retrans_tsval;    /* TSval of the latest retransmission */
 
     /* Congestion control (RFC 5681, RFC 6582). */
     const struct cc_ops *cc;
@@ -125,6 +127,7 @@ struct tcb {
     uint32_t dupacks;
     bool in_recovery;
     seq_t recover;
+    uint32_t prr_delivered, prr_out, recover_fs; /* RFC 6937 */
 
     /* ACK generation (RFC 9293 §3.8.6.3, RFC 5681 §4.2). */
     bool ack_now;
@@ -270,6 +273,11 @@ uint32_t tcp_advertise_window(struct tcb *tcb);
 uint32_t tcp_flight(const struct tcb *tcb);
 uint32_t tcp_mss_now(const struct tcb *tcb);
 uint32_t tcp_send_goal(const struct tcb *tcb, uint32_t mss);
+
+/* SACK loss recovery with PRR (src/tcp/recovery.c, RFC 6675, RFC 6937). */
+uint32_t sack_pipe(const struct tcb *tcb);
+bool sack_retransmit_next(struct tcb *tcb, uint32_t usable, bool new_data_waiting);
+void sack_recovery_on_ack(struct tcb *tcb, uint32_t delivered);
 
 /* Stall watchdog (src/tcp/watchdog.c). */
 void watchdog_report(struct tcb *tcb, enum keel_stall kind);
