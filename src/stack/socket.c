@@ -231,13 +231,19 @@ long keel_send(keel_stack *st, int sock, const void *buf, size_t len, int flags)
 
 /* RFC 9293 §3.8.6.2.2 and Linux's tcp_cleanup_rbuf: after the application
  * reads, announce the larger window if it at least doubles the one offered
- * and grows by the SWS threshold. */
+ * and grows by the SWS threshold. Linux compares the window it would
+ * advertise (__tcp_select_window: at most 65535 << Rcv.Wind.Shift), not the
+ * free space: without window scaling a 64 KB window that cannot grow is not
+ * announced again however much the read frees. */
 static void window_update_after_read(struct tcb *tcb)
 {
     if (!tcb_synchronized(tcb) || tcb->rcv_fin)
         return;
     uint32_t old = tcb_rcv_window(tcb);
     uint32_t space = tcb->rcv_space > tcb->rcvq.len ? tcb->rcv_space - tcb->rcvq.len : 0;
+    uint32_t max_wnd = (uint32_t)65535 << tcb->rcv.wscale;
+    if (space > max_wnd)
+        space = max_wnd;
     uint32_t sws = tcb->rcv_mss < tcb->rcv_space / 2 ? tcb->rcv_mss : tcb->rcv_space / 2;
     if (space >= 2 * old && space - old >= sws) {
         tcp_send_ack(tcb);

@@ -47,7 +47,10 @@ static uint8_t sack_room(const struct tcb *tcb)
 
 /* How much one transmission may carry: one segment, or with segmentation
  * offload (tso_max) as many whole segments as fit one IPv4 packet, which
- * the device then cuts up, as Linux sends 64 KB TSO packets. */
+ * the device then cuts up, as Linux sends 64 KB TSO packets. Like Linux,
+ * no TSO packet carries more than half the congestion window, so that at
+ * least two are in flight (tcp_cwnd_test: "ensure we have at least 2 GSO
+ * packets in flight", min(cwnd / 2, cwnd - in_flight) segments). */
 uint32_t tcp_send_goal(const struct tcb *tcb, uint32_t mss)
 {
     uint32_t tso = tcb->st->dev->tso_max;
@@ -56,6 +59,11 @@ uint32_t tcp_send_goal(const struct tcb *tcb, uint32_t mss)
         return mss;
     if (tso > room)
         tso = room;
+    uint32_t half_cwnd = tcb->cwnd / mss / 2;
+    if (half_cwnd < 1)
+        half_cwnd = 1;
+    if (tso / mss > half_cwnd)
+        tso = half_cwnd * mss;
     return tso > mss ? tso - tso % mss : mss;
 }
 

@@ -42,6 +42,15 @@ static bool short_segment_may_go(const struct tcb *tcb, uint32_t len, uint32_t q
     return tcb->snd.max_wnd && len >= tcb->snd.max_wnd / 2;
 }
 
+/* A FIN alone is not held back by the congestion window, only by the
+ * peer's (it takes one sequence number): Linux tcp_cwnd_test, "Don't be
+ * strict about the congestion window for the final FIN". A close() with
+ * cwnd full thus sends its FIN at once, as Linux does. */
+static bool bare_fin_may_go(const struct tcb *tcb, uint32_t len)
+{
+    return len == 0 && tcb->snd.wnd > tcp_flight(tcb);
+}
+
 /* Sends one segment from SND.NXT if the rules allow; returns false when
  * nothing (more) may be sent now. */
 static bool send_one(struct tcb *tcb)
@@ -58,17 +67,18 @@ static bool send_one(struct tcb *tcb)
         len = usable;
     if (len > mss && len < queued)
         len -= len % mss; /* whole segments; the tail waits for its own turn */
-    bool fin = fin_may_go(tcb) && len == queued && seq_le(tcb->snd.nxt, end) && usable > len;
+    bool fin = fin_may_go(tcb) && len == queued && seq_le(tcb->snd.nxt, end) &&
+               (usable > len || bare_fin_may_go(tcb, len));
     if (len == 0 && !fin)
         return false;
     if (len < mss && !fin && !short_segment_may_go(tcb, len, queued))
         return false;
     uint8_t flags = TCP_FLAG_ACK;
-    /* PSH on the segment that empties the queue, and on every
-     * transmission of more than one segment: Linux forces PSH on all
-     * TSO/GSO packets to flush the receiver's GRO early
-     * (__tcp_transmit_skb, commit 051ba67447de "tcp: force a PSH flag on
-     * TSO packets"); what it cuts them into keeps PSH on the last piece. */
+    /* PSH on the segment that empties the queue, and on every new-data
+     * transmission of more than one segment: Linux (since 5.6, commit
+     * 051ba67447de "tcp: force a PSH flag on TSO packets") sets PSH on
+     * every TSO/GSO packet it sends, to flush the receiver's GRO early;
+     * what a device cuts it into keeps PSH on the last piece. */
     if (len && (len == queued || len > mss))
         flags |= TCP_FLAG_PSH;
     if (fin)

@@ -1,0 +1,159 @@
+/* Where keel answers as Linux does, segment by segment: the differences the
+ * upstream packetdrill suite (gtests/net/tcp, run with
+ * tools/packetdrill/run-suite.sh) found, each pinned here without
+ * packetdrill. See docs/conformance.md. */
+#include <string.h>
+
+#include "harness.h"
+#include "script.h"
+
+#define A TCP_FLAG_ACK
+#define P TCP_FLAG_PSH
+#define F TCP_FLAG_FIN
+
+#define MSS 1000u
+
+/* The peer's SYN in most of the suite: MSS 1000, nothing else. */
+static const struct tcp_opts OPTS_MSS_1000 = {.present = TCP_OPT_MSS, .mss = 1000};
+
+/* A segmentation-offload device (device.h transmit_tso) that captures each
+ * large packet whole, as a sniffer on a Linux TSO device sees it. */
+static struct keel_device_ops tso_ops;
+
+static int tso_transmit(struct keel_device *dev, const uint8_t *pkt, size_t len, uint16_t mss,
+                        uint64_t now_us)
+{
+    (void)mss;
+    return tso_ops.transmit(dev, pkt, len, now_us);
+}
+
+static void use_tso_device(struct script *s)
+{
+    tso_ops = *s->dev.ops;
+    tso_ops.transmit_tso = tso_transmit;
+    s->dev.ops = &tso_ops;
+    s->dev.tso_max = 65536;
+}
+
+static void app_write(struct script *s, int sock, uint32_t n)
+{
+    static uint8_t buf[65536];
+    memset(buf, 'x', sizeof buf);
+    CHECK_EQ(keel_send(s->st, sock, buf, n, 0), (long)n);
+}
+
+/* Linux forces PSH on every TSO/GSO packet (commit 051ba67447de, "tcp:
+ * force a PSH flag on TSO packets"), and sends no TSO packet of more than
+ * half the congestion window (tcp_cwnd_test): the initial window of 10
+ * segments leaves as two packets of 5, both with PSH, although the write
+ * is not yet all sent.
+ * (packetdrill: slow_start/slow-start-after-win-update.pkt's
+ * `P. 1:5001(5000)`, `P. 5001:10001(5000)`; mss/mss-setsockopt-*.pkt.) */
+TEST(tso_packets_carry_psh_and_half_the_cwnd)
+{
+    struct keel_config cfg = {.sndbuf = 262144}; /* the suite's tcp_wmem[1] */
+    struct script s;
+    script_init(&s, &cfg);
+    use_tso_device(&s);
+    int c = script_passive_open(&s, &OPTS_MSS_1000);
+    app_write(&s, c, 30000);
+    script_expect(&s, .flags = P | A, .seq = 1, .ack = 1, .len = 5000);
+    script_expect(&s, .flags = P | A, .seq = 5001, .ack = 1, .len = 5000);
+    script_expect_none(&s);
+    /* Two segments acknowledged: slow start, cwnd 12, half of it 6. */
+    script_send(&s, .flags = A, .seq = 1, .ack = 2001);
+    script_expect(&s, .flags = P | A, .seq = 10001, .ack = 1, .len = 4000);
+    script_expect_none(&s);
+    script_free(&s);
+}
+
+/* Without offload each segment is one MSS, and only the one that empties
+ * the send queue carries PSH, as before. */
+TEST(mss_segments_psh_only_at_the_end)
+{
+    struct script s;
+    script_init(&s, NULL);
+    int c = script_passive_open(&s, &OPTS_MSS_1000);
+    app_write(&s, c, 3000);
+    script_expect(&s, .flags = A, .seq = 1, .ack = 1, .len = 1000);
+    script_expect(&s, .flags = A, .seq = 1001, .ack = 1, .len = 1000);
+    script_expect(&s, .flags = P | A, .seq = 2001, .ack = 1, .len = 1000);
+    script_expect_none(&s);
+    script_free(&s);
+}
+
+/* Linux tcp_cleanup_rbuf announces a window after a read only if the
+ * window it can advertise at least doubles; without window scaling that
+ * is at most 65535 however large the buffer, so a read that frees space
+ * behind a full-size window sends nothing (ioctl/ioctl-siocinq-fin.pkt). */
+TEST(no_window_update_a_64k_window_cannot_show)
+{
+    struct keel_config cfg = {.rcvbuf = 540000}; /* the suite's tcp_rmem[1] */
+    struct script s;
+    script_init(&s, &cfg);
+    int c = script_passive_open(&s, &OPTS_MSS_1000);
+    script_send(&s, .flags = P | A, .seq = 1, .ack = 1, .len = 1000);
+    script_expect(&s, .flags = A, .seq = 1, .ack = 1001, .win = 65535, .win_set = true);
+    uint8_t buf[1000];
+    CHECK_EQ(keel_recv(s.st, c, buf, sizeof buf, 0), 1000);
+    script_expect_none(&s);
+    /* The window is what it was: the delayed-ACK timer has nothing to add. */
+    script_advance(&s, 200000);
+    script_expect_none(&s);
+    script_free(&s);
+}
+
+/* The window update still goes where the advertised window can double:
+ * the same read behind a scaled window that the data had halved. */
+TEST(window_update_when_the_window_doubles)
+{
+    struct keel_config cfg = {.rcvbuf = 4096}; /* 1460 bytes of window */
+    struct script s;
+    script_init(&s, &cfg);
+    int c = script_passive_open(&s, &OPTS_MSS_1000);
+    script_send(&s, .flags = P | A, .seq = 1, .ack = 1, .len = 1000);
+    uint16_t before = script_expect(&s, .flags = A, .seq = 1, .ack = 1001)->h.wnd;
+    uint8_t buf[1000];
+    CHECK_EQ(keel_recv(s.st, c, buf, sizeof buf, 0), 1000);
+    const struct captured *u = script_expect(&s, .flags = A, .seq = 1, .ack = 1001);
+    CHECK(u->h.wnd >= 2 * before);
+    script_free(&s);
+}
+
+/* Linux tcp_cwnd_test: "Don't be strict about the congestion window for
+ * the final FIN". With the initial window in flight, shutdown() sends the
+ * FIN at once rather than after the next ACK
+ * (shutdown/shutdown-rdwr-write-queue-close.pkt). */
+TEST(fin_not_held_by_a_full_cwnd)
+{
+    struct script s;
+    script_init(&s, NULL);
+    int c = script_passive_open(&s, &OPTS_MSS_1000);
+    app_write(&s, c, 10 * MSS);
+    for (uint32_t k = 0; k < 10; k++)
+        script_expect(&s, .flags = (uint8_t)(k == 9 ? P | A : A), .seq = 1 + k * MSS, .ack = 1,
+                      .len = MSS);
+    script_expect_none(&s);
+    CHECK_EQ(keel_shutdown(s.st, c, KEEL_SHUT_WR), 0);
+    script_expect(&s, .flags = F | A, .seq = 10001, .ack = 1);
+    script_expect_none(&s);
+    script_free(&s);
+}
+
+/* The peer's window still holds a FIN back: with the window full, the FIN
+ * waits (it occupies a sequence number the peer has not offered). */
+TEST(fin_held_by_a_full_peer_window)
+{
+    struct script s;
+    script_init(&s, NULL);
+    int c = script_passive_open(&s, &OPTS_MSS_1000);
+    script_send(&s, .flags = A, .seq = 1, .ack = 1, .win = 2000);
+    app_write(&s, c, 2 * MSS);
+    script_expect(&s, .flags = A, .seq = 1, .ack = 1, .len = MSS);
+    script_expect(&s, .flags = P | A, .seq = 1001, .ack = 1, .len = MSS);
+    CHECK_EQ(keel_shutdown(s.st, c, KEEL_SHUT_WR), 0);
+    script_expect_none(&s);
+    script_send(&s, .flags = A, .seq = 1, .ack = 2001, .win = 2000);
+    script_expect(&s, .flags = F | A, .seq = 2001, .ack = 1);
+    script_free(&s);
+}

@@ -1,0 +1,111 @@
+/* The Linux settings a script asks for. packetdrill scripts configure the
+ * kernel with `sysctl` commands (common/defaults.sh, set_sysctls.py) before
+ * their first event; run-suite.sh puts shims in their place that append
+ * each setting ("net.ipv4.tcp_rmem=4096 540000 15728640") to a file instead
+ * of touching the host; the ethtool shim records device.tso the same way.
+ * The stack is created when the script first needs it, from the settings
+ * keel (or its device) has a counterpart for; the rest are ignored. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "kpd.h"
+
+static void defaults(struct kpd_sysctls *s)
+{
+    memset(s, 0, sizeof *s);
+    s->timestamps = s->sack = s->window_scaling = s->tso = -1;
+}
+
+/* "net/ipv4/tcp_sack" and "net.ipv4.tcp_sack" name the same setting. */
+static const char *short_name(char *name)
+{
+    for (char *c = name; *c; c++)
+        if (*c == '/')
+            *c = '.';
+    const char *prefix = "net.ipv4.";
+    return strncmp(name, prefix, strlen(prefix)) == 0 ? name + strlen(prefix) : name;
+}
+
+static void triple(const char *v, uint32_t *def, uint32_t *max)
+{
+    unsigned long a = 0, b = 0, c = 0;
+    char *end;
+    a = strtoul(v, &end, 0);
+    b = strtoul(end, &end, 0);
+    c = strtoul(end, &end, 0);
+    (void)a; /* the minimum: keel has no memory-pressure mode */
+    if (b)
+        *def = (uint32_t)b;
+    if (c)
+        *max = (uint32_t)c;
+}
+
+static void set_one(struct kpd_sysctls *s, const char *name, const char *v)
+{
+    uint32_t n = (uint32_t)strtoul(v, NULL, 0);
+    if (strcmp(name, "tcp_rmem") == 0)
+        triple(v, &s->rmem_default, &s->rmem_max);
+    else if (strcmp(name, "tcp_wmem") == 0)
+        triple(v, &s->wmem_default, &s->wmem_max);
+    else if (strcmp(name, "device.tso") == 0)
+        s->tso = n != 0;
+    else if (strcmp(name, "tcp_timestamps") == 0)
+        s->timestamps = n != 0;
+    else if (strcmp(name, "tcp_sack") == 0)
+        s->sack = n != 0;
+    else if (strcmp(name, "tcp_window_scaling") == 0)
+        s->window_scaling = n != 0;
+    else if (strcmp(name, "tcp_syn_retries") == 0)
+        s->syn_retries = n;
+    else if (strcmp(name, "tcp_synack_retries") == 0)
+        s->synack_retries = n;
+    else if (strcmp(name, "tcp_retries2") == 0)
+        s->retries2 = n;
+    else if (strcmp(name, "tcp_fin_timeout") == 0)
+        s->fin_timeout_s = n;
+    else if (strcmp(name, "tcp_congestion_control") == 0 && strcmp(v, "cubic") == 0)
+        snprintf(s->congestion, sizeof s->congestion, "cubic");
+    else if (strcmp(name, "tcp_congestion_control") == 0 && strcmp(v, "reno") == 0)
+        snprintf(s->congestion, sizeof s->congestion, "newreno");
+}
+
+void kpd_sysctls_read(const char *path, struct kpd_sysctls *s)
+{
+    defaults(s);
+    FILE *f = path && *path ? fopen(path, "r") : NULL;
+    if (!f)
+        return;
+    char line[512];
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\r\n")] = 0;
+        char *eq = strchr(line, '=');
+        if (!eq)
+            continue;
+        *eq = 0;
+        char *v = eq + 1;
+        while (*v == ' ' || *v == '"')
+            v++;
+        v[strcspn(v, "\"")] = 0;
+        set_one(s, short_name(line), v);
+    }
+    fclose(f);
+}
+
+void kpd_sysctls_apply(const struct kpd_sysctls *s, struct keel_config *cfg,
+                       struct keel_device *dev)
+{
+    if (s->tso == 0)
+        dev->tso_max = 0; /* ethtool -K tun0 tso off: MSS-sized segments */
+    cfg->rcvbuf = s->rmem_default;
+    cfg->rcvbuf_max = s->rmem_max;
+    cfg->sndbuf = s->wmem_default;
+    cfg->sndbuf_max = s->wmem_max;
+    cfg->no_timestamps = s->timestamps == 0;
+    cfg->no_sack = s->sack == 0;
+    cfg->no_window_scaling = s->window_scaling == 0;
+    cfg->syn_retries = s->syn_retries;
+    cfg->synack_retries = s->synack_retries;
+    cfg->retries2 = s->retries2;
+    cfg->fin_timeout_us = s->fin_timeout_s * 1000000u;
+    cfg->congestion_control = s->congestion[0] ? s->congestion : NULL;
+}

@@ -1,0 +1,297 @@
+/* libkeel-packetdrill without packetdrill: the table driven as packetdrill
+ * drives it (packets in and out as raw IPv4, virtual time, a second thread
+ * for blocking calls), checking the Linux answers a script would check. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "linux_tcp_info.h"
+#include "pd_abi.h"
+#include "wire/wire.h"
+
+#define LOCAL 0xc0a80001u  /* 192.168.0.1 */
+#define REMOTE 0xc0000201u /* 192.0.2.1 */
+#define LPORT 8080
+#define RPORT 45000
+#define PEER_ISN 1000u
+
+struct rig {
+    struct kpd_table t;
+    uint32_t keel_isn;
+};
+
+static void rig_init(struct rig *r, const char *flags)
+{
+    packetdrill_interface_init(flags ? flags : "local_ip=192.168.0.1", &r->t);
+    r->keel_isn = 0;
+}
+
+static void rig_free(struct rig *r)
+{
+    r->t.release(r->t.ctx);
+}
+
+/* The peer sends a segment (seq and ack relative to the ISNs). */
+static void inject(struct rig *r, uint8_t flags, uint32_t seq, uint32_t ack, const char *data,
+                   const struct tcp_opts *opts)
+{
+    uint8_t pkt[2048];
+    struct tcp_hdr h;
+    memset(&h, 0, sizeof h);
+    h.sport = RPORT;
+    h.dport = LPORT;
+    h.seq = PEER_ISN + seq;
+    h.ack = r->keel_isn + ack;
+    h.flags = flags;
+    h.wnd = 65535;
+    if (opts)
+        h.opts = *opts;
+    size_t dlen = data ? strlen(data) : 0;
+    size_t hlen = tcp_hdr_len(&h);
+    memcpy(pkt + IPV4_HDR_LEN + hlen, data ? data : "", dlen);
+    tcp_emit(pkt + IPV4_HDR_LEN, hlen + dlen, &h, REMOTE, LOCAL);
+    struct ipv4_hdr ip = {.ttl = 64, .proto = IPV4_PROTO_TCP, .src = REMOTE, .dst = LOCAL};
+    ipv4_emit(pkt, &ip, hlen + dlen);
+    CHECK_EQ(r->t.to_stack(r->t.ctx, pkt, IPV4_HDR_LEN + hlen + dlen), 0);
+}
+
+struct out {
+    struct tcp_hdr h;
+    size_t len;
+    long long at_us;
+};
+
+/* The next packet keel sends (fails if the wait fails). */
+static struct out sniff(struct rig *r)
+{
+    uint8_t pkt[70000];
+    size_t len = sizeof pkt;
+    struct out o;
+    memset(&o, 0, sizeof o);
+    CHECK_EQ(r->t.from_stack(r->t.ctx, pkt, &len, &o.at_us), 0);
+    CHECK(len > 0);
+    struct ipv4_hdr ip;
+    const uint8_t *seg, *data;
+    size_t slen;
+    CHECK_EQ(ipv4_parse(pkt, len, &ip, &seg, &slen), WIRE_OK);
+    CHECK_EQ(tcp_parse(seg, slen, ip.src, ip.dst, true, &o.h, &data, &o.len), WIRE_OK);
+    return o;
+}
+
+static const struct tcp_opts SYN_OPTS = {.present = TCP_OPT_MSS | TCP_OPT_SACK_PERM |
+                                                    TCP_OPT_WSCALE,
+                                         .mss = 1000, .wscale = 7};
+
+static int listener(struct rig *r)
+{
+    int fd = r->t.socket(r->t.ctx, AF_INET, SOCK_STREAM, IPPROTO_TCP);
+    CHECK(fd >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(LPORT),
+                            .sin_addr.s_addr = htonl(LOCAL)};
+    CHECK_EQ(r->t.bind(r->t.ctx, fd, (struct sockaddr *)&a, sizeof a), 0);
+    CHECK_EQ(r->t.listen(r->t.ctx, fd, 1), 0);
+    return fd;
+}
+
+/* Passive open; returns the accepted fd. */
+static int established(struct rig *r)
+{
+    int lfd = listener(r);
+    inject(r, TCP_FLAG_SYN, 0, 0, NULL, &SYN_OPTS);
+    struct out o = sniff(r);
+    CHECK_EQ(o.h.flags, TCP_FLAG_SYN | TCP_FLAG_ACK);
+    r->keel_isn = o.h.seq;
+    inject(r, TCP_FLAG_ACK, 1, 1, NULL, NULL);
+    struct sockaddr_in peer;
+    socklen_t plen = sizeof peer;
+    int fd = r->t.accept(r->t.ctx, lfd, (struct sockaddr *)&peer, &plen);
+    CHECK(fd >= 0);
+    CHECK_EQ(plen, sizeof peer);
+    CHECK_EQ(ntohs(peer.sin_port), RPORT);
+    return fd;
+}
+
+/* The table has packetdrill's 33 slots in packetdrill's order. */
+TEST(table_layout)
+{
+    CHECK_EQ(sizeof(struct kpd_table), 33 * sizeof(void *));
+    CHECK_EQ(offsetof(struct kpd_table, socket), 2 * sizeof(void *));
+    CHECK_EQ(offsetof(struct kpd_table, poll), 23 * sizeof(void *));
+    CHECK_EQ(offsetof(struct kpd_table, to_stack), 24 * sizeof(void *));
+    CHECK_EQ(offsetof(struct kpd_table, now), 27 * sizeof(void *));
+    CHECK_EQ(offsetof(struct kpd_table, splice), 32 * sizeof(void *));
+}
+
+/* A handshake, data both ways, TCP_INFO in Linux's layout. */
+TEST(handshake_data_and_tcp_info)
+{
+    struct rig r;
+    rig_init(&r, NULL);
+    int fd = established(&r);
+    inject(&r, TCP_FLAG_ACK | TCP_FLAG_PSH, 1, 1, "hello", NULL);
+    struct out ack = sniff(&r);
+    CHECK_EQ(ack.h.ack, PEER_ISN + 6);
+    char buf[16] = {0};
+    CHECK_EQ(r.t.read(r.t.ctx, fd, buf, sizeof buf), 5);
+    CHECK(memcmp(buf, "hello", 5) == 0);
+    CHECK_EQ(r.t.write(r.t.ctx, fd, "world", 5), 5);
+    struct out data = sniff(&r);
+    CHECK_EQ(data.len, 5);
+    struct linux_tcp_info li;
+    socklen_t len = sizeof li;
+    CHECK_EQ(r.t.getsockopt(r.t.ctx, fd, IPPROTO_TCP, TCP_INFO, &li, &len), 0);
+    CHECK_EQ(len, 248);
+    CHECK_EQ(li.state, 1);
+    CHECK_EQ(li.snd_mss, 1000);
+    CHECK_EQ(li.snd_cwnd, 10);
+    CHECK_EQ(li.unacked, 1);
+    CHECK_EQ(li.options, LTI_OPT_SACK | LTI_OPT_WSCALE);
+    CHECK_EQ(li.wscales & 0xf, 7);
+    rig_free(&r);
+}
+
+/* Packets carry virtual time: a SYN nobody answers is sent again exactly
+ * one initial RTO (1 s) later, and the wait for it takes no real time. */
+TEST(virtual_time_retransmission)
+{
+    struct rig r;
+    rig_init(&r, NULL);
+    int fd = r.t.socket(r.t.ctx, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(RPORT),
+                            .sin_addr.s_addr = htonl(REMOTE)};
+    CHECK_EQ(r.t.connect(r.t.ctx, fd, (struct sockaddr *)&a, sizeof a), -1);
+    CHECK_EQ(errno, EINPROGRESS);
+    struct out syn = sniff(&r);
+    struct out again = sniff(&r);
+    CHECK_EQ(again.h.seq, syn.h.seq);
+    CHECK_EQ(again.at_us - syn.at_us, 1000000);
+    struct timeval tv;
+    r.t.now(r.t.ctx, &tv, NULL);
+    CHECK_EQ((long long)tv.tv_sec * 1000000 + tv.tv_usec, again.at_us + 1);
+    rig_free(&r);
+}
+
+struct reader {
+    struct rig *r;
+    int fd;
+    long got;
+    char buf[16];
+};
+
+static void *read_thread(void *arg)
+{
+    struct reader *rd = arg;
+    rd->got = rd->r->t.read(rd->r->t.ctx, rd->fd, rd->buf, sizeof rd->buf);
+    return NULL;
+}
+
+/* A blocking read in another thread (packetdrill's system-call thread)
+ * returns with the data the main thread injects, before to_stack returns. */
+TEST(blocking_read_woken_by_packet)
+{
+    struct rig r;
+    rig_init(&r, NULL);
+    int fd = established(&r);
+    struct reader rd = {.r = &r, .fd = fd};
+    pthread_t th;
+    pthread_create(&th, NULL, read_thread, &rd);
+    r.t.sleep_us(r.t.ctx, 10000); /* gives the reader time to block (real time too) */
+    usleep(20000);
+    inject(&r, TCP_FLAG_ACK | TCP_FLAG_PSH, 1, 1, "abc", NULL);
+    pthread_join(th, NULL);
+    CHECK_EQ(rd.got, 3);
+    CHECK(memcmp(rd.buf, "abc", 3) == 0);
+    rig_free(&r);
+}
+
+/* A call the script runs on the main thread must not hang packetdrill: a
+ * read with nothing to read fails with EAGAIN instead of blocking forever. */
+TEST(main_thread_never_blocks)
+{
+    struct rig r;
+    rig_init(&r, NULL);
+    int fd = established(&r);
+    char buf[4];
+    CHECK_EQ(r.t.read(r.t.ctx, fd, buf, sizeof buf), -1);
+    CHECK_EQ(errno, EAGAIN);
+    rig_free(&r);
+}
+
+TEST(fcntl_ioctl_and_errors)
+{
+    struct rig r;
+    rig_init(&r, NULL);
+    int fd = established(&r);
+    CHECK_EQ(r.t.fcntl(r.t.ctx, fd, F_GETFL), O_RDWR);
+    CHECK_EQ(r.t.fcntl(r.t.ctx, fd, F_SETFL, O_RDWR | O_NONBLOCK), 0);
+    CHECK_EQ(r.t.fcntl(r.t.ctx, fd, F_GETFL), O_RDWR | O_NONBLOCK);
+    inject(&r, TCP_FLAG_ACK | TCP_FLAG_PSH | TCP_FLAG_FIN, 1, 1, "abcd", NULL);
+    sniff(&r);
+    int inq = -1;
+    CHECK_EQ(r.t.ioctl(r.t.ctx, fd, 0x541B /* SIOCINQ */, &inq), 0);
+    CHECK_EQ(inq, 4); /* the FIN is not counted */
+    CHECK_EQ(r.t.close(r.t.ctx, 999), -1);
+    CHECK_EQ(errno, EBADF);
+    CHECK_EQ(r.t.socket(r.t.ctx, AF_INET6, SOCK_STREAM, 0), -1);
+    CHECK_EQ(errno, EAFNOSUPPORT);
+    int v = 0;
+    socklen_t len = sizeof v;
+    CHECK_EQ(r.t.getsockopt(r.t.ctx, fd, SOL_SOCKET, 4242, &v, &len), -1);
+    CHECK_EQ(errno, ENOPROTOOPT);
+    rig_free(&r);
+}
+
+/* Edge-triggered epoll reports each arrival once (epoll_in_edge.pkt). */
+TEST(epoll_edge_triggered)
+{
+    struct rig r;
+    rig_init(&r, NULL);
+    int fd = established(&r);
+    int ep = r.t.epoll_create(r.t.ctx, 1);
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLET, .data.fd = fd};
+    CHECK_EQ(r.t.epoll_ctl(r.t.ctx, ep, EPOLL_CTL_ADD, fd, &ev), 0);
+    struct epoll_event got[2];
+    CHECK_EQ(r.t.epoll_wait(r.t.ctx, ep, got, 2, 0), 1);
+    CHECK_EQ(got[0].events, EPOLLOUT);
+    CHECK_EQ(r.t.epoll_wait(r.t.ctx, ep, got, 2, 0), 0);
+    inject(&r, TCP_FLAG_ACK | TCP_FLAG_PSH, 1, 1, "abcd", NULL);
+    CHECK_EQ(r.t.epoll_wait(r.t.ctx, ep, got, 2, 0), 1);
+    CHECK_EQ(got[0].events, EPOLLIN | EPOLLOUT);
+    CHECK_EQ(got[0].data.fd, fd);
+    CHECK_EQ(r.t.epoll_wait(r.t.ctx, ep, got, 2, 0), 0);
+    rig_free(&r);
+}
+
+/* Settings recorded by the sysctl shims shape the stack: no timestamps,
+ * the window scale of a 15 MB tcp_rmem. */
+TEST(sysctls_applied)
+{
+    char path[] = "/tmp/keel-pd-selftest-XXXXXX";
+    int tfd = mkstemp(path);
+    CHECK(tfd >= 0);
+    const char *text = "net.ipv4.tcp_rmem=4096 540000 15728640\nnet/ipv4/tcp_timestamps=0\n";
+    CHECK_EQ(write(tfd, text, strlen(text)), (long)strlen(text));
+    close(tfd);
+    char flags[128];
+    snprintf(flags, sizeof flags, "local_ip=192.168.0.1,sysctls=%s", path);
+    struct rig r;
+    rig_init(&r, flags);
+    listener(&r);
+    struct tcp_opts opts = SYN_OPTS;
+    opts.present |= TCP_OPT_TS;
+    opts.tsval = 5;
+    inject(&r, TCP_FLAG_SYN, 0, 0, NULL, &opts);
+    struct out o = sniff(&r);
+    CHECK(!(o.h.opts.present & TCP_OPT_TS));
+    CHECK_EQ(o.h.opts.wscale, 8);
+    rig_free(&r);
+    unlink(path);
+}
