@@ -87,9 +87,10 @@ static void congestion_on_ack(struct tcb *tcb, seq_t ack, uint32_t acked)
             exit_recovery(tcb);
         else
             partial_ack(tcb, acked);
-    } else {
+    } else if (tcp_cwnd_limited(tcb)) {
         tcb->cc->on_ack(tcb, acked, tcb->st->now_us);
     }
+    tcp_cwnd_usage_ack(tcb);
 }
 
 /* Linux grows an unlocked send buffer with the congestion window

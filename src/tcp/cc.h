@@ -39,6 +39,11 @@ struct cc_ops {
     void (*on_rtt_sample)(struct tcb *tcb, uint32_t rtt_us);
 };
 
+/* Slow start as Linux's tcp_slow_start does it: cwnd grows by every byte
+ * acknowledged, up to ssthresh (RFC 5681 §3.1 allows this with RFC 3465's
+ * byte counting). Returns the bytes left over for congestion avoidance. */
+uint32_t cc_slow_start(struct tcb *tcb, uint32_t acked);
+
 /* The algorithm named `name`, or NULL. */
 const struct cc_ops *cc_find(const char *name);
 extern const struct cc_ops cc_newreno;

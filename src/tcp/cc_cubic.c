@@ -77,10 +77,10 @@ static double cubic_target(struct tcb *tcb, uint64_t now_us, double acked_segs)
 static void cubic_on_ack(struct tcb *tcb, uint32_t acked, uint64_t now_us)
 {
     struct cubic_state *c = &tcb->cc_state.cubic;
-    if (tcb->cwnd < tcb->ssthresh) { /* slow start, RFC 5681 §3.1 */
-        tcb->cwnd += acked < 2 * tcb->mss ? acked : 2 * tcb->mss;
+    if (tcb->cwnd < tcb->ssthresh) /* slow start, RFC 5681 §3.1, as Linux */
+        acked = cc_slow_start(tcb, acked);
+    if (!acked)
         return;
-    }
     if (!c->epoch_us)
         start_epoch(tcb, now_us);
     double cwnd = segments(tcb, tcb->cwnd);

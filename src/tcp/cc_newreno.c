@@ -10,17 +10,16 @@ static void newreno_init(struct tcb *tcb)
     tcb->cwnd_acked = 0;
 }
 
-/* RFC 5681 §3.1: slow start grows cwnd by the bytes acknowledged, at most
- * 2 * SMSS per ACK (RFC 3465 L = 2); congestion avoidance adds one SMSS per
- * cwnd of bytes acknowledged (appropriate byte counting). */
+/* RFC 5681 §3.1: slow start grows cwnd by the bytes acknowledged (as
+ * Linux does, cc_slow_start); congestion avoidance adds one SMSS per cwnd
+ * of bytes acknowledged (appropriate byte counting, RFC 3465). */
 static void newreno_on_ack(struct tcb *tcb, uint32_t acked, uint64_t now_us)
 {
     (void)now_us;
-    if (tcb->cwnd < tcb->ssthresh) {
-        uint32_t inc = acked < 2 * tcb->mss ? acked : 2 * tcb->mss;
-        tcb->cwnd += inc;
+    if (tcb->cwnd < tcb->ssthresh)
+        acked = cc_slow_start(tcb, acked);
+    if (!acked)
         return;
-    }
     tcb->cwnd_acked += acked;
     if (tcb->cwnd_acked >= tcb->cwnd) {
         tcb->cwnd_acked -= tcb->cwnd;

@@ -128,6 +128,11 @@ struct tcb {
     bool in_recovery;
     seq_t recover;
     uint32_t prr_delivered, prr_out, recover_fs; /* RFC 6937 */
+    /* Was cwnd what held the sender back (Linux tcp_is_cwnd_limited)? Per
+     * window of data: the largest flight, and whether cwnd ran out. */
+    seq_t usage_end;
+    uint32_t max_flight;
+    bool cwnd_ran_out, cwnd_limited;
 
     /* ACK generation (RFC 9293 §3.8.6.3, RFC 5681 §4.2). */
     bool ack_now;
@@ -273,6 +278,8 @@ uint32_t tcp_advertise_window(struct tcb *tcb);
 uint32_t tcp_flight(const struct tcb *tcb);
 uint32_t tcp_mss_now(const struct tcb *tcb);
 uint32_t tcp_send_goal(const struct tcb *tcb, uint32_t mss);
+bool tcp_cwnd_limited(const struct tcb *tcb);
+void tcp_cwnd_usage_ack(struct tcb *tcb);
 
 /* SACK loss recovery with PRR (src/tcp/recovery.c, RFC 6675, RFC 6937). */
 uint32_t sack_pipe(const struct tcb *tcb);
