@@ -224,6 +224,7 @@ long keel_send(keel_stack *st, int sock, const void *buf, size_t len, int flags)
     uint32_t put = ring_append(&tcb->sndq, buf, n);
     if (!put)
         return KEEL_EAGAIN;
+    tcp_note_write_end(tcb);
     tcp_output(tcb);
     tcb_check_invariants(tcb);
     return put;

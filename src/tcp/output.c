@@ -45,6 +45,41 @@ static uint8_t sack_room(const struct tcb *tcb)
     return tcb->ts_ok ? 3 : 4; /* 40 option bytes (RFC 2018 §3) */
 }
 
+/* RFC 9293 §3.9.1 (SEND with PUSH), as Linux does it: the end of every
+ * write is a push point. When more writes are unacknowledged than can be
+ * remembered, the newest point moves forward (a later PSH, never a lost one). */
+void tcp_note_write_end(struct tcb *tcb)
+{
+    seq_t end = tcb_snd_end(tcb);
+    if (tcb->push_n == TCP_PUSH_POINTS) {
+        tcb->push_at[(tcb->push_head + tcb->push_n - 1) % TCP_PUSH_POINTS] = end;
+        return;
+    }
+    tcb->push_at[(tcb->push_head + tcb->push_n) % TCP_PUSH_POINTS] = end;
+    tcb->push_n++;
+}
+
+/* Drops the points SND.UNA has passed. */
+void tcp_forget_push_points(struct tcb *tcb)
+{
+    while (tcb->push_n && seq_le(tcb->push_at[tcb->push_head], tcb->snd.una)) {
+        tcb->push_head = (tcb->push_head + 1) % TCP_PUSH_POINTS;
+        tcb->push_n--;
+    }
+}
+
+/* Does [seq, seq + len) end a write (hold a push point)? */
+bool tcp_holds_push_point(const struct tcb *tcb, seq_t seq, uint32_t len)
+{
+    seq_t end = seq_add(seq, len);
+    for (uint8_t i = 0; i < tcb->push_n; i++) {
+        seq_t p = tcb->push_at[(tcb->push_head + i) % TCP_PUSH_POINTS];
+        if (seq_gt(p, seq) && seq_le(p, end))
+            return true;
+    }
+    return false;
+}
+
 /* How much one transmission may carry: one segment, or with segmentation
  * offload (tso_max) as many whole segments as fit one IPv4 packet, which
  * the device then cuts up, as Linux sends 64 KB TSO packets. Like Linux,
@@ -295,7 +330,7 @@ uint32_t tcp_retransmit_head(struct tcb *tcb)
         flags |= TCP_FLAG_FIN;
     if (len == 0 && !(flags & TCP_FLAG_FIN))
         return 0;
-    if (len && len == avail)
+    if (len && tcp_holds_push_point(tcb, tcb->snd.una, len))
         flags |= TCP_FLAG_PSH;
     tcp_xmit(tcb, tcb->snd.una, len, flags);
     return len + !!(flags & TCP_FLAG_FIN);

@@ -74,12 +74,12 @@ static bool send_one(struct tcb *tcb)
     if (len < mss && !fin && !short_segment_may_go(tcb, len, queued))
         return false;
     uint8_t flags = TCP_FLAG_ACK;
-    /* PSH on the segment that empties the queue, and on every new-data
-     * transmission of more than one segment: Linux (since 5.6, commit
+    /* PSH on a segment that ends an application write (a push point), and
+     * on every new-data transmission of more than one segment: Linux (since 5.6, commit
      * 051ba67447de "tcp: force a PSH flag on TSO packets") sets PSH on
      * every TSO/GSO packet it sends, to flush the receiver's GRO early;
      * what a device cuts it into keeps PSH on the last piece. */
-    if (len && (len == queued || len > mss))
+    if (len && (tcp_holds_push_point(tcb, tcb->snd.nxt, len) || len > mss))
         flags |= TCP_FLAG_PSH;
     if (fin)
         flags |= TCP_FLAG_FIN;

@@ -28,6 +28,7 @@
 #define TCP_KEEPINTVL_US 75000000ull
 #define TCP_KEEPCNT 9u
 #define TCP_INVALID_ACK_INTERVAL_US 500000u /* Linux tcp_invalid_ratelimit */
+#define TCP_PUSH_POINTS 16u          /* write ends remembered for PSH */
 
 enum tcb_timer {
     TT_RETRANSMIT = KEEL_TIMER_RETRANSMIT, /* also carries the persist timer */
@@ -85,6 +86,10 @@ struct tcb {
     struct ring sndq;
     seq_t snd_buf_seq;
     bool fin_queued;           /* the application shut down writing */
+    /* Where application writes ended, unacknowledged (oldest first): a
+     * segment holding one carries PSH, as Linux marks each write's tail. */
+    seq_t push_at[TCP_PUSH_POINTS];
+    uint8_t push_head, push_n;
     bool fin_acked;
     uint32_t sndbuf;           /* SO_SNDBUF as stored (Linux doubles it) */
     bool sndbuf_locked;        /* set by the user: no autotuning */
@@ -278,6 +283,9 @@ uint32_t tcp_advertise_window(struct tcb *tcb);
 uint32_t tcp_flight(const struct tcb *tcb);
 uint32_t tcp_mss_now(const struct tcb *tcb);
 uint32_t tcp_send_goal(const struct tcb *tcb, uint32_t mss);
+void tcp_note_write_end(struct tcb *tcb);
+void tcp_forget_push_points(struct tcb *tcb);
+bool tcp_holds_push_point(const struct tcb *tcb, seq_t seq, uint32_t len);
 bool tcp_cwnd_limited(const struct tcb *tcb);
 void tcp_cwnd_usage_ack(struct tcb *tcb);
 
