@@ -190,27 +190,6 @@ static void count_stalls(keel_stack *c, keel_stack *s, struct report *r)
                        counter(s, KEEL_C_WatchdogSenderIdle + k);
 }
 
-static uint64_t stall_total(const struct report *r)
-{
-    uint64_t n = 0;
-    for (int k = 0; k < KEEL_STALL_COUNT; k++)
-        n += r->stalls[k];
-    return n;
-}
-
-static void print_stalls(const struct report *r)
-{
-    if (!stall_total(r)) {
-        printf("  watchdog: silent\n");
-        return;
-    }
-    printf("  watchdog:");
-    for (int k = 0; k < KEEL_STALL_COUNT; k++)
-        if (r->stalls[k])
-            printf(" %s=%" PRIu64, keel_stall_name(k), r->stalls[k]);
-    printf("\n");
-}
-
 static double goodput_mbps(uint64_t bytes, double seconds)
 {
     return seconds > 0 ? bytes * 8 / seconds / 1e6 : 0;
@@ -232,7 +211,7 @@ static void print_text(const struct options *o, const struct bulk *b, const stru
            goodput_mbps(b->server.received, r->virtual_s), goodput_mbps(b->client.received, r->virtual_s));
     printf("  retransmitted segments: client %" PRIu64 ", server %" PRIu64 "; RTO timeouts %" PRIu64 "\n",
            r->retrans_c, r->retrans_s, r->timeouts);
-    print_stalls(r);
+    print_watchdog(r->stalls);
     printf("  states at the end of the transfer: client [%s], server [%s]\n", r->end_c.text, r->end_s.text);
     printf("  sockets left %.0f s later: client [%s], server [%s]\n", r->linger_s,
            r->after_c.text, r->after_s.text);
@@ -255,7 +234,7 @@ static void print_json(const struct options *o, const struct bulk *b, const stru
            b->server.corrupt_at < 0 && b->client.corrupt_at < 0 ? "true" : "false", r->virtual_s,
            r->wall_s, goodput_mbps(b->server.received, r->virtual_s),
            goodput_mbps(b->client.received, r->virtual_s), r->retrans_c, r->retrans_s, r->timeouts,
-           stall_total(r), r->end_c.text, r->end_s.text, r->after_c.text, r->after_s.text);
+           stall_total(r->stalls), r->end_c.text, r->end_s.text, r->after_c.text, r->after_s.text);
 }
 
 static double wall_now(void)
@@ -317,7 +296,7 @@ static int run_bulk(const struct options *o)
         if (r.after_c.count || r.after_s.count)
             r.status = BULK_STALLED;
     }
-    if (stall_total(&r) && r.status == BULK_DONE)
+    if (stall_total(r.stalls) && r.status == BULK_DONE)
         r.status = BULK_FAILED; /* the watchdog must stay silent on keel */
     r.wall_s = wall_now() - t0;
     if (o->json)

@@ -6,24 +6,24 @@
 #include "sim/stories.h"
 #include "stories_cli.h"
 
-static uint64_t stall_total(const struct story_result *r)
+uint64_t stall_total(const uint64_t stalls[KEEL_STALL_COUNT])
 {
     uint64_t n = 0;
     for (int k = 0; k < KEEL_STALL_COUNT; k++)
-        n += r->stalls[k];
+        n += stalls[k];
     return n;
 }
 
-static void print_watchdog(const struct story_result *r)
+void print_watchdog(const uint64_t stalls[KEEL_STALL_COUNT])
 {
-    if (!stall_total(r)) {
+    if (!stall_total(stalls)) {
         printf("  watchdog: silent\n");
         return;
     }
     printf("  watchdog:");
     for (int k = 0; k < KEEL_STALL_COUNT; k++)
-        if (r->stalls[k])
-            printf(" %s=%" PRIu64, keel_stall_name(k), r->stalls[k]);
+        if (stalls[k])
+            printf(" %s=%" PRIu64, keel_stall_name(k), stalls[k]);
     printf("\n");
 }
 
@@ -47,7 +47,7 @@ static void print_text(const char *name, const struct story_result *r)
     if (r->leaked)
         printf("  leaked sockets in CLOSE_WAIT: %" PRIu64 ", oldest %.1f s\n", r->leaked,
                r->leaked_oldest_us / 1e6);
-    print_watchdog(r);
+    print_watchdog(r->stalls);
     printf("  result: %s%s%s\n", r->ok ? "ok" : "FAILED", r->ok ? "" : ": ", r->ok ? "" : r->why);
 }
 
@@ -63,7 +63,7 @@ static void print_json(const char *name, uint64_t seed, const struct story_resul
            r->virtual_us / 1e6, wall_s, r->retransmits, r->timeouts, r->connections,
            r->slowest_connect_us / 1e3, r->slowest_conn_us / 1e3, r->resume_us / 1e3,
            r->persist_us / 1e3, r->peak_mem, r->sack_limit_hits, r->leaked,
-           r->leaked_oldest_us / 1e6, stall_total(r));
+           r->leaked_oldest_us / 1e6, stall_total(r->stalls));
 }
 
 int report_story(const char *name, uint64_t seed, bool json, const struct story_result *r,
