@@ -40,6 +40,16 @@ static int pcap_transmit(struct keel_device *dev, const uint8_t *pkt, size_t len
     return p->inner->ops->transmit(p->inner, pkt, len, now_us);
 }
 
+/* A large TCP packet is recorded as it left keel, before the device cuts it
+ * (as tcpdump on a TSO interface shows it). */
+static int pcap_transmit_tso(struct keel_device *dev, const uint8_t *pkt, size_t len,
+                             uint16_t mss, uint64_t now_us)
+{
+    struct pcap_device *p = (struct pcap_device *)dev;
+    write_record(p, pkt, len, now_us);
+    return p->inner->ops->transmit_tso(p->inner, pkt, len, mss, now_us);
+}
+
 static long pcap_receive(struct keel_device *dev, uint8_t *buf, size_t cap, uint64_t now_us)
 {
     struct pcap_device *p = (struct pcap_device *)dev;
@@ -61,6 +71,7 @@ static const struct keel_device_ops pcap_ops = {
     .transmit = pcap_transmit,
     .receive = pcap_receive,
     .next_arrival_us = pcap_next_arrival,
+    .transmit_tso = pcap_transmit_tso,
 };
 
 int pcap_device_init(struct pcap_device *p, struct keel_device *inner, FILE *out)
@@ -69,6 +80,7 @@ int pcap_device_init(struct pcap_device *p, struct keel_device *inner, FILE *out
     memset(p, 0, sizeof *p);
     p->dev.ops = &pcap_ops;
     p->dev.mtu = inner->mtu;
+    p->dev.tso_max = inner->ops->transmit_tso ? inner->tso_max : 0;
     p->inner = inner;
     p->out = out;
     put_u32(hdr, PCAP_MAGIC_US);

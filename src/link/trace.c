@@ -46,6 +46,15 @@ static int trace_transmit(struct keel_device *dev, const uint8_t *pkt, size_t le
     return t->inner->ops->transmit(t->inner, pkt, len, now_us);
 }
 
+/* A large TCP packet is printed as it left keel, before the device cuts it. */
+static int trace_transmit_tso(struct keel_device *dev, const uint8_t *pkt, size_t len,
+                              uint16_t mss, uint64_t now_us)
+{
+    struct trace_device *t = (struct trace_device *)dev;
+    trace(t, "out", pkt, len, now_us);
+    return t->inner->ops->transmit_tso(t->inner, pkt, len, mss, now_us);
+}
+
 static long trace_receive(struct keel_device *dev, uint8_t *buf, size_t cap, uint64_t now_us)
 {
     struct trace_device *t = (struct trace_device *)dev;
@@ -67,6 +76,7 @@ static const struct keel_device_ops trace_ops = {
     .transmit = trace_transmit,
     .receive = trace_receive,
     .next_arrival_us = trace_next_arrival,
+    .transmit_tso = trace_transmit_tso,
 };
 
 void trace_device_init(struct trace_device *t, struct keel_device *inner, FILE *out,
@@ -74,6 +84,7 @@ void trace_device_init(struct trace_device *t, struct keel_device *inner, FILE *
 {
     t->dev.ops = &trace_ops;
     t->dev.mtu = inner->mtu;
+    t->dev.tso_max = inner->ops->transmit_tso ? inner->tso_max : 0;
     t->inner = inner;
     t->out = out;
     t->name = name;
