@@ -106,7 +106,6 @@ static int set_tcp_opt(struct tcb *t, int name, int v)
         t->user_timeout_ms = (uint32_t)v;
         return 0;
     case KEEL_TCP_QUICKACK:
-        t->quickack_opt = v != 0;
         if (v) {
             t->quickacks = TCP_MAX_QUICKACKS;
             if (tcb_armed(t, TT_DELACK))

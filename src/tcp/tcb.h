@@ -153,7 +153,7 @@ struct tcb {
     uint64_t persist_start_us;
 
     /* Socket options and application-facing state. */
-    bool nodelay, keepalive, quickack_opt;
+    bool nodelay, keepalive;
     bool linger_on;
     uint32_t linger_s;
     uint64_t keepidle_us, keepintvl_us;
