@@ -120,7 +120,8 @@ struct keel_tcp_info {
     X(TCPEphemeralExhausted) X(TCPInvariantViolations)                       \
     X(WatchdogSenderIdle) X(WatchdogRtoSilent) X(WatchdogWindowRefused)       \
     X(WatchdogWl1Lag) X(WatchdogCloseWaitIdle) X(WatchdogHalfOpen)  \
-    X(WatchdogFinWait2Timeout)
+    X(WatchdogFinWait2Timeout)                                                \
+    X(TxTimestampDropped)
 
 enum keel_counter_id {
 #define KEEL_COUNTER_ENUM(name) KEEL_C_##name,

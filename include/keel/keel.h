@@ -195,6 +195,45 @@ int keel_setsockopt(keel_stack *st, int sock, int level, int name, const void *v
 int keel_getsockopt(keel_stack *st, int sock, int level, int name, void *val,
                     size_t *len);
 
+/* ---- transmit timestamps (SOL_SOCKET SO_TIMESTAMPING, an int of flags) ----
+ * As Linux reports them for TCP (Documentation/networking/timestamping.rst):
+ * the last byte of each send call is followed through the stack, and each
+ * stage it reaches is queued as a report on the socket's error queue:
+ * TX_SCHED when a segment holding it is queued for the device, TX_SOFTWARE
+ * when the device takes it (both on every transmission, retransmissions
+ * included), TX_ACK when the peer has acknowledged it cumulatively.
+ * SOFTWARE puts the time in the report; OPT_ID numbers the reports by the
+ * byte's offset from SND.UNA when the option was set (OPT_ID_TCP: from the
+ * next byte to be written); OPT_TSONLY loops no data back with the report.
+ * OPT_ID needs a connection (KEEL_EINVAL when closed or listening); other
+ * Linux flags are refused with KEEL_EINVAL. A socket with reports queued
+ * is readable as KEEL_POLLERR. */
+#define KEEL_SO_TIMESTAMPING 37
+#define KEEL_SOF_TIMESTAMPING_TX_SOFTWARE (1u << 1)
+#define KEEL_SOF_TIMESTAMPING_SOFTWARE (1u << 4)
+#define KEEL_SOF_TIMESTAMPING_OPT_ID (1u << 7)
+#define KEEL_SOF_TIMESTAMPING_TX_SCHED (1u << 8)
+#define KEEL_SOF_TIMESTAMPING_TX_ACK (1u << 9)
+#define KEEL_SOF_TIMESTAMPING_OPT_TSONLY (1u << 11)
+#define KEEL_SOF_TIMESTAMPING_OPT_ID_TCP (1u << 16)
+/* Report types: Linux's SCM_TSTAMP_* numbers. */
+#define KEEL_TSTAMP_SND 0
+#define KEEL_TSTAMP_SCHED 1
+#define KEEL_TSTAMP_ACK 2
+struct keel_tx_timestamp {
+    uint64_t time_us;  /* when the stage was reached; 0 without SOFTWARE */
+    uint32_t key;      /* OPT_ID: the byte's number (see above); else 0 */
+    uint8_t type;      /* KEEL_TSTAMP_* */
+    uint32_t bytes;    /* payload of the segment that carried the byte, which
+                        * Linux loops back with the report; 0 with OPT_TSONLY */
+};
+/* Takes the oldest report from sock's error queue (recvmsg(MSG_ERRQUEUE)).
+ * Bounded: the queue keeps KEEL_ERRQUEUE_MAX reports and at most as many
+ * unacknowledged writes are followed; beyond, reports are dropped and
+ * counted (TxTimestampDropped). Errors: KEEL_EBADF, KEEL_EAGAIN (none). */
+#define KEEL_ERRQUEUE_MAX 64
+int keel_errqueue_read(keel_stack *st, int sock, struct keel_tx_timestamp *ts);
+
 /* ---- readiness and events ---- */
 #define KEEL_POLLIN 0x001
 #define KEEL_POLLOUT 0x004

@@ -23,8 +23,8 @@ int tcb_readiness(const struct tcb *tcb)
         r |= KEEL_POLLOUT;
     if (connection_over(tcb) || (tcb->shut_wr && tcb->rcv_fin))
         r |= KEEL_POLLHUP;
-    if (tcb->soerror)
-        r |= KEEL_POLLERR;
+    if (tcb->soerror || tstamp_queued(tcb))
+        r |= KEEL_POLLERR; /* Linux sock_poll: sk_err, or an error queue */
     return r;
 }
 

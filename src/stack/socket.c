@@ -225,6 +225,8 @@ long keel_send(keel_stack *st, int sock, const void *buf, size_t len, int flags)
     if (!put)
         return KEEL_EAGAIN;
     tcp_note_write_end(tcb);
+    if (tcb->tstamp)
+        tstamp_note_write(tcb);
     tcp_output(tcb);
     tcb_check_invariants(tcb);
     return put;

@@ -116,6 +116,8 @@ void tcp_ack_advance(struct tcb *tcb, const struct segment *s)
     uint32_t data_acked = release_acked(tcb, s->ack);
     tcb->snd.una = s->ack;
     tcp_forget_push_points(tcb);
+    if (tcb->tstamp)
+        tstamp_on_ack(tcb);
     if (seq_lt(tcb->snd.nxt, s->ack))
         tcb->snd.nxt = s->ack;
     tcb->bytes_acked += acked;

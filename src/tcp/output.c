@@ -257,6 +257,8 @@ void tcp_xmit(struct tcb *tcb, seq_t seq, uint32_t len, uint8_t flags)
     if (flags & TCP_FLAG_RST)
         CTR_INC(st, TcpOutRsts);
     note_data_sent(tcb, seq, len, flags);
+    if (tcb->tstamp && len)
+        tstamp_on_xmit(tcb, seq, len);
 }
 
 /* A bare ACK carries the next new sequence number, SND.MAX: while a timeout

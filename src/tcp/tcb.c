@@ -36,6 +36,7 @@ void tcb_free(struct tcb *tcb)
         wheel_disarm(&tcb->st->wheel, &tcb->timers[i]);
     ring_free(&tcb->sndq);
     ring_free(&tcb->rcvq);
+    tstamp_free(tcb);
     free(tcb);
 }
 

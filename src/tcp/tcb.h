@@ -177,6 +177,9 @@ struct tcb {
     bool syn_challenged;       /* a SYN on this 4-tuple was answered with a challenge */
     uint64_t stall_first_us[KEEL_STALL_COUNT];
 
+    /* SO_TIMESTAMPING state (src/stack/tstamp.c); NULL until it is set. */
+    struct tstamp *tstamp;
+
     /* Totals for introspection. */
     uint64_t bytes_sent, bytes_retrans, bytes_acked, bytes_received;
     uint64_t segs_out, segs_in, retrans_segs, dsack_received;
@@ -304,6 +307,16 @@ void watchdog_check_wl1(struct tcb *tcb);
 void watchdog_syn_on_connection(struct tcb *tcb);
 void watchdog_close_wait_start(struct tcb *tcb);
 void watchdog_timer_fired(struct tcb *tcb);
+
+/* Transmit timestamps (src/stack/tstamp.c): the hooks run only for a TCB
+ * whose tstamp is set. */
+int tstamp_set_flags(struct tcb *tcb, int flags);
+int tstamp_flags(const struct tcb *tcb);
+void tstamp_free(struct tcb *tcb);
+void tstamp_note_write(struct tcb *tcb);
+void tstamp_on_xmit(struct tcb *tcb, seq_t seq, uint32_t len);
+void tstamp_on_ack(struct tcb *tcb);
+bool tstamp_queued(const struct tcb *tcb);
 
 /* Event trace (src/stack/trace.c). */
 void trace_event(struct tcb *tcb, enum keel_trace_kind kind, uint32_t a, uint32_t b);

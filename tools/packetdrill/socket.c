@@ -4,6 +4,7 @@
  * its effects may concern (kpd_kick). */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/errqueue.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -336,10 +337,80 @@ static void put_inq(struct kpd *p, int fd, struct msghdr *msg)
     msg->msg_controllen = CMSG_SPACE(sizeof inq);
 }
 
+/* ---- the error queue: transmit timestamps (SO_TIMESTAMPING) ---- */
+
+/* Appends one control message; false (MSG_CTRUNC) when it does not fit. */
+static bool put_cmsg(struct msghdr *msg, size_t *used, int level, int type, const void *data,
+                     size_t len)
+{
+    if (!msg->msg_control || *used + CMSG_SPACE(len) > msg->msg_controllen)
+        return false;
+    struct cmsghdr *c = (struct cmsghdr *)((uint8_t *)msg->msg_control + *used);
+    c->cmsg_level = level;
+    c->cmsg_type = type;
+    c->cmsg_len = CMSG_LEN(len);
+    memcpy(CMSG_DATA(c), data, len);
+    *used += CMSG_SPACE(len);
+    return true;
+}
+
+/* Linux __sock_recv_timestamp: ts[0] holds the software time; without one
+ * (no SOF_TIMESTAMPING_SOFTWARE) there is no SCM_TIMESTAMPING at all. */
+static bool put_scm_timestamping(struct msghdr *msg, size_t *used,
+                                 const struct keel_tx_timestamp *t)
+{
+    if (!t->time_us)
+        return true;
+    struct scm_timestamping sts;
+    memset(&sts, 0, sizeof sts);
+    sts.ts[0].tv_sec = (time_t)(t->time_us / 1000000);
+    sts.ts[0].tv_nsec = (long)(t->time_us % 1000000) * 1000;
+    return put_cmsg(msg, used, SOL_SOCKET, SCM_TIMESTAMPING, &sts, sizeof sts);
+}
+
+/* Linux ip_recv_error: the extended error, then the offender's address,
+ * which a timestamp report leaves empty (AF_UNSPEC). */
+static bool put_recverr(struct msghdr *msg, size_t *used, const struct keel_tx_timestamp *t)
+{
+    struct {
+        struct sock_extended_err ee;
+        struct sockaddr_in offender;
+    } e;
+    memset(&e, 0, sizeof e);
+    e.ee.ee_errno = ENOMSG;
+    e.ee.ee_origin = SO_EE_ORIGIN_TIMESTAMPING;
+    e.ee.ee_info = t->type;
+    e.ee.ee_data = t->key;
+    return put_cmsg(msg, used, SOL_IP, IP_RECVERR, &e, sizeof e);
+}
+
+/* recvmsg(MSG_ERRQUEUE): never blocks (EAGAIN when empty). keel does not
+ * loop the transmitted data back: the bytes Linux would return with the
+ * report are reported as cut off (MSG_TRUNC), and none are copied. */
+static long recv_errqueue(struct kpd *p, int fd, struct msghdr *msg)
+{
+    struct kfd *f = sock_fd(p, fd);
+    if (!f)
+        return -1;
+    struct keel_tx_timestamp t;
+    int e = keel_errqueue_read(p->st, f->sock, &t);
+    if (e < 0)
+        return kpd_fail(e);
+    size_t used = 0;
+    msg->msg_namelen = 0;
+    msg->msg_flags = MSG_ERRQUEUE | (t.bytes ? MSG_TRUNC : 0);
+    if (!put_scm_timestamping(msg, &used, &t) || !put_recverr(msg, &used, &t))
+        msg->msg_flags |= MSG_CTRUNC;
+    msg->msg_controllen = used;
+    return 0;
+}
+
 static long do_recvmsg(struct kpd *p, int fd, struct msghdr *msg, int flags)
 {
     if (!msg)
         return kpd_errno(EFAULT);
+    if (flags & MSG_ERRQUEUE)
+        return recv_errqueue(p, fd, msg);
     long r = recv_iov(p, fd, msg->msg_iov, (int)msg->msg_iovlen, flags);
     if (r < 0)
         return r;

@@ -4,6 +4,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/errqueue.h>
+#include <linux/net_tstamp.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -294,4 +296,45 @@ TEST(sysctls_applied)
     CHECK_EQ(o.h.opts.wscale, 8);
     rig_free(&r);
     unlink(path);
+}
+
+/* SO_TIMESTAMPING reports come back as Linux's recvmsg(MSG_ERRQUEUE) gives
+ * them: SCM_TIMESTAMPING with the software time in ts[0], then IP_RECVERR
+ * (ENOMSG, SO_EE_ORIGIN_TIMESTAMPING, the type in ee_info, the OPT_ID key
+ * in ee_data); the looped-back data is reported cut off (MSG_TRUNC). */
+TEST(errqueue_timestamps_as_cmsgs)
+{
+    struct rig r;
+    rig_init(&r, NULL);
+    int fd = established(&r);
+    int flags = SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_OPT_ID;
+    CHECK_EQ(r.t.setsockopt(r.t.ctx, fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof flags), 0);
+    CHECK_EQ(r.t.write(r.t.ctx, fd, "world", 5), 5);
+    struct out data = sniff(&r);
+    union {
+        char buf[256];
+        struct cmsghdr align;
+    } control;
+    struct msghdr msg = {.msg_control = control.buf, .msg_controllen = sizeof control.buf};
+    CHECK_EQ(r.t.recvmsg(r.t.ctx, fd, &msg, MSG_ERRQUEUE), 0);
+    CHECK_EQ(msg.msg_flags, MSG_ERRQUEUE | MSG_TRUNC);
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    CHECK(c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING);
+    struct scm_timestamping ts;
+    memcpy(&ts, CMSG_DATA(c), sizeof ts);
+    CHECK_EQ(ts.ts[0].tv_sec * 1000000LL + ts.ts[0].tv_nsec / 1000, data.at_us);
+    c = CMSG_NXTHDR(&msg, c);
+    CHECK(c && c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR);
+    CHECK_EQ(c->cmsg_len, CMSG_LEN(sizeof(struct sock_extended_err) + sizeof(struct sockaddr_in)));
+    struct sock_extended_err ee;
+    memcpy(&ee, CMSG_DATA(c), sizeof ee);
+    CHECK_EQ(ee.ee_errno, ENOMSG);
+    CHECK_EQ(ee.ee_origin, SO_EE_ORIGIN_TIMESTAMPING);
+    CHECK_EQ(ee.ee_info, SCM_TSTAMP_SND);
+    CHECK_EQ(ee.ee_data, 4);
+    CHECK(CMSG_NXTHDR(&msg, c) == NULL);
+    msg.msg_controllen = sizeof control.buf;
+    CHECK_EQ(r.t.recvmsg(r.t.ctx, fd, &msg, MSG_ERRQUEUE), -1);
+    CHECK_EQ(errno, EAGAIN);
+    rig_free(&r);
 }
