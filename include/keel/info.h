@@ -121,7 +121,8 @@ struct keel_tcp_info {
     X(WatchdogSenderIdle) X(WatchdogRtoSilent) X(WatchdogWindowRefused)       \
     X(WatchdogWl1Lag) X(WatchdogCloseWaitIdle) X(WatchdogHalfOpen)  \
     X(WatchdogFinWait2Timeout)                                                \
-    X(TxTimestampDropped)
+    X(TxTimestampDropped)                                                     \
+    X(TCPMD5NotFound) X(TCPMD5Unexpected) X(TCPMD5Failure)
 
 enum keel_counter_id {
 #define KEEL_COUNTER_ENUM(name) KEEL_C_##name,

@@ -195,6 +195,26 @@ int keel_setsockopt(keel_stack *st, int sock, int level, int name, const void *v
 int keel_getsockopt(keel_stack *st, int sock, int level, int name, void *val,
                     size_t *len);
 
+/* ---- TCP MD5 signatures (RFC 2385): IPPROTO_TCP TCP_MD5SIG ----
+ * A key per peer address: every segment to that peer carries the MD5
+ * signature option, and every segment from it must carry a correct one.
+ * Set with struct keel_tcp_md5sig; key_len 0 removes the peer's key. A
+ * listener's key for a peer passes to the connections it accepts from it.
+ * Segments that fail are dropped and counted: TCPMD5NotFound (a key but no
+ * option), TCPMD5Unexpected (an option but no key), TCPMD5Failure (a wrong
+ * digest). As Linux, a connection with a key sends no timestamps on its
+ * SYN, and a passive one keeps them only without SACK (40 option bytes).
+ * Errors: KEEL_EINVAL (length), KEEL_ENOENT (removing no key), KEEL_ENOMEM
+ * (more than KEEL_TCP_MD5_MAX_KEYS peers). Keys cannot be read back. */
+#define KEEL_TCP_MD5SIG 14
+#define KEEL_TCP_MD5SIG_MAXKEYLEN 80
+#define KEEL_TCP_MD5_MAX_KEYS 8
+struct keel_tcp_md5sig {
+    uint32_t addr;     /* the peer, host byte order */
+    uint16_t key_len;  /* 0..KEEL_TCP_MD5SIG_MAXKEYLEN */
+    uint8_t key[KEEL_TCP_MD5SIG_MAXKEYLEN];
+};
+
 /* ---- transmit timestamps (SOL_SOCKET SO_TIMESTAMPING, an int of flags) ----
  * As Linux reports them for TCP (Documentation/networking/timestamping.rst):
  * the last byte of each send call is followed through the stack, and each

@@ -157,6 +157,8 @@ int keel_setsockopt(keel_stack *st, int sock, int level, int name, const void *v
         return set_congestion(t, val, len);
     if (level == KEEL_SOL_SOCKET && name == KEEL_SO_LINGER)
         return set_linger(t, val, len);
+    if (level == KEEL_IPPROTO_TCP && name == KEEL_TCP_MD5SIG)
+        return tcp_md5_set(t, val, len);
     int v;
     if (level != KEEL_SOL_SOCKET && level != KEEL_IPPROTO_TCP)
         return KEEL_ENOPROTOOPT;

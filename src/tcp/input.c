@@ -33,6 +33,16 @@ static bool parse_segment(keel_stack *st, uint32_t src, uint32_t dst, const uint
     return true;
 }
 
+/* RFC 2385: only a segment with the MD5 option, or for a socket with a
+ * key, costs more than this test. */
+static bool signature_check_fails(struct tcb *tcb, const struct segment *s, const uint8_t *pkt,
+                                  size_t len)
+{
+    if (!(s->h.opts.present & TCP_OPT_MD5) && !tcb->md5)
+        return false;
+    return !tcp_md5_inbound_ok(tcb, s, pkt, len);
+}
+
 void tcp_input(keel_stack *st, uint32_t src, uint32_t dst, const uint8_t *pkt, size_t len)
 {
     struct segment s;
@@ -41,6 +51,8 @@ void tcp_input(keel_stack *st, uint32_t src, uint32_t dst, const uint8_t *pkt, s
         return;
     struct tcb *tcb = demux_lookup(&st->demux, dst, s.h.dport, src, s.h.sport);
     if (tcb) {
+        if (signature_check_fails(tcb, &s, pkt, len))
+            return;
         tcb->segs_in++;
         if (tcb->state == KEEL_TCP_SYN_SENT)
             tcp_input_syn_sent(tcb, &s);
@@ -52,6 +64,8 @@ void tcp_input(keel_stack *st, uint32_t src, uint32_t dst, const uint8_t *pkt, s
     }
     struct tcb *listener = demux_listener(&st->demux, dst, s.h.dport);
     if (listener) {
+        if (signature_check_fails(listener, &s, pkt, len))
+            return;
         tcp_input_listen(listener, &s);
         return;
     }

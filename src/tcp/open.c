@@ -101,6 +101,11 @@ static void passive_open(struct tcb *l, const struct segment *s, const seq_t *is
     tcb->raddr = s->saddr;
     tcb->rport = s->h.sport;
     inherit_from_listener(tcb, l);
+    if (!tcp_md5_inherit(tcb, l)) {
+        tcb_free(tcb);
+        CTR_INC(st, ListenDrops);
+        return;
+    }
     tcb->snd.iss = iss ? *iss : isn_generate(st, tcb->laddr, tcb->lport, tcb->raddr, tcb->rport);
     tcb_prepare_open(tcb);
     tcb->rcv.irs = s->seq;

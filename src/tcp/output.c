@@ -40,9 +40,14 @@ uint32_t tcp_advertise_window(struct tcb *tcb)
     return win;
 }
 
+/* SACK blocks that fit the 40 option bytes (RFC 2018 §3) beside the
+ * timestamps and the MD5 option: 4, 3 with timestamps, 2 with MD5, none
+ * with both. */
 static uint8_t sack_room(const struct tcb *tcb)
 {
-    return tcb->ts_ok ? 3 : 4; /* 40 option bytes (RFC 2018 §3) */
+    if (tcb->md5 && tcp_md5_key_for(tcb, tcb->raddr))
+        return tcb->ts_ok ? 0 : 2;
+    return tcb->ts_ok ? 3 : 4;
 }
 
 /* RFC 9293 §3.9.1 (SEND with PUSH), as Linux does it: the end of every
@@ -144,7 +149,8 @@ static void build_options(struct tcb *tcb, struct tcp_hdr *h)
             o->present |= TCP_OPT_WSCALE;
             o->wscale = tcb->rcv.wscale;
         }
-        if (active ? !tcb->st->cfg.no_timestamps : tcb->ts_ok) {
+        bool md5 = (o->present & TCP_OPT_MD5) != 0;
+        if (active ? !tcb->st->cfg.no_timestamps && !md5 : tcb->ts_ok) {
             o->present |= TCP_OPT_TS;
             o->tsval = tcb_ts_now(tcb);
             o->tsecr = active ? 0 : tcb->ts_recent;
@@ -239,12 +245,17 @@ void tcp_xmit(struct tcb *tcb, seq_t seq, uint32_t len, uint8_t flags)
     }
     if (flags & TCP_FLAG_ACK)
         h.ack = tcb->rcv.nxt.v;
+    const struct tcp_md5_key *md5 = tcp_md5_key_for(tcb, tcb->raddr);
+    if (md5)
+        h.opts.present |= TCP_OPT_MD5;
     build_options(tcb, &h);
     size_t hlen = tcp_hdr_len(&h);
     uint8_t *seg = st->txbuf + IPV4_HDR_LEN;
     if (len)
         copy_payload(tcb, seg + hlen, seq, len);
     tcp_emit(seg, hlen + len, &h, tcb->laddr, tcb->raddr);
+    if (md5)
+        tcp_md5_sign(seg, hlen + len, tcb->laddr, tcb->raddr, md5->key, md5->len);
     uint32_t mss = tcp_mss_now(tcb);
     ip_output(st, IPV4_PROTO_TCP, tcb->laddr, tcb->raddr, hlen + len,
               len > mss ? (uint16_t)mss : 0);

@@ -37,6 +37,7 @@ void tcb_free(struct tcb *tcb)
     ring_free(&tcb->sndq);
     ring_free(&tcb->rcvq);
     tstamp_free(tcb);
+    tcp_md5_free(tcb);
     free(tcb);
 }
 
@@ -188,8 +189,20 @@ static void set_mss(struct tcb *tcb)
         mss = tcb->user_mss;
     if (tcb->ts_ok)
         mss -= 12;
+    if (tcp_md5_key_for(tcb, tcb->raddr))
+        mss -= 20; /* NOP, NOP, MD5 on every segment (Linux tcp_header_len) */
     tcb->mss = mss;
     tcb->rcv_mss = tcb->adv_mss < mss ? tcb->adv_mss : mss;
+}
+
+/* The MD5 option takes 20 of the 40 option bytes: Linux sends no
+ * timestamps on an active SYN (tcp_syn_options), and a passive opener keeps
+ * them only without SACK (tcp_synack_options). */
+static bool md5_leaves_room_for_ts(const struct tcb *tcb)
+{
+    if (!tcp_md5_key_for(tcb, tcb->raddr))
+        return true;
+    return tcb->state != KEEL_TCP_SYN_SENT && !tcb->sack_ok;
 }
 
 void tcb_apply_syn_options(struct tcb *tcb, const struct tcp_hdr *h)
@@ -206,7 +219,7 @@ void tcb_apply_syn_options(struct tcb *tcb, const struct tcp_hdr *h)
         tcb->rcv.wscale = 0;
     }
     tcb->sack_ok = (o->present & TCP_OPT_SACK_PERM) && !cfg->no_sack;
-    tcb->ts_ok = (o->present & TCP_OPT_TS) && !cfg->no_timestamps;
+    tcb->ts_ok = (o->present & TCP_OPT_TS) && !cfg->no_timestamps && md5_leaves_room_for_ts(tcb);
     if (tcb->ts_ok) {
         tcb->ts_recent = o->tsval;
         tcb->ts_recent_us = tcb->st->now_us;

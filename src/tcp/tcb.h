@@ -179,6 +179,8 @@ struct tcb {
 
     /* SO_TIMESTAMPING state (src/stack/tstamp.c); NULL until it is set. */
     struct tstamp *tstamp;
+    /* TCP_MD5SIG keys (src/tcp/md5.c); NULL until one is set. */
+    struct tcp_md5_keys *md5;
 
     /* Totals for introspection. */
     uint64_t bytes_sent, bytes_retrans, bytes_acked, bytes_received;
@@ -307,6 +309,26 @@ void watchdog_check_wl1(struct tcb *tcb);
 void watchdog_syn_on_connection(struct tcb *tcb);
 void watchdog_close_wait_start(struct tcb *tcb);
 void watchdog_timer_fired(struct tcb *tcb);
+
+/* TCP MD5 signatures (src/tcp/md5.c, RFC 2385): everything but the key
+ * lookup runs only for a TCB whose md5 is set. */
+struct tcp_md5_key {
+    uint32_t addr;
+    uint16_t len;
+    uint8_t key[KEEL_TCP_MD5SIG_MAXKEYLEN];
+};
+int tcp_md5_set(struct tcb *tcb, const void *val, size_t len);
+bool tcp_md5_inherit(struct tcb *child, const struct tcb *listener);
+void tcp_md5_free(struct tcb *tcb);
+const struct tcp_md5_key *tcp_md5_lookup(const struct tcb *tcb, uint32_t addr);
+/* Checks a segment's signature against tcb's key for its source; false
+ * (counted) means drop it. */
+bool tcp_md5_inbound_ok(struct tcb *tcb, const struct segment *s, const uint8_t *seg,
+                        size_t len);
+static inline const struct tcp_md5_key *tcp_md5_key_for(const struct tcb *tcb, uint32_t addr)
+{
+    return tcb->md5 ? tcp_md5_lookup(tcb, addr) : NULL;
+}
 
 /* Transmit timestamps (src/stack/tstamp.c): the hooks run only for a TCB
  * whose tstamp is set. */

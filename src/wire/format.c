@@ -66,6 +66,11 @@ static void add_option(struct text *t, uint8_t kind, const struct tcp_opts *o,
     case TCPOPT_TIMESTAMP:
         text_add(t, "TS val %u ecr %u", (unsigned)o->tsval, (unsigned)o->tsecr);
         break;
+    case TCPOPT_MD5SIG:
+        text_add(t, "md5 ");
+        for (int i = 0; i < TCP_MD5_DIGEST_LEN; i++)
+            text_add(t, "%02x", (unsigned)o->md5[i]);
+        break;
     case TCPOPT_SACK:
         text_add(t, "sack");
         for (uint8_t i = 0; i < sack_blocks; i++)

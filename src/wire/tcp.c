@@ -12,6 +12,7 @@
 #define TCPOLEN_TIMESTAMP 10 /* RFC 7323 §3.2 */
 #define TCPOLEN_SACK_BASE 2  /* RFC 2018 §3: 2 + 8 per block */
 #define TCPOLEN_SACK_BLOCK 8
+#define TCPOLEN_MD5SIG 18    /* RFC 2385 §3.0 */
 #define TCP_MAX_WSCALE 14 /* RFC 7323 §2.3 */
 
 static void read_fixed_header(struct wire_reader *r, struct tcp_hdr *h)
@@ -34,7 +35,7 @@ static bool option_kind_known(uint8_t kind)
 {
     return kind == TCPOPT_MSS || kind == TCPOPT_WSCALE ||
            kind == TCPOPT_SACK_PERM || kind == TCPOPT_SACK ||
-           kind == TCPOPT_TIMESTAMP;
+           kind == TCPOPT_TIMESTAMP || kind == TCPOPT_MD5SIG;
 }
 
 /* Whether a known option kind has a length its RFC allows. */
@@ -47,6 +48,7 @@ static bool option_len_valid(uint8_t kind, size_t optlen)
     case TCPOPT_WSCALE: return optlen == TCPOLEN_WSCALE;
     case TCPOPT_SACK_PERM: return optlen == TCPOLEN_SACK_PERM;
     case TCPOPT_TIMESTAMP: return optlen == TCPOLEN_TIMESTAMP;
+    case TCPOPT_MD5SIG: return optlen == TCPOLEN_MD5SIG;
     case TCPOPT_SACK:
         return blocks_bytes % TCPOLEN_SACK_BLOCK == 0 &&
                blocks_bytes >= TCPOLEN_SACK_BLOCK &&
@@ -94,6 +96,10 @@ static void apply_known_option(uint8_t kind, struct wire_reader *body,
     case TCPOPT_SACK:
         read_sack_blocks(body, o);
         o->present |= TCP_OPT_SACK;
+        break;
+    case TCPOPT_MD5SIG:
+        memcpy(o->md5, body->p, TCP_MD5_DIGEST_LEN);
+        o->present |= TCP_OPT_MD5;
         break;
     }
 }

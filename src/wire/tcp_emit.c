@@ -15,6 +15,7 @@ static size_t layout_item_len(uint8_t kind, uint8_t sack_blocks)
     case TCPOPT_SACK_PERM: return 2;
     case TCPOPT_TIMESTAMP: return 10;
     case TCPOPT_SACK: return 2 + 8 * (size_t)sack_blocks;
+    case TCPOPT_MD5SIG: return 2 + TCP_MD5_DIGEST_LEN; /* RFC 2385 §3.0 */
     }
     return 0;
 }
@@ -42,12 +43,18 @@ static uint8_t sack_blocks_that_fit(const struct tcp_opts *o, size_t used)
     return (uint8_t)n;
 }
 
-/* MSS; then TS as (SACK_PERM, TS) or (NOP, NOP, TS); else NOP, NOP,
- * SACK_PERM; then NOP, WSCALE; then NOP, NOP, SACK. Every group is a
- * multiple of 4 bytes, so no trailing padding is needed. */
+/* NOP, NOP, MD5 (first, as Linux tcp_options_write puts it); MSS; then TS
+ * as (SACK_PERM, TS) or (NOP, NOP, TS); else NOP, NOP, SACK_PERM; then
+ * NOP, WSCALE; then NOP, NOP, SACK. Every group is a multiple of 4 bytes,
+ * so no trailing padding is needed. */
 void tcp_opt_layout_build(const struct tcp_opts *o, struct tcp_opt_layout *l)
 {
     *l = (struct tcp_opt_layout){0};
+    if (o->present & TCP_OPT_MD5) {
+        layout_add(l, TCPOPT_NOP);
+        layout_add(l, TCPOPT_NOP);
+        layout_add(l, TCPOPT_MD5SIG);
+    }
     if (o->present & TCP_OPT_MSS)
         layout_add(l, TCPOPT_MSS);
     if (o->present & TCP_OPT_TS) {
@@ -104,6 +111,10 @@ static void write_option(struct wire_writer *w, uint8_t kind,
             writer_put_u32(w, o->sack[i].left);
             writer_put_u32(w, o->sack[i].right);
         }
+        break;
+    case TCPOPT_MD5SIG:
+        for (uint8_t i = 0; i < TCP_MD5_DIGEST_LEN; i++)
+            writer_put_u8(w, o->md5[i]);
         break;
     }
 }

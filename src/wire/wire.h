@@ -110,6 +110,8 @@ size_t icmp_emit(uint8_t *buf, size_t cap, const struct icmp_msg *m);
 #define TCPOPT_SACK_PERM 4
 #define TCPOPT_SACK 5
 #define TCPOPT_TIMESTAMP 8
+#define TCPOPT_MD5SIG 19
+#define TCP_MD5_DIGEST_LEN 16
 
 /* Which options a parsed header carried (or an emitted header will carry). */
 #define TCP_OPT_MSS 0x01
@@ -117,6 +119,7 @@ size_t icmp_emit(uint8_t *buf, size_t cap, const struct icmp_msg *m);
 #define TCP_OPT_SACK_PERM 0x04
 #define TCP_OPT_SACK 0x08
 #define TCP_OPT_TS 0x10
+#define TCP_OPT_MD5 0x20
 
 struct tcp_sack_block {
     uint32_t left, right; /* [left, right) */
@@ -129,6 +132,7 @@ struct tcp_opts {
     uint32_t tsval, tsecr;
     uint8_t sack_count;
     struct tcp_sack_block sack[TCP_MAX_SACK_BLOCKS];
+    uint8_t md5[TCP_MD5_DIGEST_LEN]; /* RFC 2385 digest (emitted as zeros: tcp_md5_sign) */
     /* Options with a known kind but a wrong length are ignored (never the
      * segment); unknown kinds are skipped by their length. Both are counted. */
     uint8_t bad_len_count;
@@ -166,11 +170,22 @@ size_t tcp_hdr_len(const struct tcp_hdr *h);
  * the whole segment. h->doff and h->csum are ignored and computed.
  * seg_len must be at least tcp_hdr_len(h).
  * Options are laid out as Linux does, so packetdrill scripts match:
- *   MSS; then if TS: (SACK_PERM, TS) or (NOP, NOP, TS);
+ *   NOP, NOP, MD5; MSS; then if TS: (SACK_PERM, TS) or (NOP, NOP, TS);
  *   else if SACK_PERM: NOP, NOP, SACK_PERM; then NOP, WSCALE;
  *   then NOP, NOP, SACK blocks. */
 void tcp_emit(uint8_t *seg, size_t seg_len, const struct tcp_hdr *h, uint32_t src,
               uint32_t dst);
+
+/* RFC 2385 §2.0: the MD5 digest of the pseudo-header (source, destination,
+ * zero-padded protocol, segment length), the TCP header without options
+ * and with a zero checksum, the data, then the key, for the segment
+ * seg[0..len) (its header must be well formed: parsed or emitted). */
+void tcp_md5_digest(const uint8_t *seg, size_t len, uint32_t src, uint32_t dst,
+                    const uint8_t *key, size_t key_len, uint8_t out[TCP_MD5_DIGEST_LEN]);
+/* Fills the MD5 option of a segment tcp_emit wrote (TCP_OPT_MD5 present)
+ * with its digest, then its checksum again. */
+void tcp_md5_sign(uint8_t *seg, size_t len, uint32_t src, uint32_t dst, const uint8_t *key,
+                  size_t key_len);
 
 /* One-line tcpdump-like rendering of a TCP segment, e.g.
  * "10.0.0.1:80 > 10.0.0.2:4000 S. 100:100(0) ack 1 win 65535 <mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 7>"

@@ -361,8 +361,9 @@ static void release(void *ctx)
 }
 
 /* --so_flags: comma-separated key=value: local_ip (the address packetdrill's
- * --local_ip gives), sysctls (file the sysctl shims write), seed, mtu,
- * trace (1: print every packet). */
+ * --local_ip gives), sysctls (file the sysctl shims write), proc_net
+ * (directory for /proc/net/tcp, see procnet.c), seed, mtu, trace (1: print
+ * every packet). */
 static void parse_flag(struct kpd *p, const char *key, const char *val)
 {
     if (strcmp(key, "local_ip") == 0) {
@@ -373,6 +374,8 @@ static void parse_flag(struct kpd *p, const char *key, const char *val)
             fprintf(stderr, "keel-packetdrill: bad local_ip %s\n", val);
     } else if (strcmp(key, "sysctls") == 0) {
         snprintf(p->sysctl_path, sizeof p->sysctl_path, "%s", val);
+    } else if (strcmp(key, "proc_net") == 0) {
+        snprintf(p->proc_net_dir, sizeof p->proc_net_dir, "%s", val);
     } else if (strcmp(key, "seed") == 0) {
         p->seed = strtoull(val, NULL, 0);
     } else if (strcmp(key, "mtu") == 0) {

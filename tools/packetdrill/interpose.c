@@ -7,6 +7,7 @@
  * kpd_current is the running instance. */
 #include <dlfcn.h>
 #include <errno.h>
+#include <stdlib.h>
 
 #include "kpd.h"
 
@@ -46,4 +47,28 @@ __attribute__((visibility("default"))) int getsockopt(int fd, int level, int nam
         return -1;
     }
     return next(fd, level, name, val, len);
+}
+
+/* packetdrill runs a script's shell commands with system(): keel's sockets
+ * are written to the /proc/net/tcp stand-in first (procnet.c), so that the
+ * command sees them as they are at that instant. */
+typedef int (*system_fn)(const char *);
+
+__attribute__((visibility("default"))) int system(const char *command)
+{
+    struct kpd *p = kpd_current;
+    if (p) {
+        kpd_lock(p);
+        kpd_write_proc_net(p);
+        kpd_unlock(p);
+    }
+    union {
+        void *obj;
+        system_fn fn;
+    } next = {dlsym(RTLD_NEXT, "system")};
+    if (!next.fn) {
+        errno = ENOSYS;
+        return -1;
+    }
+    return next.fn(command);
 }

@@ -85,6 +85,7 @@ struct kpd {
     uint64_t seed;
     bool trace;              /* print every packet to stderr */
     char sysctl_path[512];
+    char proc_net_dir[512];  /* where /proc/net/tcp is written ("": nowhere) */
     struct kpd_sysctls sysctls; /* read when the stack is created */
 
     struct kpd_packet *out;  /* packets keel sent, oldest first */
@@ -140,6 +141,9 @@ uint32_t kpd_poll_mask(struct kpd *p, int fd);
  * events match now (Linux ep_poll_callback). */
 void kpd_epoll_wakeup(struct kpd *p, int fd);
 int kpd_getsockopt(struct kpd *p, int fd, int level, int name, void *val, socklen_t *len);
+
+/* procnet.c: rewrites proc_net_dir/tcp and tcp6 from keel's sockets. */
+void kpd_write_proc_net(struct kpd *p);
 
 /* sysctl.c */
 void kpd_sysctls_read(const char *path, struct kpd_sysctls *s);

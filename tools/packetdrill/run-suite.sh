@@ -15,7 +15,9 @@
 # The host is never configured: the scripts run from a scratch copy whose
 # sysctl, ip, tc and ethtool commands and common/set_sysctls.py are shims
 # (tools/packetdrill/shims) that record the settings for keel instead, and
-# whose direct writes to /proc/sys or /sys are sent to /dev/null.
+# whose direct writes to /proc/sys or /sys are sent to /dev/null. Their reads
+# of /proc/net/tcp and tcp6 go to files the object writes from keel's
+# sockets before each command a script runs (tools/packetdrill/procnet.c).
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -64,6 +66,10 @@ find "$work/root" -name set_sysctls.py -exec cp "$here/shims/set_sysctls.py" {} 
 # Shell redirections into kernel settings go nowhere.
 find "$work/root" -name '*.pkt' -exec sed -i -E \
     's#>[[:space:]]*/(proc/sys|sys)/[^[:space:]`]*#> /dev/null#g' {} +
+# The host's socket table is not keel's: /proc/net/tcp{,6} become keel's.
+proc_net="$work/proc_net"
+mkdir -p "$proc_net"
+find "$work/root" -name '*.pkt' -exec sed -i -E "s#/proc/net/tcp#$proc_net/tcp#g" {} +
 
 export PATH="$here/shims:$PATH"
 export LD_PRELOAD="$so${LD_PRELOAD:+:$LD_PRELOAD}" # for %{ }% TCP_INFO reads
@@ -105,7 +111,7 @@ while IFS= read -r script; do
         cd "$(dirname "$script")" &&
             KEEL_PD_SYSCTLS="$sysctls" timeout 120 "$packetdrill" \
                 --so_filename="$so" \
-                --so_flags="local_ip=192.168.0.1,sysctls=$sysctls" \
+                --so_flags="local_ip=192.168.0.1,sysctls=$sysctls,proc_net=$proc_net" \
                 --ip_version=ipv4 --local_ip=192.168.0.1 --gateway_ip=192.168.0.1 \
                 --netmask_ip=255.255.0.0 --remote_ip=192.0.2.1 \
                 -D TFO_COOKIE=3021b9d889017eeb -D CODE=host_unreachable \

@@ -236,6 +236,26 @@ static int set_congestion(struct kpd *p, int sock, const void *val, socklen_t le
     return e < 0 ? kpd_fail(e) : 0;
 }
 
+/* Linux struct tcp_md5sig (TCP_MD5SIG: the peer's address and the key;
+ * flags, prefix and interface are TCP_MD5SIG_EXT's) as keel's. */
+static int set_md5sig(struct kpd *p, int sock, const void *val, socklen_t len)
+{
+    struct tcp_md5sig l;
+    if (!val)
+        return kpd_errno(EFAULT);
+    if (len < sizeof l)
+        return kpd_errno(EINVAL);
+    memcpy(&l, val, sizeof l);
+    struct sockaddr_in sin;
+    memcpy(&sin, &l.tcpm_addr, sizeof sin);
+    if (sin.sin_family != AF_INET)
+        return kpd_errno(EINVAL);
+    struct keel_tcp_md5sig k = {.addr = ntohl(sin.sin_addr.s_addr), .key_len = l.tcpm_keylen};
+    memcpy(k.key, l.tcpm_key, sizeof k.key);
+    int e = keel_setsockopt(p->st, sock, KEEL_IPPROTO_TCP, KEEL_TCP_MD5SIG, &k, sizeof k);
+    return e < 0 ? kpd_fail(e) : 0;
+}
+
 static int do_setsockopt(struct kpd *p, int fd, int level, int name, const void *val,
                          socklen_t len)
 {
@@ -244,6 +264,8 @@ static int do_setsockopt(struct kpd *p, int fd, int level, int name, const void 
         return kpd_errno(fd >= 0 && fd < KPD_MAX_FDS && p->fds[fd].kind ? ENOTSOCK : EBADF);
     if (level == IPPROTO_TCP && name == TCP_CONGESTION)
         return set_congestion(p, f->sock, val, len);
+    if (level == IPPROTO_TCP && name == TCP_MD5SIG)
+        return set_md5sig(p, f->sock, val, len);
     if (level == IPPROTO_TCP && name == L_TCP_INQ) {
         int v;
         if (!val || len < sizeof v)

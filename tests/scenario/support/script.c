@@ -45,6 +45,13 @@ static int capture_transmit(struct keel_device *dev, const uint8_t *pkt, size_t 
         harness_fail(__FILE__, __LINE__, "keel sent a malformed TCP segment");
     c->len = (uint32_t)dlen;
     memcpy(c->payload, data, dlen < sizeof c->payload ? dlen : sizeof c->payload);
+    c->md5_valid = false;
+    if (s->md5_key && (c->h.opts.present & TCP_OPT_MD5)) {
+        uint8_t want[TCP_MD5_DIGEST_LEN];
+        tcp_md5_digest(p, plen, ip.src, ip.dst, (const uint8_t *)s->md5_key,
+                       strlen(s->md5_key), want);
+        c->md5_valid = memcmp(want, c->h.opts.md5, sizeof want) == 0;
+    }
     c->at_us = now_us;
     s->nout++;
     return 0;
@@ -167,11 +174,16 @@ void script_inject(struct script *s, const struct seg *g)
         h.opts.present |= TCP_OPT_TS;
         h.opts.tsval = s->peer_tsval;
     }
+    if (g->md5_key)
+        h.opts.present |= TCP_OPT_MD5;
     size_t hlen = tcp_hdr_len(&h);
     uint8_t *seg = pkt + IPV4_HDR_LEN;
     for (uint32_t i = 0; i < g->len; i++)
         seg[hlen + i] = g->data ? g->data[i] : (uint8_t)('a' + (h.seq + i) % 26);
     tcp_emit(seg, hlen + g->len, &h, PEER_ADDR, KEEL_ADDR);
+    if (g->md5_key)
+        tcp_md5_sign(seg, hlen + g->len, PEER_ADDR, KEEL_ADDR, (const uint8_t *)g->md5_key,
+                     strlen(g->md5_key));
     struct ipv4_hdr ip = {.ihl = 5, .ttl = 64, .proto = IPV4_PROTO_TCP, .src = PEER_ADDR,
                           .dst = KEEL_ADDR};
     size_t n = ipv4_emit(pkt, &ip, hlen + g->len) + hlen + g->len;

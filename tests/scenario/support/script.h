@@ -40,6 +40,8 @@ struct seg {
      * at most 40), for malformed or unknown options. */
     const uint8_t *raw_opts;
     uint8_t raw_opts_len;
+    /* Injected only: signed with this key (RFC 2385), the MD5 option first. */
+    const char *md5_key;
 };
 
 struct captured {
@@ -47,6 +49,7 @@ struct captured {
     uint32_t len;
     uint8_t payload[1500];
     uint64_t at_us;
+    bool md5_valid;         /* its MD5 option verifies with the script's md5_key */
 };
 
 /* A packet keel sent that is not TCP (ICMP), as it left: IPv4 header on. */
@@ -67,6 +70,7 @@ struct script {
     uint32_t peer_tsval;    /* TS val the peer sends (advances with time) */
     bool peer_ts;           /* the peer sends timestamps on every segment */
     uint8_t peer_wscale;    /* the peer's window shift, once negotiated */
+    const char *md5_key;    /* the peer's TCP-MD5 key, to check keel's signatures */
     struct captured_raw raw[RAW_CAPTURE_MAX]; /* non-TCP packets keel sent */
     int nraw, next_raw;
 };

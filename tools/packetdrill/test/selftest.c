@@ -338,3 +338,68 @@ TEST(errqueue_timestamps_as_cmsgs)
     CHECK_EQ(errno, EAGAIN);
     rig_free(&r);
 }
+
+/* TCP_MD5SIG takes Linux's struct tcp_md5sig; a signed segment from a peer
+ * without a key is dropped (the handshake's ACK does not complete it). */
+TEST(md5sig_struct_and_unexpected_signature)
+{
+    struct rig r;
+    rig_init(&r, NULL);
+    int lfd = listener(&r);
+    struct tcp_md5sig m;
+    memset(&m, 0, sizeof m);
+    struct sockaddr_in peer = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(REMOTE + 1)};
+    memcpy(&m.tcpm_addr, &peer, sizeof peer);
+    m.tcpm_keylen = 3;
+    memcpy(m.tcpm_key, "key", 3);
+    CHECK_EQ(r.t.setsockopt(r.t.ctx, lfd, IPPROTO_TCP, TCP_MD5SIG, &m, sizeof m), 0);
+    m.tcpm_keylen = 81;
+    CHECK_EQ(r.t.setsockopt(r.t.ctx, lfd, IPPROTO_TCP, TCP_MD5SIG, &m, sizeof m), -1);
+    CHECK_EQ(errno, EINVAL);
+    inject(&r, TCP_FLAG_SYN, 0, 0, NULL, &SYN_OPTS);
+    struct out o = sniff(&r);
+    CHECK_EQ(o.h.opts.present & TCP_OPT_MD5, 0); /* the key is another peer's */
+    r.keel_isn = o.h.seq;
+    struct tcp_opts md5 = {.present = TCP_OPT_MD5};
+    inject(&r, TCP_FLAG_ACK, 1, 1, NULL, &md5);
+    CHECK_EQ(r.t.fcntl(r.t.ctx, lfd, F_SETFL, O_RDWR | O_NONBLOCK), 0);
+    CHECK_EQ(r.t.accept(r.t.ctx, lfd, NULL, NULL), -1);
+    CHECK_EQ(errno, EAGAIN);
+    inject(&r, TCP_FLAG_ACK, 1, 1, NULL, NULL);
+    CHECK(r.t.accept(r.t.ctx, lfd, NULL, NULL) >= 0);
+    rig_free(&r);
+}
+
+/* With proc_net=DIR, each command a script runs (system()) first finds
+ * keel's sockets in DIR/tcp in /proc/net/tcp's format: a listener on 8080
+ * is state 0A, port 1F90; DIR/tcp6 has only the header. */
+TEST(proc_net_tcp_written_before_commands)
+{
+    char dir[] = "/tmp/keel-pd-selftest.XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char flags[128], path[160], line[256];
+    snprintf(flags, sizeof flags, "local_ip=192.168.0.1,proc_net=%s", dir);
+    struct rig r;
+    rig_init(&r, flags);
+    listener(&r);
+    CHECK_EQ(system("true"), 0);
+    snprintf(path, sizeof path, "%s/tcp", dir);
+    FILE *f = fopen(path, "r");
+    CHECK(f != NULL);
+    CHECK(fgets(line, sizeof line, f) != NULL);
+    CHECK(strncmp(line, "  sl  local_address rem_address   st", 36) == 0);
+    CHECK(fgets(line, sizeof line, f) != NULL);
+    CHECK(strstr(line, "   0: 0100A8C0:1F90 00000000:0000 0A ") == line);
+    CHECK(fgets(line, sizeof line, f) == NULL);
+    fclose(f);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/tcp6", dir);
+    f = fopen(path, "r");
+    CHECK(f != NULL);
+    CHECK(fgets(line, sizeof line, f) != NULL);
+    CHECK(fgets(line, sizeof line, f) == NULL);
+    fclose(f);
+    unlink(path);
+    rmdir(dir);
+    rig_free(&r);
+}
