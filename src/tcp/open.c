@@ -101,7 +101,9 @@ static void passive_open(struct tcb *l, const struct segment *s, const seq_t *is
     tcb->raddr = s->saddr;
     tcb->rport = s->h.sport;
     inherit_from_listener(tcb, l);
-    if (!tcp_md5_inherit(tcb, l)) {
+    /* Linux sk_clone_lock copies the listener's keys and SO_TIMESTAMPING
+     * flags (never OPT_ID: a listener cannot set it). */
+    if (!tcp_md5_inherit(tcb, l) || tstamp_set_flags(tcb, tstamp_flags(l)) < 0) {
         tcb_free(tcb);
         CTR_INC(st, ListenDrops);
         return;

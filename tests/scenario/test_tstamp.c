@@ -222,3 +222,30 @@ TEST(error_queue_bounded)
     expect_empty(&s, c);
     script_free(&s);
 }
+
+/* An accepted connection starts with its listener's flags, as Linux
+ * sk_clone_lock copies sk_tsflags. */
+TEST(accepted_connection_inherits_flags)
+{
+    struct script s;
+    script_init(&s, NULL);
+    int ls = keel_socket(s.st, KEEL_SOCK_STREAM);
+    CHECK_EQ(keel_bind(s.st, ls, &(struct keel_sockaddr){0, KEEL_PORT}), 0);
+    CHECK_EQ(keel_listen(s.st, ls, 16), 0);
+    int flags = KEEL_SOF_TIMESTAMPING_TX_ACK | KEEL_SOF_TIMESTAMPING_SOFTWARE;
+    CHECK_EQ(set_flags(&s, ls, flags), 0);
+    script_send(&s, .flags = TCP_FLAG_SYN, .seq = 0, .opts = OPTS_MSS_ONLY);
+    script_expect(&s, .flags = TCP_FLAG_SYN | A, .seq = 0, .ack = 1);
+    script_send(&s, .flags = A, .seq = 1, .ack = 1);
+    int c = keel_accept(s.st, ls, NULL);
+    CHECK(c >= 0);
+    int v = 0;
+    size_t len = sizeof v;
+    CHECK_EQ(keel_getsockopt(s.st, c, KEEL_SOL_SOCKET, KEEL_SO_TIMESTAMPING, &v, &len), 0);
+    CHECK_EQ(v, flags);
+    CHECK_EQ(keel_send(s.st, c, data, 10, 0), 10);
+    script_expect(&s, .flags = P | A, .seq = 1, .ack = 1, .len = 10);
+    script_send(&s, .flags = A, .seq = 1, .ack = 11);
+    expect_report(&s, c, KEEL_TSTAMP_ACK, 0, s.now_us);
+    script_free(&s);
+}
