@@ -69,7 +69,7 @@ void tcp_input(keel_stack *st, uint32_t src, uint32_t dst, const uint8_t *pkt, s
         tcp_input_listen(listener, &s);
         return;
     }
-    tcp_send_rst_for(st, &s); /* §3.10.7.1: CLOSED */
+    tcp_send_rst_for(st, NULL, &s); /* §3.10.7.1: CLOSED */
 }
 
 /* ---- §3.10.7.4 for SYN-RECEIVED and the synchronized states ---- */
@@ -275,7 +275,7 @@ static void enter_established_from_syn_received(struct tcb *tcb, const struct se
 static bool ack_in_syn_received(struct tcb *tcb, const struct segment *s)
 {
     if (!seq_lt(tcb->snd.una, s->ack) || seq_gt(s->ack, tcb->snd.max)) {
-        tcp_send_rst_for(tcb->st, s);
+        tcp_send_rst_for(tcb->st, tcb, s);
         return false;
     }
     struct tcb *l = tcb->listener;

@@ -133,7 +133,7 @@ void tcp_input_listen(struct tcb *l, const struct segment *s)
     if (s->h.flags & TCP_FLAG_RST)
         return;
     if (s->h.flags & TCP_FLAG_ACK) {
-        tcp_send_rst_for(l->st, s);
+        tcp_send_rst_for(l->st, l, s);
         return;
     }
     if (s->h.flags & TCP_FLAG_SYN)
@@ -194,7 +194,7 @@ void tcp_input_syn_sent(struct tcb *tcb, const struct segment *s)
                   seq_le(s->ack, tcb->snd.max);
     if ((f & TCP_FLAG_ACK) && !ack_ok) {
         if (!(f & TCP_FLAG_RST)) {
-            tcp_send_rst_for(tcb->st, s);
+            tcp_send_rst_for(tcb->st, tcb, s);
             retry_syn_soon(tcb);
         }
         return;

@@ -305,8 +305,9 @@ void tcp_send_probe(struct tcb *tcb)
     tcp_xmit(tcb, seq_sub_n(tcb->snd.una, 1), 0, TCP_FLAG_ACK);
 }
 
-/* RFC 9293 §3.10.7.1: the reset for a segment that belongs to no connection. */
-void tcp_send_rst_for(keel_stack *st, const struct segment *s)
+/* RFC 9293 §3.10.7.1: the reset for a segment that belongs to no connection
+ * (or that a connection refuses), signed when owner has a key for the peer. */
+void tcp_send_rst_for(keel_stack *st, const struct tcb *owner, const struct segment *s)
 {
     if (s->h.flags & TCP_FLAG_RST)
         return;
@@ -321,9 +322,15 @@ void tcp_send_rst_for(keel_stack *st, const struct segment *s)
         h.ack = s->seq.v + s->seg_len;
         h.flags = TCP_FLAG_RST | TCP_FLAG_ACK;
     }
+    const struct tcp_md5_key *md5 = owner ? tcp_md5_key_for(owner, s->saddr) : NULL;
+    if (md5)
+        h.opts.present |= TCP_OPT_MD5;
+    size_t hlen = tcp_hdr_len(&h);
     uint8_t *seg = st->txbuf + IPV4_HDR_LEN;
-    tcp_emit(seg, TCP_HDR_LEN, &h, s->daddr, s->saddr);
-    ip_output(st, IPV4_PROTO_TCP, s->daddr, s->saddr, TCP_HDR_LEN, 0);
+    tcp_emit(seg, hlen, &h, s->daddr, s->saddr);
+    if (md5)
+        tcp_md5_sign(seg, hlen, s->daddr, s->saddr, md5->key, md5->len);
+    ip_output(st, IPV4_PROTO_TCP, s->daddr, s->saddr, hlen, 0);
     CTR_INC(st, TcpOutSegs);
     CTR_INC(st, TcpOutRsts);
 }

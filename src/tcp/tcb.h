@@ -277,7 +277,9 @@ void tcp_icmp_error(struct tcb *tcb, uint8_t type, uint8_t code, uint16_t mtu, s
 /* Output (src/tcp/output.c). */
 void tcp_output(struct tcb *tcb);
 void tcp_send_ack(struct tcb *tcb);
-void tcp_send_rst_for(keel_stack *st, const struct segment *s);
+/* The reset for segment s (RFC 9293 §3.10.7.1); owner (NULL: none) is the
+ * socket that answers, whose key for the peer signs it (RFC 2385). */
+void tcp_send_rst_for(keel_stack *st, const struct tcb *owner, const struct segment *s);
 void tcp_send_rst(struct tcb *tcb, seq_t seq);
 void tcp_send_syn(struct tcb *tcb);
 void tcp_send_probe(struct tcb *tcb);

@@ -178,3 +178,18 @@ TEST(key_management)
     CHECK_EQ(syn->h.opts.present & TCP_OPT_MD5, 0);
     script_free(&s);
 }
+
+/* A keyed listener's reset to a signed ACK for no connection is signed
+ * too, or the peer would have to ignore it (RFC 2385 §2.0). */
+TEST(listener_reset_signed)
+{
+    struct script s;
+    script_init(&s, NULL);
+    int ls = listen_on(&s);
+    CHECK_EQ(set_key(&s, ls, PEER_ADDR, KEY), 0);
+    s.md5_key = KEY;
+    script_send(&s, .flags = A, .seq = 1, .ack = 1, .md5_key = KEY);
+    const struct captured *rst = script_expect(&s, .flags = TCP_FLAG_RST, .seq = 1);
+    CHECK(rst->md5_valid);
+    script_free(&s);
+}
