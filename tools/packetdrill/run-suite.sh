@@ -69,7 +69,7 @@ find "$work/root" -name '*.pkt' -exec sed -i -E \
 # The host's socket table is not keel's: /proc/net/tcp{,6} become keel's.
 proc_net="$work/proc_net"
 mkdir -p "$proc_net"
-find "$work/root" -name '*.pkt' -exec sed -i -E "s#/proc/net/tcp#$proc_net/tcp#g" {} +
+find "$work/root" -name '*.pkt' -exec sed -i -E "s#/proc/net/tcp(6?)\\b#$proc_net/tcp\\1#g" {} +
 
 export PATH="$here/shims:$PATH"
 export LD_PRELOAD="$so${LD_PRELOAD:+:$LD_PRELOAD}" # for %{ }% TCP_INFO reads
