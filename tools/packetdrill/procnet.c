@@ -48,6 +48,12 @@ static void timer_column(const struct keel_tcp_info *k, uint64_t now_us, int *ki
     }
 }
 
+/* -1 while slow start has no threshold yet, as Linux prints it. */
+static int ssthresh_segments(const struct keel_tcp_info *k)
+{
+    return k->ssthresh == UINT32_MAX || !k->snd_mss ? -1 : (int)(k->ssthresh / k->snd_mss);
+}
+
 /* One row, in tcp4_seq_show's columns: queues are the unsent-or-unacked
  * and unread bytes (0 for a listener: keel's info has no backlog counts);
  * uid 0, inode 0 and refcount 1, which keel does not have. */
@@ -68,8 +74,7 @@ static int write_row(void *arg, int sock, const struct keel_tcp_info *k)
                      listen ? 0 : k->snd_queued, listen ? 0 : k->rcv_queued, kind, ticks,
                      (unsigned)k->backoff, 0u, 0, 0ul, 1, 0ull,
                      (unsigned)(k->rto_us * USER_HZ / 1000000), 0u, 0u,
-                     k->snd_mss ? k->cwnd / k->snd_mss : 0,
-                     k->ssthresh == UINT32_MAX || !k->snd_mss ? -1 : (int)(k->ssthresh / k->snd_mss));
+                     k->snd_mss ? k->cwnd / k->snd_mss : 0, ssthresh_segments(k));
     fprintf(d->f, "%-*.*s\n", PROC_LINE_WIDTH, n, line);
     return 0;
 }
