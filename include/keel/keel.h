@@ -92,6 +92,9 @@ struct keel_config {
     bool no_timestamps;     /* Linux tcp_timestamps=1 by default */
     bool no_sack;           /* Linux tcp_sack=1 by default */
     bool no_window_scaling; /* Linux tcp_window_scaling=1 by default */
+    /* Linux tcp_slow_start_after_idle=1 by default: after an idle period
+     * longer than the RTO, cwnd restarts (RFC 5681 §4.1). */
+    bool no_slow_start_after_idle;
     const char *congestion_control; /* NULL: "cubic", as Linux; or "newreno" */
     /* Stall watchdog (always on): how long a CLOSE_WAIT socket may go untouched
      * by the application before it is reported; 0: 60 s. */

@@ -16,6 +16,24 @@ uint32_t cc_slow_start(struct tcb *tcb, uint32_t acked)
     return acked;
 }
 
+/* RFC 5681 §4.1 restarts from min(IW, cwnd) after an idle period of more
+ * than one RTO; Linux (tcp_cwnd_restart, after RFC 2861) halves cwnd once
+ * per RTO idle, in segments, down to that restart window, and keeps
+ * ssthresh at least 3/4 of the old cwnd (tcp_current_ssthresh) outside a
+ * reduction. */
+void cc_restart_after_idle(struct tcb *tcb, uint64_t idle_us)
+{
+    uint32_t cwnd = tcb->cwnd / tcb->mss;
+    uint32_t restart = cwnd < TCP_INIT_CWND_SEGS ? cwnd : TCP_INIT_CWND_SEGS;
+    uint32_t three_quarters = (cwnd / 2 + cwnd / 4) * tcb->mss;
+    if (!tcb->in_recovery && tcb->ssthresh < three_quarters)
+        tcb->ssthresh = three_quarters;
+    for (; idle_us > tcb->rto_us && cwnd > restart; idle_us -= tcb->rto_us)
+        cwnd /= 2;
+    tcb->cwnd = (cwnd > restart ? cwnd : restart) * tcb->mss;
+    tcb->cwnd_acked = 0;
+}
+
 const struct cc_ops *cc_find(const char *name)
 {
     for (size_t i = 0; i < sizeof algorithms / sizeof algorithms[0]; i++)

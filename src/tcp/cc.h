@@ -37,12 +37,18 @@ struct cc_ops {
     void (*on_rto)(struct tcb *tcb);
     /* A new RTT sample (optional: NULL if the algorithm has no use for it). */
     void (*on_rtt_sample)(struct tcb *tcb, uint32_t rtt_us);
+    /* Data leaves with nothing in flight, idle_us after the last data sent
+     * (Linux CA_EVENT_TX_START; optional). */
+    void (*on_tx_start)(struct tcb *tcb, uint64_t idle_us);
 };
 
 /* Slow start as Linux's tcp_slow_start does it: cwnd grows by every byte
  * acknowledged, up to ssthresh (RFC 5681 §3.1 allows this with RFC 3465's
  * byte counting). Returns the bytes left over for congestion avoidance. */
 uint32_t cc_slow_start(struct tcb *tcb, uint32_t acked);
+
+/* Linux's tcp_cwnd_restart: cwnd after idle_us without data in flight. */
+void cc_restart_after_idle(struct tcb *tcb, uint64_t idle_us);
 
 /* The algorithm named `name`, or NULL. */
 const struct cc_ops *cc_find(const char *name);

@@ -191,11 +191,24 @@ static void note_ack_sent(struct tcb *tcb, uint32_t wnd_bytes)
         CTR_INC(tcb->st, TCPZeroWindowAdv);
 }
 
+/* Linux tcp_event_data_sent: data leaving with nothing in flight tells the
+ * congestion control how long the sender was idle; lsndtime moves on. */
+static void note_data_time(struct tcb *tcb, uint32_t len)
+{
+    uint64_t now = tcb->st->now_us;
+    if (!len)
+        return;
+    if (tcp_flight(tcb) == 0 && tcb->last_data_sent_us && tcb->cc->on_tx_start)
+        tcb->cc->on_tx_start(tcb, now - tcb->last_data_sent_us);
+    tcb->last_data_sent_us = now;
+}
+
 static void note_data_sent(struct tcb *tcb, seq_t seq, uint32_t len, uint8_t flags)
 {
     uint32_t seg_len = len + !!(flags & TCP_FLAG_SYN) + !!(flags & TCP_FLAG_FIN);
     if (!seg_len)
         return;
+    note_data_time(tcb, len);
     if (seq_lt(seq, tcb->snd.max)) {
         CTR_INC(tcb->st, TcpRetransSegs);
         tcb->retrans_segs++;

@@ -167,6 +167,22 @@ static bool may_send_data(const struct tcb *tcb)
     return false;
 }
 
+/* RFC 5681 §4.1, Linux tcp_slow_start_after_idle_check: new data about to
+ * leave into an open window with nothing in flight, after more than an RTO
+ * without sending data: cwnd restarts. Linux checks when the application
+ * queues data and when the peer's window changes, both followed by output;
+ * checking here, only when data can go, is the same moment. */
+static void restart_after_idle(struct tcb *tcb)
+{
+    if (tcb->st->cfg.no_slow_start_after_idle || !tcb->last_data_sent_us ||
+        seq_lt(tcb->snd.una, tcb->snd.max) || !seq_lt(tcb->snd.nxt, tcb_snd_end(tcb)) ||
+        tcb->snd.wnd == 0)
+        return;
+    uint64_t idle = tcb->st->now_us - tcb->last_data_sent_us;
+    if (idle > tcb->rto_us)
+        cc_restart_after_idle(tcb, idle);
+}
+
 void tcp_output(struct tcb *tcb)
 {
     if (!may_send_data(tcb)) {
@@ -174,6 +190,7 @@ void tcp_output(struct tcb *tcb)
             tcp_send_ack(tcb);
         return;
     }
+    restart_after_idle(tcb);
     bool sent = false;
     while (send_one(tcb))
         sent = true;

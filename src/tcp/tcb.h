@@ -171,6 +171,7 @@ struct tcb {
     bool event_queued;
     bool buried;               /* on the stack's graveyard, freed soon */
     uint64_t last_activity_us, state_since_us, last_ack_rcvd_us;
+    uint64_t last_data_sent_us; /* Linux lsndtime: the last segment with data */
 
     /* Stall watchdog: kinds seen (enum keel_stall bits), kinds reported since
      * the last progress, and when each was first seen. */

@@ -14,6 +14,25 @@
 
 static const struct tcp_opts OPTS_MSS_1000 = {.present = TCP_OPT_MSS, .mss = 1000};
 
+/* A segmentation-offload device (device.h transmit_tso) that captures each
+ * large packet whole, as a sniffer on a Linux TSO device sees it. */
+static struct keel_device_ops tso_ops;
+
+static int tso_transmit(struct keel_device *dev, const uint8_t *pkt, size_t len, uint16_t mss,
+                        uint64_t now_us)
+{
+    (void)mss;
+    return tso_ops.transmit(dev, pkt, len, now_us);
+}
+
+static void use_tso_device(struct script *s)
+{
+    tso_ops = *s->dev.ops;
+    tso_ops.transmit_tso = tso_transmit;
+    s->dev.ops = &tso_ops;
+    s->dev.tso_max = 65536;
+}
+
 static void app_write(struct script *s, int sock, uint32_t n)
 {
     static uint8_t buf[65536];
@@ -30,16 +49,16 @@ static uint32_t cwnd_segs(struct script *s, int sock)
  * slow start still doubles cwnd to 20, because cwnd stays under twice the
  * largest flight of the window (Linux tcp_is_cwnd_limited). That flight is
  * kept when data is sent (tcp_cwnd_validate), so the result is the same
- * whatever the initial sequence number: run at two clock readings half the
+ * whatever the initial sequence number: run with two ISNs half the
  * sequence space apart (RFC 6528's ISN follows the clock).
  * (packetdrill: slow_start/slow-start-app-limited.pkt.) */
 TEST(app_limited_slow_start_doubles_whatever_the_isn)
 {
-    static const uint64_t start_us[] = {0, 8589934592ull}; /* 2^31 * 4 us */
-    for (size_t k = 0; k < sizeof start_us / sizeof start_us[0]; k++) {
+    static const uint32_t isn_offset[] = {0, 0x80000000u};
+    for (size_t k = 0; k < sizeof isn_offset / sizeof isn_offset[0]; k++) {
+        struct keel_config cfg = {.isn_offset = isn_offset[k]};
         struct script s;
-        script_init(&s, NULL);
-        script_advance(&s, start_us[k]);
+        script_init(&s, &cfg);
         int c = script_passive_open(&s, &OPTS_MSS_1000);
         app_write(&s, c, 10 * MSS);
         for (uint32_t i = 0; i < 10; i++)
@@ -54,4 +73,111 @@ TEST(app_limited_slow_start_doubles_whatever_the_isn)
         script_expect_none(&s);
         script_free(&s);
     }
+}
+
+/* slow-start-after-idle.pkt's opening: 26000 bytes in TSO packets of half
+ * the cwnd, all acknowledged in two round trips of 100 ms, which leaves
+ * cwnd at 36 segments and nothing in flight. The restart is the same for
+ * every algorithm: NewReno keeps HyStart out of the way. */
+static int grow_to_36_and_drain(struct script *s, struct keel_config *cfg)
+{
+    cfg->sndbuf = 262144;
+    cfg->congestion_control = "newreno";
+    script_init(s, cfg);
+    use_tso_device(s);
+    int c = script_passive_open(s, &OPTS_MSS_1000);
+    app_write(s, c, 26000);
+    script_expect(s, .flags = P | A, .seq = 1, .ack = 1, .len = 5000);
+    script_expect(s, .flags = P | A, .seq = 5001, .ack = 1, .len = 5000);
+    script_advance(s, 100000);
+    script_send(s, .flags = A, .seq = 1, .ack = 10001, .win = 65535);
+    CHECK_EQ(cwnd_segs(s, c), 20u);
+    script_expect(s, .flags = P | A, .seq = 10001, .ack = 1, .len = 10000);
+    script_expect(s, .flags = P | A, .seq = 20001, .ack = 1, .len = 6000);
+    script_advance(s, 100000);
+    script_send(s, .flags = A, .seq = 1, .ack = 26001, .win = 65535);
+    CHECK_EQ(cwnd_segs(s, c), 36u);
+    return c;
+}
+
+/* RFC 5681 §4.1 as Linux's tcp_cwnd_restart does it: after 2 s idle (many
+ * RTOs), cwnd halves per RTO down to the initial window, 10 segments; the
+ * next write leaves as a TSO packet of half of it. ssthresh stays (it is
+ * more than 3/4 of the old cwnd). (slow_start/slow-start-after-idle.pkt.) */
+TEST(cwnd_restarts_after_idle)
+{
+    struct keel_config cfg = {0};
+    struct script s;
+    int c = grow_to_36_and_drain(&s, &cfg);
+    script_advance(&s, 2000000);
+    app_write(&s, c, 20000);
+    script_expect(&s, .flags = P | A, .seq = 26001, .ack = 1, .len = 5000);
+    CHECK_EQ(cwnd_segs(&s, c), 10u);
+    CHECK_EQ(script_info(&s, c).ssthresh, UINT32_MAX);
+    script_free(&s);
+}
+
+/* One halving per RTO of idleness: 1.5 RTOs idle halves cwnd once, from
+ * 36 to 18 segments (Linux tcp_cwnd_restart's loop). */
+TEST(cwnd_restart_halves_once_per_rto_idle)
+{
+    struct keel_config cfg = {0};
+    struct script s;
+    int c = grow_to_36_and_drain(&s, &cfg);
+    uint32_t rto = script_info(&s, c).rto_us;
+    script_advance(&s, rto + rto / 2);
+    app_write(&s, c, 20000);
+    script_expect(&s, .flags = P | A, .seq = 26001, .ack = 1, .len = 9000);
+    CHECK_EQ(cwnd_segs(&s, c), 18u);
+    script_free(&s);
+}
+
+/* Idle for less than an RTO: no restart, the whole cwnd is usable. */
+TEST(no_cwnd_restart_within_an_rto)
+{
+    struct keel_config cfg = {0};
+    struct script s;
+    int c = grow_to_36_and_drain(&s, &cfg);
+    script_advance(&s, script_info(&s, c).rto_us / 2);
+    app_write(&s, c, 20000);
+    script_expect(&s, .flags = P | A, .seq = 26001, .ack = 1, .len = 18000);
+    CHECK_EQ(cwnd_segs(&s, c), 36u);
+    script_free(&s);
+}
+
+/* tcp_slow_start_after_idle=0 (no_slow_start_after_idle): cwnd survives
+ * the idle period, as packetdrill's defaults.sh configures Linux. */
+TEST(no_cwnd_restart_when_disabled)
+{
+    struct keel_config cfg = {.no_slow_start_after_idle = true};
+    struct script s;
+    int c = grow_to_36_and_drain(&s, &cfg);
+    script_advance(&s, 2000000);
+    app_write(&s, c, 20000);
+    script_expect(&s, .flags = P | A, .seq = 26001, .ack = 1, .len = 18000);
+    CHECK_EQ(cwnd_segs(&s, c), 36u);
+    script_free(&s);
+}
+
+/* The peer's window closes with data queued; zero-window probes carry no
+ * data, so when the window opens 2 s later the sender has been idle since
+ * its last data and cwnd restarts then, not before (Linux checks on the
+ * window update, tcp_ack_update_window).
+ * (slow_start/slow-start-after-win-update.pkt.) */
+TEST(cwnd_restarts_when_a_closed_window_opens_after_idle)
+{
+    struct keel_config cfg = {0};
+    struct script s;
+    int c = grow_to_36_and_drain(&s, &cfg);
+    script_send(&s, .flags = A, .seq = 1, .ack = 26001, .win = 0, .win_set = true);
+    app_write(&s, c, 20000);
+    script_expect_none(&s);
+    script_advance(&s, 2000000);
+    CHECK_EQ(cwnd_segs(&s, c), 36u);
+    while (script_pending(&s))
+        script_expect(&s, .flags = A, .seq = 26000, .ack = 1);
+    script_send(&s, .flags = A, .seq = 1, .ack = 26001, .win = 65535);
+    script_expect(&s, .flags = P | A, .seq = 26001, .ack = 1, .len = 5000);
+    CHECK_EQ(cwnd_segs(&s, c), 10u);
+    script_free(&s);
 }
