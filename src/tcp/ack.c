@@ -111,6 +111,7 @@ static void sndbuf_autotune(struct tcb *tcb)
  * RFC 6298 §5.2-5.3). */
 void tcp_ack_advance(struct tcb *tcb, const struct segment *s)
 {
+    seq_t old_una = tcb->snd.una;
     uint32_t acked = seq_dist(tcb->snd.una, s->ack);
     uint32_t data_acked = release_acked(tcb, s->ack);
     tcb->snd.una = s->ack;
@@ -125,8 +126,10 @@ void tcp_ack_advance(struct tcb *tcb, const struct segment *s)
     tcb->retransmits = 0;
     tcb->retrans_start_us = 0;
     tcb->dupacks = 0;
-    if (data_acked)
+    if (data_acked) {
+        cc_acked(tcb, old_una);
         congestion_on_ack(tcb, s->ack, data_acked);
+    }
     if (seq_eq(tcb->snd.una, tcb->snd.max))
         tcb_disarm(tcb, TT_RETRANSMIT);
     else

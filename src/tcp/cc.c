@@ -41,3 +41,53 @@ const struct cc_ops *cc_find(const char *name)
             return algorithms[i];
     return NULL;
 }
+
+void cc_note_new_data(struct tcb *tcb, seq_t seq, uint32_t len)
+{
+    struct cc_tx_log *log = &tcb->tx_log;
+    if (!len)
+        return;
+    if (log->n == CC_TX_MARKS) { /* full: the oldest bytes go unsampled */
+        log->from = log->mark[log->head].end;
+        log->gap = true;
+        log->head = (uint8_t)((log->head + 1) % CC_TX_MARKS);
+        log->n--;
+    }
+    uint8_t i = (uint8_t)((log->head + log->n) % CC_TX_MARKS);
+    log->mark[i] = (struct cc_tx_mark){seq, seq_add(seq, len), tcb->st->now_us};
+    log->n++;
+}
+
+void cc_note_retransmit(struct tcb *tcb)
+{
+    tcb->tx_log.n = 0;
+    tcb->tx_log.from = tcb->snd.max;
+    tcb->tx_log.gap = true;
+}
+
+/* Linux tcp_clean_rtx_queue's ca_rtt: the time since the newest
+ * acknowledged byte was sent (a partly acknowledged transmission counts),
+ * unless bytes sent before the last retransmission were acknowledged. */
+static bool delay_sample(struct tcb *tcb, seq_t old_una, uint32_t *rtt_us)
+{
+    struct cc_tx_log *log = &tcb->tx_log;
+    seq_t ack = tcb->snd.una;
+    bool found = false;
+    while (log->n && seq_lt(log->mark[log->head].start, ack)) {
+        const struct cc_tx_mark *m = &log->mark[log->head];
+        *rtt_us = (uint32_t)(tcb->st->now_us - m->at_us);
+        found = true;
+        if (seq_gt(m->end, ack))
+            break;
+        log->head = (uint8_t)((log->head + 1) % CC_TX_MARKS);
+        log->n--;
+    }
+    return found && (!log->gap || seq_ge(old_una, log->from));
+}
+
+void cc_acked(struct tcb *tcb, seq_t old_una)
+{
+    uint32_t rtt_us;
+    if (delay_sample(tcb, old_una, &rtt_us) && tcb->cc->on_delay_sample)
+        tcb->cc->on_delay_sample(tcb, rtt_us, tcb->st->now_us);
+}

@@ -199,7 +199,7 @@ static void note_data_time(struct tcb *tcb, uint32_t len)
     if (!len)
         return;
     if (tcp_flight(tcb) == 0 && tcb->last_data_sent_us && tcb->cc->on_tx_start)
-        tcb->cc->on_tx_start(tcb, now - tcb->last_data_sent_us);
+        tcb->cc->on_tx_start(tcb, now - tcb->last_data_sent_us, now);
     tcb->last_data_sent_us = now;
 }
 
@@ -219,9 +219,11 @@ static void note_data_sent(struct tcb *tcb, seq_t seq, uint32_t len, uint8_t fla
         if (!tcb->retrans_start_us)
             tcb->retrans_start_us = tcb->st->now_us;
         tcb->retrans_tsval = tcb_ts_now(tcb);
+        cc_note_retransmit(tcb);
         return;
     }
     tcb->bytes_sent += len;
+    cc_note_new_data(tcb, seq, len);
     if (!tcb->rtt_timing) {
         tcb->rtt_timing = true;
         tcb->rtt_seq = seq_add(seq, seg_len);

@@ -133,6 +133,7 @@ struct tcb {
     bool in_recovery;
     seq_t recover;
     uint32_t prr_delivered, prr_out, recover_fs; /* RFC 6937 */
+    struct cc_tx_log tx_log;
     /* Was cwnd what held the sender back (Linux tcp_is_cwnd_limited)? Per
      * window of data, ending at usage_end: the largest flight, and whether
      * cwnd held the sender back. */
