@@ -181,3 +181,74 @@ TEST(cwnd_restarts_when_a_closed_window_opens_after_idle)
     CHECK_EQ(cwnd_segs(&s, c), 10u);
     script_free(&s);
 }
+
+/* HyStart's delay test as Linux's hystart_update runs it, one delay sample
+ * per ACK (the time since the newest acknowledged byte left): a first
+ * window times 200 ms; in the next round every ACK is 240 ms or more
+ * after its data, 20% above the minimum; slow start goes on through the
+ * round's first 8 samples (cwnd + 2 per ACK) and ends on the 9th, whose
+ * round minimum exceeds 200 + 16 ms (eta = min / 8 = 25 ms, clamped):
+ * ssthresh = cwnd = 36 segments, which the last ACK no longer grows.
+ * (cubic/cubic-hystart-delay-rtt-jumps-upward.pkt.) */
+TEST(hystart_exits_on_the_ninth_slow_sample_of_a_round)
+{
+    struct keel_config cfg = {.sndbuf = 262144};
+    struct script s;
+    script_init(&s, &cfg);
+    use_tso_device(&s);
+    int c = script_active_open_rtt(&s, &OPTS_MSS_1000, 200000); /* RTO 600 ms */
+    app_write(&s, c, 30000);
+    script_expect(&s, .flags = P | A, .seq = 1, .ack = 1, .len = 5000);
+    script_expect(&s, .flags = P | A, .seq = 5001, .ack = 1, .len = 5000);
+    script_advance(&s, 200000);
+    script_send(&s, .flags = A, .seq = 1, .ack = 10001);
+    script_expect(&s, .flags = P | A, .seq = 10001, .ack = 1, .len = 10000);
+    script_expect(&s, .flags = P | A, .seq = 20001, .ack = 1, .len = 10000);
+    CHECK_EQ(cwnd_segs(&s, c), 20u);
+    script_advance(&s, 240000);
+    for (uint32_t i = 1; i <= 8; i++) {
+        script_send(&s, .flags = A, .seq = 1, .ack = 10001 + 2 * i * MSS);
+        CHECK_EQ(script_info(&s, c).ssthresh, UINT32_MAX);
+        CHECK_EQ(cwnd_segs(&s, c), 20 + 2 * i);
+        script_advance(&s, 1000);
+    }
+    script_send(&s, .flags = A, .seq = 1, .ack = 28001);
+    CHECK_EQ(script_info(&s, c).ssthresh, 36 * MSS);
+    CHECK_EQ(cwnd_segs(&s, c), 36u);
+    script_advance(&s, 1000);
+    script_send(&s, .flags = A, .seq = 1, .ack = 30001);
+    CHECK_EQ(cwnd_segs(&s, c), 36u); /* CUBIC: 1 segment per 20 acknowledged */
+    script_free(&s);
+}
+
+/* A round's minimum that falls below the connection's minimum delay does
+ * not end slow start: the minimum follows it down first (Linux commit
+ * b344579ca847, "tcp_cubic: fix spurious HYSTART_DELAY exit upon drop in
+ * min RTT"). Here the 9th sample, 29 ms, is the new minimum.
+ * (cubic/cubic-hystart-delay-min-rtt-jumps-downward.pkt.) */
+TEST(hystart_stays_when_the_minimum_delay_falls)
+{
+    struct keel_config cfg = {.sndbuf = 262144};
+    struct script s;
+    script_init(&s, &cfg);
+    use_tso_device(&s);
+    int c = script_active_open_rtt(&s, &OPTS_MSS_1000, 200000);
+    app_write(&s, c, 28000);
+    script_expect(&s, .flags = P | A, .seq = 1, .ack = 1, .len = 5000);
+    script_expect(&s, .flags = P | A, .seq = 5001, .ack = 1, .len = 5000);
+    script_advance(&s, 200000);
+    script_send(&s, .flags = A, .seq = 1, .ack = 10001);
+    script_expect(&s, .flags = P | A, .seq = 10001, .ack = 1, .len = 10000);
+    script_expect(&s, .flags = P | A, .seq = 20001, .ack = 1, .len = 8000);
+    script_advance(&s, 180000);
+    app_write(&s, c, 2000);
+    script_expect(&s, .flags = P | A, .seq = 28001, .ack = 1, .len = 2000);
+    script_advance(&s, 20000);
+    for (uint32_t i = 1; i <= 10; i++) {
+        script_send(&s, .flags = A, .seq = 1, .ack = 10001 + 2 * i * MSS);
+        CHECK_EQ(script_info(&s, c).ssthresh, UINT32_MAX);
+        CHECK_EQ(cwnd_segs(&s, c), 20 + 2 * i);
+        script_advance(&s, 1000);
+    }
+    script_free(&s);
+}
