@@ -24,13 +24,16 @@ uint32_t cc_slow_start(struct tcb *tcb, uint32_t acked)
 void cc_restart_after_idle(struct tcb *tcb, uint64_t idle_us)
 {
     uint32_t cwnd = tcb->cwnd / tcb->mss;
-    uint32_t restart = cwnd < TCP_INIT_CWND_SEGS ? cwnd : TCP_INIT_CWND_SEGS;
     uint32_t three_quarters = (cwnd / 2 + cwnd / 4) * tcb->mss;
     if (!tcb->in_recovery && tcb->ssthresh < three_quarters)
         tcb->ssthresh = three_quarters;
-    for (; idle_us > tcb->rto_us && cwnd > restart; idle_us -= tcb->rto_us)
+    if (cwnd <= TCP_INIT_CWND_SEGS)
+        return; /* at or below the restart window already */
+    for (; idle_us > tcb->rto_us && cwnd > TCP_INIT_CWND_SEGS; idle_us -= tcb->rto_us)
         cwnd /= 2;
-    tcb->cwnd = (cwnd > restart ? cwnd : restart) * tcb->mss;
+    if (cwnd < TCP_INIT_CWND_SEGS)
+        cwnd = TCP_INIT_CWND_SEGS;
+    tcb->cwnd = cwnd * tcb->mss;
     tcb->cwnd_acked = 0;
 }
 
