@@ -37,6 +37,17 @@ void cc_restart_after_idle(struct tcb *tcb, uint64_t idle_us)
     tcb->cwnd_acked = 0;
 }
 
+uint64_t cc_pacing_rate(const struct tcb *tcb)
+{
+    const struct keel_config *cfg = &tcb->st->cfg;
+    if (!tcb->srtt_us)
+        return 0;
+    uint32_t window = tcb->cwnd > tcp_flight(tcb) ? tcb->cwnd : tcp_flight(tcb);
+    bool early_slow_start = tcb->cwnd < tcb->ssthresh / 2;
+    uint64_t ratio = early_slow_start ? cfg->pacing_ss_ratio : cfg->pacing_ca_ratio;
+    return (uint64_t)window * ratio * 10000 / tcb->srtt_us;
+}
+
 const struct cc_ops *cc_find(const char *name)
 {
     for (size_t i = 0; i < sizeof algorithms / sizeof algorithms[0]; i++)

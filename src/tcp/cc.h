@@ -88,6 +88,12 @@ void cc_note_retransmit(struct tcb *tcb);
 /* An ACK moved SND.UNA from old_una: the algorithm's delay sample, if any. */
 void cc_acked(struct tcb *tcb, seq_t old_una);
 
+/* Linux tcp_update_pacing_rate: the pacing rate in bytes per second,
+ * cwnd (or the flight, if larger) per SRTT, times pacing_ss_ratio percent
+ * below half of ssthresh and pacing_ca_ratio percent above; 0 without an
+ * RTT sample (no limit). */
+uint64_t cc_pacing_rate(const struct tcb *tcb);
+
 /* Linux's tcp_cwnd_restart: cwnd after idle_us without data in flight. */
 void cc_restart_after_idle(struct tcb *tcb, uint64_t idle_us);
 

@@ -192,7 +192,7 @@ TEST(cwnd_restarts_when_a_closed_window_opens_after_idle)
  * (cubic/cubic-hystart-delay-rtt-jumps-upward.pkt.) */
 TEST(hystart_exits_on_the_ninth_slow_sample_of_a_round)
 {
-    struct keel_config cfg = {.sndbuf = 262144};
+    struct keel_config cfg = {.sndbuf = 262144, .min_tso_segs = 64}; /* TSO: half the cwnd */
     struct script s;
     script_init(&s, &cfg);
     use_tso_device(&s);
@@ -228,7 +228,7 @@ TEST(hystart_exits_on_the_ninth_slow_sample_of_a_round)
  * (cubic/cubic-hystart-delay-min-rtt-jumps-downward.pkt.) */
 TEST(hystart_stays_when_the_minimum_delay_falls)
 {
-    struct keel_config cfg = {.sndbuf = 262144};
+    struct keel_config cfg = {.sndbuf = 262144, .min_tso_segs = 64};
     struct script s;
     script_init(&s, &cfg);
     use_tso_device(&s);
@@ -250,5 +250,67 @@ TEST(hystart_stays_when_the_minimum_delay_falls)
         CHECK_EQ(cwnd_segs(&s, c), 20 + 2 * i);
         script_advance(&s, 1000);
     }
+    script_free(&s);
+}
+
+/* Linux tcp_tso_autosize: a TSO packet carries 1 ms at the pacing rate,
+ * here 2 x 10 segments of 1460 bytes per 100 ms SRTT = 292 KB/s, 285
+ * bytes a millisecond, so the floor of tcp_min_tso_segs = 2 segments: the
+ * initial window leaves as 5 packets of 2920 bytes, each with PSH. After
+ * an ACK of 2 segments (cwnd 12), room for 4 more: 2 packets.
+ * (slow_start/slow-start-fq-ack-per-2pkt.pkt.) */
+TEST(tso_packets_sized_by_the_pacing_rate)
+{
+    struct keel_config cfg = {.sndbuf = 262144};
+    static const struct tcp_opts mss_1460 = {.present = TCP_OPT_MSS, .mss = 1460};
+    struct script s;
+    script_init(&s, &cfg);
+    use_tso_device(&s);
+    int c = script_active_open_rtt(&s, &mss_1460, 100000);
+    app_write(&s, c, 40000);
+    for (uint32_t i = 0; i < 5; i++)
+        script_expect(&s, .flags = P | A, .seq = 1 + i * 2920, .ack = 1, .len = 2920);
+    script_expect_none(&s);
+    script_advance(&s, 105000);
+    script_send(&s, .flags = A, .seq = 1, .ack = 2921);
+    CHECK_EQ(script_info(&s, c).cwnd, 12 * 1460u);
+    script_expect(&s, .flags = P | A, .seq = 14601, .ack = 1, .len = 2920);
+    script_expect(&s, .flags = P | A, .seq = 17521, .ack = 1, .len = 2920);
+    script_expect_none(&s);
+    script_free(&s);
+}
+
+/* tcp_min_tso_segs raises the floor; half the cwnd still caps it
+ * (tcp_cwnd_test): 10 segments asked, 5 sent per packet.
+ * (slow_start/slow-start-after-idle.pkt's tcp_min_tso_segs=10.) */
+TEST(tso_floor_from_min_tso_segs_capped_by_half_the_cwnd)
+{
+    struct keel_config cfg = {.sndbuf = 262144, .min_tso_segs = 10};
+    struct script s;
+    script_init(&s, &cfg);
+    use_tso_device(&s);
+    int c = script_active_open_rtt(&s, &OPTS_MSS_1000, 100000);
+    app_write(&s, c, 26000);
+    script_expect(&s, .flags = P | A, .seq = 1, .ack = 1, .len = 5000);
+    script_expect(&s, .flags = P | A, .seq = 5001, .ack = 1, .len = 5000);
+    script_expect_none(&s);
+    script_free(&s);
+}
+
+/* A short path gets larger packets: the largest TSO packet halved once per
+ * 512 us of minimum RTT is added (tcp_tso_rtt_log 9). At a 4 ms RTT the
+ * rate gives 4882 bytes a millisecond, 4 segments; 64 KB / 2^7 more makes
+ * it 5, as much as half the initial window allows. */
+TEST(tso_packets_larger_on_short_paths)
+{
+    struct keel_config cfg = {.sndbuf = 262144};
+    struct script s;
+    script_init(&s, &cfg);
+    use_tso_device(&s);
+    int c = script_active_open_rtt(&s, &OPTS_MSS_1000, 4000);
+    app_write(&s, c, 10000);
+    script_expect(&s, .flags = P | A, .seq = 1, .ack = 1, .len = 5000);
+    script_expect(&s, .flags = P | A, .seq = 5001, .ack = 1, .len = 5000);
+    script_expect_none(&s);
     script_free(&s);
 }

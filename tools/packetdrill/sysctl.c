@@ -57,6 +57,12 @@ static void set_one(struct kpd_sysctls *s, const char *name, const char *v)
         s->window_scaling = n != 0;
     else if (strcmp(name, "tcp_slow_start_after_idle") == 0)
         s->slow_start_after_idle = n != 0;
+    else if (strcmp(name, "tcp_pacing_ss_ratio") == 0)
+        s->pacing_ss_ratio = n;
+    else if (strcmp(name, "tcp_pacing_ca_ratio") == 0)
+        s->pacing_ca_ratio = n;
+    else if (strcmp(name, "tcp_min_tso_segs") == 0)
+        s->min_tso_segs = n;
     else if (strcmp(name, "tcp_syn_retries") == 0)
         s->syn_retries = n;
     else if (strcmp(name, "tcp_synack_retries") == 0)
@@ -106,6 +112,9 @@ void kpd_sysctls_apply(const struct kpd_sysctls *s, struct keel_config *cfg,
     cfg->no_sack = s->sack == 0;
     cfg->no_window_scaling = s->window_scaling == 0;
     cfg->no_slow_start_after_idle = s->slow_start_after_idle == 0;
+    cfg->pacing_ss_ratio = s->pacing_ss_ratio;
+    cfg->pacing_ca_ratio = s->pacing_ca_ratio;
+    cfg->min_tso_segs = s->min_tso_segs;
     cfg->syn_retries = s->syn_retries;
     cfg->synack_retries = s->synack_retries;
     cfg->retries2 = s->retries2;
