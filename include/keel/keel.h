@@ -92,6 +92,16 @@ struct keel_config {
     bool no_timestamps;     /* Linux tcp_timestamps=1 by default */
     bool no_sack;           /* Linux tcp_sack=1 by default */
     bool no_window_scaling; /* Linux tcp_window_scaling=1 by default */
+    /* Linux tcp_slow_start_after_idle=1 by default: after an idle period
+     * longer than the RTO, cwnd restarts (RFC 5681 §4.1). */
+    bool no_slow_start_after_idle;
+    /* Segmentation offload sizing (Linux tcp_tso_autosize): a TSO packet
+     * carries about 1 ms of data at the pacing rate, cwnd/SRTT times
+     * pacing_ss_ratio percent in slow start (0: 200) or pacing_ca_ratio
+     * percent after (0: 120), and at least min_tso_segs segments (0: 2). */
+    uint32_t pacing_ss_ratio;
+    uint32_t pacing_ca_ratio;
+    uint32_t min_tso_segs;
     const char *congestion_control; /* NULL: "cubic", as Linux; or "newreno" */
     /* Stall watchdog (always on): how long a CLOSE_WAIT socket may go untouched
      * by the application before it is reported; 0: 60 s. */

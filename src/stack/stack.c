@@ -30,6 +30,9 @@ static void resolve_defaults(struct keel_config *cfg)
     DEFAULT(max_syn_backlog, 4096);
     DEFAULT(challenge_ack_per_sec, 1000);
     DEFAULT(ofo_max_ranges, 32);
+    DEFAULT(pacing_ss_ratio, 200);
+    DEFAULT(pacing_ca_ratio, 120);
+    DEFAULT(min_tso_segs, 2);
     if (cfg->ofo_max_ranges > RANGESET_MAX)
         cfg->ofo_max_ranges = RANGESET_MAX;
     DEFAULT(congestion_control, "cubic");

@@ -90,7 +90,6 @@ static void congestion_on_ack(struct tcb *tcb, seq_t ack, uint32_t acked)
     } else if (tcp_cwnd_limited(tcb)) {
         tcb->cc->on_ack(tcb, acked, tcb->st->now_us);
     }
-    tcp_cwnd_usage_ack(tcb);
 }
 
 /* Linux grows an unlocked send buffer with the congestion window
@@ -112,6 +111,7 @@ static void sndbuf_autotune(struct tcb *tcb)
  * RFC 6298 §5.2-5.3). */
 void tcp_ack_advance(struct tcb *tcb, const struct segment *s)
 {
+    seq_t old_una = tcb->snd.una;
     uint32_t acked = seq_dist(tcb->snd.una, s->ack);
     uint32_t data_acked = release_acked(tcb, s->ack);
     tcb->snd.una = s->ack;
@@ -128,8 +128,10 @@ void tcp_ack_advance(struct tcb *tcb, const struct segment *s)
     tcb->retransmits = 0;
     tcb->retrans_start_us = 0;
     tcb->dupacks = 0;
-    if (data_acked)
+    if (data_acked) {
+        cc_acked(tcb, old_una);
         congestion_on_ack(tcb, s->ack, data_acked);
+    }
     if (seq_eq(tcb->snd.una, tcb->snd.max))
         tcb_disarm(tcb, TT_RETRANSMIT);
     else

@@ -4,19 +4,36 @@
 #ifndef KEEL_TCP_CC_H
 #define KEEL_TCP_CC_H
 
+#include <stdbool.h>
 #include <stdint.h>
+
+#include "base/seq.h"
 
 struct tcb;
 
-/* CUBIC's per-connection state (RFC 9438 §4 names), in segments and seconds. */
+/* CUBIC's per-connection state, in Linux tcp_cubic's units: windows in
+ * segments, the epoch in milliseconds (Linux jiffies at HZ=1000), K in
+ * 1/1024 s, delays in microseconds. */
 struct cubic_state {
-    double w_max;        /* W_max: the window before the last reduction */
-    double w_last_max;   /* for fast convergence (§4.7) */
-    double k;            /* K: time to reach W_max again */
-    double origin;       /* the plateau the cubic curve is centred on */
-    double w_est;        /* W_est: the Reno-friendly window (§4.3) */
-    double cwnd_frac;    /* fractional bytes of growth not yet added */
-    uint64_t epoch_us;   /* start of the current congestion-avoidance epoch; 0: none */
+    uint32_t cnt;            /* segments acknowledged per cwnd increment */
+    uint32_t cwnd_cnt;       /* segments acknowledged towards it (snd_cwnd_cnt) */
+    uint32_t acked_bytes;    /* bytes acknowledged short of a whole segment */
+    uint32_t last_max_cwnd;  /* W_max: cwnd before the last reduction; 0: none */
+    uint32_t last_cwnd;      /* cwnd when cnt was last computed */
+    uint64_t last_time_ms;   /* ... and when */
+    bool in_epoch;
+    uint64_t epoch_ms;       /* start of the congestion-avoidance epoch */
+    uint32_t origin;         /* the plateau the curve is centred on */
+    uint32_t k;              /* time from the epoch's start to the plateau */
+    uint32_t ack_cnt;        /* segments acknowledged in the epoch (Reno estimate) */
+    uint32_t tcp_cwnd;       /* the Reno-friendly window (RFC 9438 §4.3 W_est) */
+    uint32_t delay_min_us;   /* the smallest delay sample */
+    /* HyStart (RFC 9406, as tcp_cubic's hystart_update). */
+    bool found;              /* slow start's exit point found */
+    uint8_t sample_cnt;      /* delay samples in this round */
+    uint32_t curr_rtt_us;    /* the smallest delay sample of this round */
+    uint64_t round_start_us, last_ack_us;
+    seq_t end_seq;           /* the round ends when SND.UNA passes it */
 };
 
 /* State an algorithm keeps in each TCB. */
@@ -35,14 +52,50 @@ struct cc_ops {
     uint32_t (*ssthresh_on_loss)(struct tcb *tcb);
     /* The retransmission timer expired (RFC 5681 §3.1, equation 4). */
     void (*on_rto)(struct tcb *tcb);
-    /* A new RTT sample (optional: NULL if the algorithm has no use for it). */
-    void (*on_rtt_sample)(struct tcb *tcb, uint32_t rtt_us);
+    /* New data acknowledged, none of it retransmitted: rtt_us since the
+     * newest acknowledged byte was sent (Linux pkts_acked's ack_sample;
+     * optional). */
+    void (*on_delay_sample)(struct tcb *tcb, uint32_t rtt_us, uint64_t now_us);
+    /* Data leaves with nothing in flight, idle_us after the last data sent
+     * (Linux CA_EVENT_TX_START; optional). */
+    void (*on_tx_start)(struct tcb *tcb, uint64_t idle_us, uint64_t now_us);
 };
 
 /* Slow start as Linux's tcp_slow_start does it: cwnd grows by every byte
  * acknowledged, up to ssthresh (RFC 5681 §3.1 allows this with RFC 3465's
  * byte counting). Returns the bytes left over for congestion avoidance. */
 uint32_t cc_slow_start(struct tcb *tcb, uint32_t acked);
+
+/* Send times of new data, for one delay sample per ACK (Linux's ca_rtt):
+ * the bytes of each transmission of new data and when they left, oldest
+ * first. After a retransmission (or a mark lost to a full log: `gap`), a
+ * sample needs every acknowledged byte at or above `from`. */
+#define CC_TX_MARKS 32u
+struct cc_tx_log {
+    struct cc_tx_mark {
+        seq_t start, end;
+        uint64_t at_us;
+    } mark[CC_TX_MARKS];
+    uint8_t head, n;
+    bool gap;
+    seq_t from;
+};
+
+/* New data [seq, seq + len) left now. */
+void cc_note_new_data(struct tcb *tcb, seq_t seq, uint32_t len);
+/* A retransmission: the bytes below SND.MAX give no delay sample (Karn). */
+void cc_note_retransmit(struct tcb *tcb);
+/* An ACK moved SND.UNA from old_una: the algorithm's delay sample, if any. */
+void cc_acked(struct tcb *tcb, seq_t old_una);
+
+/* Linux tcp_update_pacing_rate: the pacing rate in bytes per second,
+ * cwnd (or the flight, if larger) per SRTT, times pacing_ss_ratio percent
+ * below half of ssthresh and pacing_ca_ratio percent above; 0 without an
+ * RTT sample (no limit). */
+uint64_t cc_pacing_rate(const struct tcb *tcb);
+
+/* Linux's tcp_cwnd_restart: cwnd after idle_us without data in flight. */
+void cc_restart_after_idle(struct tcb *tcb, uint64_t idle_us);
 
 /* The algorithm named `name`, or NULL. */
 const struct cc_ops *cc_find(const char *name);

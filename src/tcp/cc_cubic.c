@@ -1,142 +1,304 @@
-/* CUBIC congestion control (RFC 9438), with HyStart's delay test (RFC 9406
- * §4.2, as Linux's tcp_cubic applies it) to leave slow start before the queue
- * overflows. Windows are computed in segments and time in seconds, as the RFC
- * writes them; cwnd itself stays in bytes. */
+/* CUBIC congestion control (RFC 9438) with HyStart (RFC 9406), in the
+ * integer units Linux's tcp_cubic.c works in, so that cwnd moves segment
+ * for segment as Linux's does: windows in segments, time in milliseconds
+ * (jiffies at HZ=1000) and in 1/1024 s on the cubic curve, C = 410/1024,
+ * beta = 717/1024. cwnd itself stays in bytes (a multiple of the MSS). */
 #include "tcp/tcb.h"
 
-#define CUBIC_C 0.4           /* RFC 9438 §5.1 */
-#define CUBIC_BETA 0.7        /* RFC 9438 §4.6 */
-#define HYSTART_LOW_WINDOW 16 /* Linux hystart_low_window: segments */
-#define HYSTART_ETA_MIN_US 4000u
-#define HYSTART_ETA_MAX_US 16000u
+#define CUBIC_BETA 717u             /* beta * 1024 (RFC 9438 §4.6: 0.7) */
+#define CUBIC_BETA_SCALE 1024u
+#define CUBIC_C_SCALED 410u         /* C = 0.4 as 410 / 1024 (Linux bic_scale * 10) */
+#define CUBIC_TIME_SHIFT 10         /* curve time in 1/1024 s (Linux BICTCP_HZ) */
+#define CUBIC_MAX_OFFSET (1u << 18) /* 256 s of curve time: beyond, the cube overflows */
+#define CUBIC_CNT_FLOOR 2u          /* at most 1 segment per 2 acknowledged: 1.5x per RTT */
+#define CUBIC_CNT_INITIAL 20u       /* no W_max yet: at least 5% per RTT */
+#define CUBIC_SAMPLE_HOLD_MS 1000u  /* delay samples ignored after an epoch starts */
+#define HYSTART_LOW_WINDOW 16u      /* segments (Linux hystart_low_window) */
+#define HYSTART_MIN_SAMPLES 8u
+#define HYSTART_DELAY_MIN_US 4000u
+#define HYSTART_DELAY_MAX_US 16000u
+#define HYSTART_ACK_DELTA_US 2000u  /* ACKs this close form a train */
 
-/* Cube root by Newton's method: the core library does without libm. */
-static double cube_root(double x)
+static uint32_t segs(const struct tcb *tcb)
 {
-    if (x <= 0)
-        return 0;
-    double r = x > 1 ? x / 3 : 1;
-    for (int i = 0; i < 60; i++) {
-        double next = r - (r * r * r - x) / (3 * r * r);
-        if (next == r)
-            break;
-        r = next;
-    }
-    return r;
+    return tcb->cwnd / tcb->mss;
 }
 
-static double segments(const struct tcb *tcb, uint32_t bytes)
+/* The largest r with r^3 <= x (bisection: no libm in the core). */
+static uint32_t cube_root(uint64_t x)
 {
-    return (double)bytes / tcb->mss;
+    uint64_t lo = 0, hi = 2097152; /* 2^21: its cube exceeds 2^63 */
+    while (lo < hi) {
+        uint64_t mid = (lo + hi + 1) / 2;
+        if (mid * mid * mid <= x)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    return (uint32_t)lo;
+}
+
+/* A new round of HyStart starts when SND.UNA passes the end of the last. */
+static void hystart_new_round(struct tcb *tcb, uint64_t now_us)
+{
+    struct cubic_state *c = &tcb->cc_state.cubic;
+    c->round_start_us = c->last_ack_us = now_us;
+    c->end_seq = tcb->snd.nxt;
+    c->curr_rtt_us = UINT32_MAX;
+    c->sample_cnt = 0;
+}
+
+/* Linux cubictcp_init and the reset on entering loss (cubictcp_state):
+ * no W_max, no epoch, no delay known, HyStart looking afresh. The first
+ * round ends with the first ACK of data, below the low window: that ACK
+ * starts the first timed round. */
+static void cubic_reset(struct tcb *tcb)
+{
+    tcb->cc_state.cubic = (struct cubic_state){0};
+    tcb->cc_state.cubic.end_seq = tcb->snd.nxt;
+    tcb->cc_state.cubic.curr_rtt_us = UINT32_MAX;
 }
 
 static void cubic_init(struct tcb *tcb)
 {
-    struct cubic_state *c = &tcb->cc_state.cubic;
-    *c = (struct cubic_state){0};
+    cubic_reset(tcb);
     tcb->cwnd = TCP_INIT_CWND_SEGS * tcb->mss; /* RFC 6928 */
     tcb->ssthresh = UINT32_MAX;
 }
 
-/* RFC 9438 §4.2 and §4.8: a new epoch starts at the first ACK after a
+/* RFC 9438 §4.2 and §4.8: an epoch starts at the first growth after a
  * reduction; the curve is centred on W_max, reached again after K. */
-static void start_epoch(struct tcb *tcb, uint64_t now_us)
+static void start_epoch(struct cubic_state *c, uint32_t cwnd, uint32_t acked, uint64_t now)
 {
-    struct cubic_state *c = &tcb->cc_state.cubic;
-    double cwnd = segments(tcb, tcb->cwnd);
-    c->epoch_us = now_us;
-    c->w_est = cwnd;
-    if (cwnd < c->w_max) {
-        c->k = cube_root((c->w_max - cwnd) / CUBIC_C);
-        c->origin = c->w_max;
-    } else {
+    c->in_epoch = true;
+    c->epoch_ms = now;
+    c->ack_cnt = acked;
+    c->tcp_cwnd = cwnd;
+    if (c->last_max_cwnd <= cwnd) {
         c->k = 0;
         c->origin = cwnd;
+    } else {
+        /* K = cbrt((W_max - cwnd) / C), in 1/1024 s: cube of 2^30 / C. */
+        uint64_t per_seg = (1ull << (3 * CUBIC_TIME_SHIFT)) * 1024 / CUBIC_C_SCALED;
+        c->k = cube_root(per_seg * (c->last_max_cwnd - cwnd));
+        c->origin = c->last_max_cwnd;
     }
 }
 
-/* RFC 9438 §4.4-4.5: the target is W_cubic one RTT ahead, clamped to
- * [cwnd, 1.5 cwnd]; the Reno-friendly W_est (§4.3) is a floor. */
-static double cubic_target(struct tcb *tcb, uint64_t now_us, double acked_segs)
+/* RFC 9438 §4.2: W_cubic one RTT (the minimum delay) ahead. */
+static uint32_t cubic_target(const struct cubic_state *c, uint64_t now)
 {
-    struct cubic_state *c = &tcb->cc_state.cubic;
-    double cwnd = segments(tcb, tcb->cwnd);
-    uint32_t rtt_us = tcb->min_rtt_us ? tcb->min_rtt_us : tcb->srtt_us;
-    double t = (double)(now_us - c->epoch_us + rtt_us) / 1e6;
-    double d = t - c->k;
-    double target = c->origin + CUBIC_C * d * d * d;
-    double alpha = 3 * (1 - CUBIC_BETA) / (1 + CUBIC_BETA);
-    c->w_est += alpha * acked_segs / cwnd;
-    if (target < cwnd)
-        target = cwnd;
-    if (target > 1.5 * cwnd)
-        target = 1.5 * cwnd;
-    return c->w_est > target ? c->w_est : target;
+    uint64_t t_ms = now - c->epoch_ms + (c->delay_min_us + 999) / 1000;
+    uint64_t t = (t_ms << CUBIC_TIME_SHIFT) / 1000;
+    uint64_t offs = t < c->k ? c->k - t : t - c->k;
+    if (offs > CUBIC_MAX_OFFSET)
+        offs = CUBIC_MAX_OFFSET;
+    uint64_t delta = (CUBIC_C_SCALED * offs * offs * offs) >> (10 + 3 * CUBIC_TIME_SHIFT);
+    if (t < c->k)
+        return delta < c->origin ? c->origin - (uint32_t)delta : 0;
+    return c->origin + (uint32_t)delta;
 }
 
+/* RFC 9438 §4.3: the Reno-friendly window W_est grows one segment per
+ * cwnd / (3 (1 - beta) / (1 + beta)) acknowledged, 15/8 cwnd in Linux's
+ * integers; CUBIC grows no slower than it. */
+static void reno_friendly(struct cubic_state *c, uint32_t cwnd)
+{
+    uint32_t per_seg = (uint32_t)(8 * (CUBIC_BETA_SCALE + CUBIC_BETA) / 3 /
+                                  (CUBIC_BETA_SCALE - CUBIC_BETA));
+    uint32_t delta = (cwnd * per_seg) >> 3;
+    if (delta == 0)
+        delta = 1;
+    while (c->ack_cnt > delta) {
+        c->ack_cnt -= delta;
+        c->tcp_cwnd++;
+    }
+    if (c->tcp_cwnd > cwnd) {
+        uint32_t max_cnt = cwnd / (c->tcp_cwnd - cwnd);
+        if (c->cnt > max_cnt)
+            c->cnt = max_cnt;
+    }
+}
+
+/* Linux bictcp_update: cnt, the segments to acknowledge per increment of
+ * cwnd, from the curve's target (RFC 9438 §4.4-4.5), recomputed at most
+ * once per millisecond and, while cwnd stands still, every 1/32 s. */
+static void cubic_update(struct tcb *tcb, uint32_t cwnd, uint32_t acked, uint64_t now_us)
+{
+    struct cubic_state *c = &tcb->cc_state.cubic;
+    uint64_t now = now_us / 1000;
+    c->ack_cnt += acked;
+    if (c->last_cwnd == cwnd && now - c->last_time_ms <= 1000 / 32)
+        return;
+    if (!(c->in_epoch && now == c->last_time_ms)) {
+        c->last_cwnd = cwnd;
+        c->last_time_ms = now;
+        if (!c->in_epoch)
+            start_epoch(c, cwnd, acked, now);
+        uint32_t target = cubic_target(c, now);
+        c->cnt = target > cwnd ? cwnd / (target - cwnd) : 100 * cwnd;
+        if (c->last_max_cwnd == 0 && c->cnt > CUBIC_CNT_INITIAL)
+            c->cnt = CUBIC_CNT_INITIAL;
+    }
+    reno_friendly(c, cwnd);
+    if (c->cnt < CUBIC_CNT_FLOOR)
+        c->cnt = CUBIC_CNT_FLOOR;
+}
+
+/* Linux tcp_cong_avoid_ai: one segment per cnt segments acknowledged. */
+static void grow_by_cnt(struct tcb *tcb, uint32_t acked)
+{
+    struct cubic_state *c = &tcb->cc_state.cubic;
+    uint32_t cwnd = segs(tcb);
+    if (c->cwnd_cnt >= c->cnt) {
+        c->cwnd_cnt = 0;
+        cwnd++;
+    }
+    c->cwnd_cnt += acked;
+    if (c->cwnd_cnt >= c->cnt) {
+        uint32_t delta = c->cwnd_cnt / c->cnt;
+        c->cwnd_cnt -= delta * c->cnt;
+        cwnd += delta;
+    }
+    tcb->cwnd = cwnd * tcb->mss;
+}
+
+/* Linux cubictcp_cong_avoid: slow start by the bytes acknowledged, then
+ * congestion avoidance by whole segments. */
 static void cubic_on_ack(struct tcb *tcb, uint32_t acked, uint64_t now_us)
 {
     struct cubic_state *c = &tcb->cc_state.cubic;
-    if (tcb->cwnd < tcb->ssthresh) /* slow start, RFC 5681 §3.1, as Linux */
+    if (tcb->cwnd < tcb->ssthresh) {
         acked = cc_slow_start(tcb, acked);
-    if (!acked)
-        return;
-    if (!c->epoch_us)
-        start_epoch(tcb, now_us);
-    double cwnd = segments(tcb, tcb->cwnd);
-    double target = cubic_target(tcb, now_us, segments(tcb, acked));
-    /* §4.4: cwnd grows by (target - cwnd) / cwnd per acknowledged segment. */
-    c->cwnd_frac += (target - cwnd) / cwnd * acked;
-    if (c->cwnd_frac >= 1) {
-        uint32_t add = (uint32_t)c->cwnd_frac;
-        tcb->cwnd += add;
-        c->cwnd_frac -= add;
+        if (!acked)
+            return;
     }
+    c->acked_bytes += acked;
+    uint32_t acked_segs = c->acked_bytes / tcb->mss;
+    c->acked_bytes %= tcb->mss;
+    if (!acked_segs)
+        return;
+    cubic_update(tcb, segs(tcb), acked_segs, now_us);
+    grow_by_cnt(tcb, acked_segs);
 }
 
-/* RFC 9438 §4.6-4.7: multiplicative decrease by beta, and fast convergence
- * (a flow whose W_max keeps falling releases bandwidth sooner). */
-static uint32_t reduce(struct tcb *tcb)
-{
-    struct cubic_state *c = &tcb->cc_state.cubic;
-    double cwnd = segments(tcb, tcb->cwnd);
-    c->w_max = cwnd < c->w_last_max ? cwnd * (1 + CUBIC_BETA) / 2 : cwnd;
-    c->w_last_max = cwnd;
-    c->epoch_us = 0;
-    c->cwnd_frac = 0;
-    uint32_t ssthresh = (uint32_t)(tcb->cwnd * CUBIC_BETA);
-    return ssthresh > 2 * tcb->mss ? ssthresh : 2 * tcb->mss;
-}
-
+/* RFC 9438 §4.6-4.7 (Linux cubictcp_recalc_ssthresh): the epoch ends; W_max
+ * is cwnd, or less with fast convergence when W_max keeps falling; the
+ * new ssthresh is beta * cwnd, at least 2 segments. */
 static uint32_t cubic_ssthresh(struct tcb *tcb)
 {
-    return reduce(tcb);
+    struct cubic_state *c = &tcb->cc_state.cubic;
+    uint32_t cwnd = segs(tcb);
+    c->in_epoch = false;
+    c->cwnd_cnt = 0;
+    if (cwnd < c->last_max_cwnd)
+        c->last_max_cwnd = cwnd * (CUBIC_BETA_SCALE + CUBIC_BETA) / (2 * CUBIC_BETA_SCALE);
+    else
+        c->last_max_cwnd = cwnd;
+    uint32_t ssthresh = cwnd * CUBIC_BETA / CUBIC_BETA_SCALE;
+    return (ssthresh > 2 ? ssthresh : 2) * tcb->mss;
 }
 
-/* RFC 9438 §4.8: after a timeout, ssthresh from the reduction (once per
- * episode), cwnd the loss window of one segment, and a fresh epoch. */
+/* RFC 9438 §4.8 (Linux tcp_enter_loss, cubictcp_state): after a timeout,
+ * ssthresh from the reduction (once per episode), cwnd the loss window of
+ * one segment, and CUBIC and HyStart start over. */
 static void cubic_on_rto(struct tcb *tcb)
 {
     if (!tcb->retransmits)
-        tcb->ssthresh = reduce(tcb);
+        tcb->ssthresh = cubic_ssthresh(tcb);
     tcb->cwnd = tcb->mss;
-    tcb->cc_state.cubic.epoch_us = 0;
+    cubic_reset(tcb);
 }
 
-/* HyStart's delay test: in slow start, once the window is at least 16
- * segments, an RTT sample eta above the minimum (eta = min RTT / 8, between
- * 4 and 16 ms) means a queue is building: leave slow start now. */
-static void cubic_on_rtt_sample(struct tcb *tcb, uint32_t rtt_us)
+/* Linux cubictcp_cwnd_event(CA_EVENT_TX_START): an idle sender earns no
+ * growth for the idle time; the epoch moves on by it. */
+static void cubic_on_tx_start(struct tcb *tcb, uint64_t idle_us, uint64_t now_us)
 {
-    if (tcb->cwnd >= tcb->ssthresh || tcb->cwnd < HYSTART_LOW_WINDOW * tcb->mss)
+    struct cubic_state *c = &tcb->cc_state.cubic;
+    uint64_t now = now_us / 1000;
+    uint64_t idle_ms = now - (now_us - idle_us) / 1000;
+    if (!c->in_epoch || !idle_ms)
         return;
-    uint32_t eta = tcb->min_rtt_us / 8;
-    if (eta < HYSTART_ETA_MIN_US)
-        eta = HYSTART_ETA_MIN_US;
-    if (eta > HYSTART_ETA_MAX_US)
-        eta = HYSTART_ETA_MAX_US;
-    if (rtt_us >= tcb->min_rtt_us + eta)
+    c->epoch_ms += idle_ms;
+    if (c->epoch_ms > now)
+        c->epoch_ms = now;
+}
+
+/* Linux hystart_ack_delay: a cushion for TSO and GRO, the time 4 packets
+ * of 64 KB take at the slow-start pacing rate (twice cwnd per SRTT), at
+ * most 1 ms. */
+static uint32_t hystart_ack_delay(const struct tcb *tcb)
+{
+    if (!tcb->srtt_us || !tcb->cwnd)
+        return 0;
+    uint64_t us = 4ull * 65536 * tcb->srtt_us / (2ull * tcb->cwnd);
+    return us < 1000 ? (uint32_t)us : 1000;
+}
+
+/* HyStart's ACK train (the original HyStart's other test, Linux
+ * HYSTART_ACK_TRAIN): ACKs arriving within 2 ms of each other for longer
+ * than half the minimum delay since the round began fill the pipe. keel
+ * does not pace, so the threshold is Linux's unpaced one (halved). */
+static bool hystart_ack_train(struct tcb *tcb, uint64_t now)
+{
+    struct cubic_state *c = &tcb->cc_state.cubic;
+    if (now - c->last_ack_us > HYSTART_ACK_DELTA_US)
+        return false;
+    c->last_ack_us = now;
+    uint32_t threshold = (c->delay_min_us + hystart_ack_delay(tcb)) / 2;
+    return now - c->round_start_us > threshold;
+}
+
+/* HyStart's delay test (RFC 9406 §4.2, Linux HYSTART_DELAY): the smallest
+ * of a round's first 8 delay samples, and of every one after, above the
+ * minimum delay by eta = min / 8, clamped to [4 ms, 16 ms]. */
+static bool hystart_delay(struct tcb *tcb, uint32_t delay_us)
+{
+    struct cubic_state *c = &tcb->cc_state.cubic;
+    if (delay_us < c->curr_rtt_us)
+        c->curr_rtt_us = delay_us;
+    if (c->sample_cnt < HYSTART_MIN_SAMPLES) {
+        c->sample_cnt++;
+        return false;
+    }
+    uint32_t eta = c->delay_min_us / 8;
+    if (eta < HYSTART_DELAY_MIN_US)
+        eta = HYSTART_DELAY_MIN_US;
+    if (eta > HYSTART_DELAY_MAX_US)
+        eta = HYSTART_DELAY_MAX_US;
+    return c->curr_rtt_us > c->delay_min_us + eta;
+}
+
+/* Linux hystart_update: once cwnd is 16 segments or more, either test
+ * ends slow start at the current cwnd. */
+static void hystart_update(struct tcb *tcb, uint32_t delay_us, uint64_t now_us)
+{
+    struct cubic_state *c = &tcb->cc_state.cubic;
+    if (seq_gt(tcb->snd.una, c->end_seq))
+        hystart_new_round(tcb, now_us);
+    if (segs(tcb) < HYSTART_LOW_WINDOW)
+        return;
+    bool train = hystart_ack_train(tcb, now_us);
+    bool delay = hystart_delay(tcb, delay_us);
+    if (train || delay) {
+        c->found = true;
         tcb->ssthresh = tcb->cwnd;
+    }
+}
+
+/* Linux cubictcp_acked: the minimum delay (not right after a reduction,
+ * while queues drain), and HyStart in slow start. */
+static void cubic_on_delay_sample(struct tcb *tcb, uint32_t delay_us, uint64_t now_us)
+{
+    struct cubic_state *c = &tcb->cc_state.cubic;
+    if (c->in_epoch && now_us / 1000 - c->epoch_ms < CUBIC_SAMPLE_HOLD_MS)
+        return;
+    if (!delay_us)
+        delay_us = 1;
+    if (!c->delay_min_us || delay_us < c->delay_min_us)
+        c->delay_min_us = delay_us;
+    if (!c->found && tcb->cwnd < tcb->ssthresh)
+        hystart_update(tcb, delay_us, now_us);
 }
 
 const struct cc_ops cc_cubic = {
@@ -145,5 +307,6 @@ const struct cc_ops cc_cubic = {
     .on_ack = cubic_on_ack,
     .ssthresh_on_loss = cubic_ssthresh,
     .on_rto = cubic_on_rto,
-    .on_rtt_sample = cubic_on_rtt_sample,
+    .on_delay_sample = cubic_on_delay_sample,
+    .on_tx_start = cubic_on_tx_start,
 };

@@ -85,12 +85,34 @@ bool tcp_holds_push_point(const struct tcb *tcb, seq_t seq, uint32_t len)
     return false;
 }
 
+/* Linux tcp_tso_autosize: a TSO packet carries what the pacing rate sends
+ * in 1 ms (sk_pacing_shift 10), plus on short paths a share of the largest
+ * packet that halves per 512 us of minimum RTT (tcp_tso_rtt_log 9); at
+ * least min_tso_segs segments. */
+static uint32_t tso_autosize(const struct tcb *tcb, uint32_t mss, uint32_t tso)
+{
+    uint64_t rate = cc_pacing_rate(tcb);
+    if (!rate)
+        return tso;
+    uint64_t bytes = rate >> 10;
+    uint32_t halvings = tcb->min_rtt_us >> 9;
+    if (halvings < 32)
+        bytes += tso >> halvings;
+    if (bytes > tso)
+        bytes = tso;
+    uint64_t segs = bytes / mss;
+    if (segs < tcb->st->cfg.min_tso_segs)
+        segs = tcb->st->cfg.min_tso_segs;
+    return segs * mss < tso ? (uint32_t)(segs * mss) : tso;
+}
+
 /* How much one transmission may carry: one segment, or with segmentation
  * offload (tso_max) as many whole segments as fit one IPv4 packet, which
- * the device then cuts up, as Linux sends 64 KB TSO packets. Like Linux,
- * no TSO packet carries more than half the congestion window, so that at
- * least two are in flight (tcp_cwnd_test: "ensure we have at least 2 GSO
- * packets in flight", min(cwnd / 2, cwnd - in_flight) segments). */
+ * the device then cuts up, sized by the pacing rate as Linux sizes them
+ * (tso_autosize). Like Linux, no TSO packet carries more than half the
+ * congestion window, so that at least two are in flight (tcp_cwnd_test:
+ * "ensure we have at least 2 GSO packets in flight", min(cwnd / 2, cwnd -
+ * in_flight) segments). */
 uint32_t tcp_send_goal(const struct tcb *tcb, uint32_t mss)
 {
     uint32_t tso = tcb->st->dev->tso_max;
@@ -99,6 +121,7 @@ uint32_t tcp_send_goal(const struct tcb *tcb, uint32_t mss)
         return mss;
     if (tso > room)
         tso = room;
+    tso = tso_autosize(tcb, mss, tso);
     uint32_t half_cwnd = tcb->cwnd / mss / 2;
     if (half_cwnd < 1)
         half_cwnd = 1;
@@ -197,11 +220,24 @@ static void note_ack_sent(struct tcb *tcb, uint32_t wnd_bytes)
         CTR_INC(tcb->st, TCPZeroWindowAdv);
 }
 
+/* Linux tcp_event_data_sent: data leaving with nothing in flight tells the
+ * congestion control how long the sender was idle; lsndtime moves on. */
+static void note_data_time(struct tcb *tcb, uint32_t len)
+{
+    uint64_t now = tcb->st->now_us;
+    if (!len)
+        return;
+    if (tcp_flight(tcb) == 0 && tcb->last_data_sent_us && tcb->cc->on_tx_start)
+        tcb->cc->on_tx_start(tcb, now - tcb->last_data_sent_us, now);
+    tcb->last_data_sent_us = now;
+}
+
 static void note_data_sent(struct tcb *tcb, seq_t seq, uint32_t len, uint8_t flags)
 {
     uint32_t seg_len = len + !!(flags & TCP_FLAG_SYN) + !!(flags & TCP_FLAG_FIN);
     if (!seg_len)
         return;
+    note_data_time(tcb, len);
     if (seq_lt(seq, tcb->snd.max)) {
         CTR_INC(tcb->st, TcpRetransSegs);
         tcb->retrans_segs++;
@@ -212,9 +248,11 @@ static void note_data_sent(struct tcb *tcb, seq_t seq, uint32_t len, uint8_t fla
         if (!tcb->retrans_start_us)
             tcb->retrans_start_us = tcb->st->now_us;
         tcb->retrans_tsval = tcb_ts_now(tcb);
+        cc_note_retransmit(tcb);
         return;
     }
     tcb->bytes_sent += len;
+    cc_note_new_data(tcb, seq, len);
     if (!tcb->rtt_timing) {
         tcb->rtt_timing = true;
         tcb->rtt_seq = seq_add(seq, seg_len);

@@ -28,8 +28,6 @@ void rtt_sample(struct tcb *tcb, uint32_t rtt_us)
     if (rto > TCP_RTO_MAX_US)
         rto = TCP_RTO_MAX_US;
     tcb->rto_us = (uint32_t)rto;
-    if (tcb->cc->on_rtt_sample)
-        tcb->cc->on_rtt_sample(tcb, rtt_us);
 }
 
 /* The timeout in force: the base RTO doubled per backoff (RFC 6298 §5.5),

@@ -89,43 +89,51 @@ static bool send_one(struct tcb *tcb)
     tcb->snd.nxt = seq_add(tcb->snd.nxt, len + fin);
     if (seq_gt(tcb->snd.nxt, tcb->snd.max))
         tcb->snd.max = tcb->snd.nxt;
-    if (tcp_flight(tcb) > tcb->max_flight)
-        tcb->max_flight = tcp_flight(tcb);
     return true;
 }
 
-/* Data waits and the congestion window, not the peer's, is what stops it. */
-static void note_cwnd_usage(struct tcb *tcb)
+/* After a round of output: was cwnd what held the sender back? All of cwnd
+ * in flight, or data waiting that the peer's window would take but cwnd
+ * has no room for (Linux tcp_write_xmit's is_cwnd_limited). */
+static bool cwnd_held_back(const struct tcb *tcb)
 {
-    seq_t end = tcb_snd_end(tcb);
     uint32_t flight = tcp_flight(tcb);
-    bool waiting = seq_lt(tcb->snd.nxt, end);
+    if (flight >= tcb->cwnd)
+        return true;
+    bool waiting = seq_lt(tcb->snd.nxt, tcb_snd_end(tcb));
     bool rwnd_room = tcb->snd.wnd > flight + tcp_mss_now(tcb);
-    if (waiting && rwnd_room && cwnd_room(tcb) < tcp_mss_now(tcb))
-        tcb->cwnd_ran_out = true;
+    return waiting && rwnd_room && cwnd_room(tcb) < tcp_mss_now(tcb);
 }
 
-/* Linux's tcp_is_cwnd_limited: in slow start, cwnd may grow while it is
- * under twice the largest flight of the current window; afterwards, only
- * if cwnd ran out in this window or the last. An application-limited
- * sender does not grow a window it does not use (RFC 7661's concern). */
+/* Linux's tcp_cwnd_validate, after output that sent data or was held back
+ * by cwnd: per window of data (until SND.UNA passes what was sent when it
+ * began), whether cwnd held the sender back and the largest flight. A
+ * limited window is remembered for the whole window; otherwise a larger
+ * flight raises the mark. Kept at send time only, so an ACK never lowers
+ * the flight the window was measured by. */
+static void note_cwnd_usage(struct tcb *tcb, bool sent)
+{
+    bool limited = cwnd_held_back(tcb);
+    if (!sent && !limited)
+        return;
+    uint32_t flight = tcp_flight(tcb);
+    if (seq_ge(tcb->snd.una, tcb->usage_end) || limited ||
+        (!tcb->cwnd_limited && flight > tcb->max_flight)) {
+        tcb->cwnd_limited = limited;
+        tcb->max_flight = flight;
+        tcb->usage_end = tcb->snd.nxt;
+    }
+}
+
+/* Linux's tcp_is_cwnd_limited: cwnd grows if cwnd held the sender back in
+ * this window, or, in slow start, while it is under twice the largest
+ * flight of the window. An application-limited sender does not grow a
+ * window it does not use (RFC 7661's concern). */
 bool tcp_cwnd_limited(const struct tcb *tcb)
 {
-    if (tcb->cwnd < tcb->ssthresh)
-        return tcb->cwnd < 2 * tcb->max_flight;
-    return tcb->cwnd_limited || tcb->cwnd_ran_out;
-}
-
-/* Each window of data (until SND.UNA passes the data sent when it began)
- * closes the books on cwnd usage. */
-void tcp_cwnd_usage_ack(struct tcb *tcb)
-{
-    if (seq_lt(tcb->snd.una, tcb->usage_end))
-        return;
-    tcb->cwnd_limited = tcb->cwnd_ran_out;
-    tcb->cwnd_ran_out = false;
-    tcb->max_flight = tcp_flight(tcb);
-    tcb->usage_end = tcb->snd.max;
+    if (tcb->cwnd_limited)
+        return true;
+    return tcb->cwnd < tcb->ssthresh && tcb->cwnd < 2 * tcb->max_flight;
 }
 
 /* RFC 9293 §3.8.6.1: with data waiting, nothing in flight and a window too
@@ -159,6 +167,22 @@ static bool may_send_data(const struct tcb *tcb)
     return false;
 }
 
+/* RFC 5681 §4.1, Linux tcp_slow_start_after_idle_check: new data about to
+ * leave into an open window with nothing in flight, after more than an RTO
+ * without sending data: cwnd restarts. Linux checks when the application
+ * queues data and when the peer's window changes, both followed by output;
+ * checking here, only when data can go, is the same moment. */
+static void restart_after_idle(struct tcb *tcb)
+{
+    if (tcb->st->cfg.no_slow_start_after_idle || !tcb->last_data_sent_us ||
+        seq_lt(tcb->snd.una, tcb->snd.max) || !seq_lt(tcb->snd.nxt, tcb_snd_end(tcb)) ||
+        tcb->snd.wnd == 0)
+        return;
+    uint64_t idle = tcb->st->now_us - tcb->last_data_sent_us;
+    if (idle > tcb->rto_us)
+        cc_restart_after_idle(tcb, idle);
+}
+
 void tcp_output(struct tcb *tcb)
 {
     if (!may_send_data(tcb)) {
@@ -166,10 +190,11 @@ void tcp_output(struct tcb *tcb)
             tcp_send_ack(tcb);
         return;
     }
+    restart_after_idle(tcb);
     bool sent = false;
     while (send_one(tcb))
         sent = true;
-    note_cwnd_usage(tcb);
+    note_cwnd_usage(tcb, sent);
     if (!sent && tcb->ack_now)
         tcp_send_ack(tcb);
     arm_progress_timers(tcb);

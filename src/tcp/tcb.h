@@ -133,11 +133,13 @@ struct tcb {
     bool in_recovery;
     seq_t recover;
     uint32_t prr_delivered, prr_out, recover_fs; /* RFC 6937 */
+    struct cc_tx_log tx_log;
     /* Was cwnd what held the sender back (Linux tcp_is_cwnd_limited)? Per
-     * window of data: the largest flight, and whether cwnd ran out. */
+     * window of data, ending at usage_end: the largest flight, and whether
+     * cwnd held the sender back. */
     seq_t usage_end;
     uint32_t max_flight;
-    bool cwnd_ran_out, cwnd_limited;
+    bool cwnd_limited;
 
     /* ACK generation (RFC 9293 §3.8.6.3, RFC 5681 §4.2). */
     bool ack_now;
@@ -170,6 +172,7 @@ struct tcb {
     bool event_queued;
     bool buried;               /* on the stack's graveyard, freed soon */
     uint64_t last_activity_us, state_since_us, last_ack_rcvd_us;
+    uint64_t last_data_sent_us; /* Linux lsndtime: the last segment with data */
 
     /* Stall watchdog: kinds seen (enum keel_stall bits), kinds reported since
      * the last progress, and when each was first seen. */
@@ -294,7 +297,6 @@ void tcp_note_write_end(struct tcb *tcb);
 void tcp_forget_push_points(struct tcb *tcb);
 bool tcp_holds_push_point(const struct tcb *tcb, seq_t seq, uint32_t len);
 bool tcp_cwnd_limited(const struct tcb *tcb);
-void tcp_cwnd_usage_ack(struct tcb *tcb);
 
 /* SACK loss recovery with PRR (src/tcp/recovery.c, RFC 6675, RFC 6937). */
 uint32_t sack_pipe(const struct tcb *tcb);

@@ -1,11 +1,13 @@
-/* CUBIC (RFC 9438) on a bare TCB: the reduction, the curve back to W_max,
- * fast convergence, the Reno-friendly floor, and HyStart's delay exit. */
+/* CUBIC (RFC 9438) on a bare TCB, in Linux tcp_cubic's integer units: the
+ * reduction, the curve back to W_max, fast convergence, the Reno-friendly
+ * floor, the growth cap, the idle epoch shift and HyStart's exits. */
 #include <string.h>
 
 #include "harness.h"
 #include "tcp/tcb.h"
 
 #define MSS 1000u
+#define RTT_US 100000u
 
 static void setup(struct tcb *t, uint32_t cwnd_segs)
 {
@@ -15,13 +17,13 @@ static void setup(struct tcb *t, uint32_t cwnd_segs)
     cc_cubic.init(t);
     t->cwnd = cwnd_segs * MSS;
     t->ssthresh = 0; /* congestion avoidance */
-    t->min_rtt_us = t->srtt_us = 100000;
+    t->cc_state.cubic.delay_min_us = RTT_US;
 }
 
 /* Acks a whole window every RTT from `from` for `seconds`. */
-static void run(struct tcb *t, uint64_t from_us, double seconds)
+static void run(struct tcb *t, uint64_t from_us, double seconds, uint32_t rtt_us)
 {
-    for (uint64_t now = from_us; now < from_us + (uint64_t)(seconds * 1e6); now += 100000)
+    for (uint64_t now = from_us; now < from_us + (uint64_t)(seconds * 1e6); now += rtt_us)
         for (uint32_t acked = 0, w = t->cwnd; acked < w; acked += MSS)
             cc_cubic.on_ack(t, MSS, now);
 }
@@ -31,17 +33,17 @@ TEST(cubic_loss_reduces_by_beta_and_returns_to_w_max_after_k)
     struct tcb t;
     setup(&t, 100);
     uint32_t ssthresh = cc_cubic.ssthresh_on_loss(&t);
-    CHECK_EQ_U(ssthresh, 70 * MSS); /* beta 0.7 */
-    CHECK(t.cc_state.cubic.w_max > 99.9 && t.cc_state.cubic.w_max < 100.1);
-    t.cwnd = t.ssthresh = ssthresh;
-    t.ssthresh = 0;
+    CHECK_EQ_U(ssthresh, 70 * MSS); /* 100 * 717 / 1024 */
+    CHECK_EQ_U(t.cc_state.cubic.last_max_cwnd, 100u);
+    t.cwnd = ssthresh;
     /* K = cbrt(W_max (1 - beta) / C) = cbrt(75) = 4.22 s: the plateau is
      * near W_max then, below it well before, and above it well after. */
-    run(&t, 1000000, 2.0);
+    run(&t, 1000000, 2.0, RTT_US);
+    CHECK_EQ_U(t.cc_state.cubic.k, 4316u); /* cbrt(30 / (410 / 1024)) s in 1/1024 s */
     CHECK(t.cwnd > 80 * MSS && t.cwnd < 99 * MSS);
-    run(&t, 3000000, 2.2);
+    run(&t, 3000000, 2.2, RTT_US);
     CHECK(t.cwnd > 97 * MSS && t.cwnd < 103 * MSS);
-    run(&t, 5200000, 3.0);
+    run(&t, 5200000, 4.0, RTT_US);
     CHECK(t.cwnd > 110 * MSS);
 }
 
@@ -52,25 +54,56 @@ TEST(cubic_fast_convergence_lowers_w_max)
     cc_cubic.ssthresh_on_loss(&t);
     t.cwnd = 80 * MSS; /* a second loss below the last W_max */
     cc_cubic.ssthresh_on_loss(&t);
-    double w_max = t.cc_state.cubic.w_max; /* 80 * (1 + 0.7) / 2 = 68 */
-    CHECK(w_max > 67.9 && w_max < 68.1);
+    CHECK_EQ_U(t.cc_state.cubic.last_max_cwnd, 68u); /* 80 * (1024 + 717) / 2048 */
 }
 
 TEST(cubic_reno_friendly_floor_at_small_rtt)
 {
     /* At a 1 ms RTT the cubic curve is nearly flat for seconds: the window
-     * follows W_est, about one segment per RTT like Reno's AIMD. */
+     * follows W_est, which gains one segment per 15/8 cwnd acknowledged
+     * (0.53 segments per RTT, Reno's AIMD with beta 0.7), cwnd a little
+     * behind it: 14 + 39 after 100 RTTs, where the curve alone would add
+     * less than 1. */
     struct tcb t;
     setup(&t, 20);
-    t.min_rtt_us = t.srtt_us = 1000;
+    t.cc_state.cubic.delay_min_us = 1000;
     cc_cubic.ssthresh_on_loss(&t);
     t.cwnd = 14 * MSS;
-    uint64_t now = 1000000;
-    for (int rtt = 0; rtt < 100; rtt++, now += 1000)
-        for (uint32_t acked = 0, w = t.cwnd; acked < w; acked += MSS)
-            cc_cubic.on_ack(&t, MSS, now);
-    /* alpha = 3 * 0.3 / 1.7 = 0.53 segments per RTT: about 53 segments more. */
-    CHECK(t.cwnd > 55 * MSS && t.cwnd < 80 * MSS);
+    run(&t, 1000000, 0.1, 1000);
+    CHECK_EQ_U(t.cwnd / MSS, 53u);
+}
+
+/* Without a W_max (no loss yet) the curve may not be slower than 1 segment
+ * per 20 acknowledged (5% per RTT), and nothing grows faster than 1 per 2
+ * acknowledged (1.5x per RTT). */
+TEST(cubic_growth_bounds_without_w_max)
+{
+    struct tcb t;
+    setup(&t, 48);
+    for (int i = 0; i < 22; i++)
+        cc_cubic.on_ack(&t, MSS, 1000000 + (uint64_t)i * 50000);
+    CHECK_EQ_U(t.cwnd, 49 * MSS); /* 22 acknowledged at cnt 20 */
+    struct tcb u;
+    setup(&u, 48);
+    run(&u, 1000000, 60.0, RTT_US); /* far along the curve */
+    uint32_t before = u.cwnd;
+    for (int i = 0; i < 10; i++)
+        cc_cubic.on_ack(&u, MSS, 61000000 + (uint64_t)i * 1000);
+    CHECK_EQ_U(u.cwnd, before + 5 * MSS);
+}
+
+/* Linux CA_EVENT_TX_START: time spent idle moves the epoch on; the curve
+ * does not credit it. */
+TEST(cubic_idle_time_shifts_the_epoch)
+{
+    struct tcb t;
+    setup(&t, 48);
+    cc_cubic.on_ack(&t, MSS, 1000000);
+    CHECK_EQ_U(t.cc_state.cubic.epoch_ms, 1000u);
+    cc_cubic.on_tx_start(&t, 4000000, 6000000);
+    CHECK_EQ_U(t.cc_state.cubic.epoch_ms, 5000u);
+    cc_cubic.on_tx_start(&t, 9000000, 7000000); /* never past now */
+    CHECK_EQ_U(t.cc_state.cubic.epoch_ms, 7000u);
 }
 
 TEST(cubic_timeout_sets_loss_window)
@@ -80,19 +113,55 @@ TEST(cubic_timeout_sets_loss_window)
     cc_cubic.on_rto(&t);
     CHECK_EQ_U(t.cwnd, MSS);
     CHECK_EQ_U(t.ssthresh, 35 * MSS);
+    CHECK_EQ_U(t.cc_state.cubic.last_max_cwnd, 0u); /* Linux cubictcp_state */
 }
 
-TEST(hystart_leaves_slow_start_when_delay_grows)
+/* HyStart's delay test: from 16 segments on, the smallest of the round's
+ * samples, once there are more than 8, above the minimum by eta = min / 8
+ * clamped to [4, 16] ms (here 5 ms). */
+static void hystart_setup(struct tcb *t)
+{
+    setup(t, 10);
+    t->ssthresh = UINT32_MAX;
+    t->cc_state.cubic.delay_min_us = 0;
+    cc_cubic.on_delay_sample(t, 40000, 1000000); /* below the low window */
+    t->cwnd = 32 * MSS;
+}
+
+TEST(hystart_leaves_slow_start_when_a_round_is_slower)
 {
     struct tcb t;
-    setup(&t, 10);
-    t.ssthresh = UINT32_MAX;
-    t.min_rtt_us = 40000;
-    cc_cubic.on_rtt_sample(&t, 60000); /* 10 segments: below the low window */
+    hystart_setup(&t);
+    for (int i = 0; i < 8; i++) {
+        cc_cubic.on_delay_sample(&t, 45001, 1100000 + (uint64_t)i * 10000);
+        CHECK_EQ_U(t.ssthresh, UINT32_MAX); /* fewer than 9 samples */
+    }
+    cc_cubic.on_delay_sample(&t, 45001, 1200000);
+    CHECK_EQ_U(t.ssthresh, 32 * MSS);
+}
+
+TEST(hystart_stays_while_one_sample_is_fast)
+{
+    struct tcb t;
+    hystart_setup(&t);
+    for (int i = 0; i < 12; i++)
+        cc_cubic.on_delay_sample(&t, i == 3 ? 45000 : 60000, 1100000 + (uint64_t)i * 10000);
     CHECK_EQ_U(t.ssthresh, UINT32_MAX);
-    t.cwnd = 32 * MSS;
-    cc_cubic.on_rtt_sample(&t, 44000); /* + 4 ms < eta = 5 ms */
+}
+
+/* The ACK train: ACKs each within 2 ms of the last, for more than half the
+ * minimum delay since the round began. */
+TEST(hystart_ack_train_leaves_slow_start)
+{
+    struct tcb t;
+    hystart_setup(&t);
+    t.cc_state.cubic.round_start_us = t.cc_state.cubic.last_ack_us = 1000000;
+    uint64_t now = 1000000;
+    for (int i = 0; i < 10; i++) {
+        now += 2000;
+        cc_cubic.on_delay_sample(&t, 40000, now); /* 20 ms = half the minimum */
+    }
     CHECK_EQ_U(t.ssthresh, UINT32_MAX);
-    cc_cubic.on_rtt_sample(&t, 45000); /* + 5 ms: a queue is building */
+    cc_cubic.on_delay_sample(&t, 40000, now + 1000);
     CHECK_EQ_U(t.ssthresh, 32 * MSS);
 }

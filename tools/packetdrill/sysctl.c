@@ -13,7 +13,7 @@
 static void defaults(struct kpd_sysctls *s)
 {
     memset(s, 0, sizeof *s);
-    s->timestamps = s->sack = s->window_scaling = s->tso = -1;
+    s->timestamps = s->sack = s->window_scaling = s->slow_start_after_idle = s->tso = -1;
 }
 
 /* "net/ipv4/tcp_sack" and "net.ipv4.tcp_sack" name the same setting. */
@@ -55,6 +55,14 @@ static void set_one(struct kpd_sysctls *s, const char *name, const char *v)
         s->sack = n != 0;
     else if (strcmp(name, "tcp_window_scaling") == 0)
         s->window_scaling = n != 0;
+    else if (strcmp(name, "tcp_slow_start_after_idle") == 0)
+        s->slow_start_after_idle = n != 0;
+    else if (strcmp(name, "tcp_pacing_ss_ratio") == 0)
+        s->pacing_ss_ratio = n;
+    else if (strcmp(name, "tcp_pacing_ca_ratio") == 0)
+        s->pacing_ca_ratio = n;
+    else if (strcmp(name, "tcp_min_tso_segs") == 0)
+        s->min_tso_segs = n;
     else if (strcmp(name, "tcp_syn_retries") == 0)
         s->syn_retries = n;
     else if (strcmp(name, "tcp_synack_retries") == 0)
@@ -103,6 +111,10 @@ void kpd_sysctls_apply(const struct kpd_sysctls *s, struct keel_config *cfg,
     cfg->no_timestamps = s->timestamps == 0;
     cfg->no_sack = s->sack == 0;
     cfg->no_window_scaling = s->window_scaling == 0;
+    cfg->no_slow_start_after_idle = s->slow_start_after_idle == 0;
+    cfg->pacing_ss_ratio = s->pacing_ss_ratio;
+    cfg->pacing_ca_ratio = s->pacing_ca_ratio;
+    cfg->min_tso_segs = s->min_tso_segs;
     cfg->syn_retries = s->syn_retries;
     cfg->synack_retries = s->synack_retries;
     cfg->retries2 = s->retries2;

@@ -1,0 +1,99 @@
+/* The delay sample per ACK that CUBIC's HyStart runs on (Linux's ca_rtt,
+ * src/tcp/cc.c): the time since the newest acknowledged byte was sent,
+ * none once bytes sent before a retransmission are acknowledged (Karn),
+ * and the log of send times bounded. */
+#include <string.h>
+
+#include "harness.h"
+#include "tcp/tcb.h"
+
+static uint32_t samples[64];
+static int nsamples;
+
+static void record(struct tcb *tcb, uint32_t rtt_us, uint64_t now_us)
+{
+    (void)tcb, (void)now_us;
+    samples[nsamples++] = rtt_us;
+}
+
+static const struct cc_ops recorder = {.name = "recorder", .on_delay_sample = record};
+
+static struct keel_stack st;
+
+static void setup(struct tcb *t)
+{
+    memset(t, 0, sizeof *t);
+    memset(&st, 0, sizeof st);
+    st.now_us = 1000000;
+    t->st = &st;
+    t->cc = &recorder;
+    t->snd.una = t->snd.nxt = t->snd.max = seq_make(1);
+    nsamples = 0;
+}
+
+static void send_new(struct tcb *t, uint32_t len)
+{
+    cc_note_new_data(t, t->snd.nxt, len);
+    t->snd.nxt = t->snd.max = seq_add(t->snd.nxt, len);
+}
+
+static void ack(struct tcb *t, uint32_t to)
+{
+    seq_t old = t->snd.una;
+    t->snd.una = seq_make(to);
+    cc_acked(t, old);
+}
+
+/* A partly acknowledged transmission counts: the sample is the age of the
+ * newest transmission holding acknowledged bytes. */
+TEST(delay_sample_times_the_newest_acknowledged_byte)
+{
+    struct tcb t;
+    setup(&t);
+    send_new(&t, 4000);         /* [1, 4001) at 1.000 s */
+    st.now_us += 10000;
+    send_new(&t, 4000);         /* [4001, 8001) at 1.010 s */
+    st.now_us += 100000;
+    ack(&t, 2001);
+    ack(&t, 6001);
+    ack(&t, 8001);
+    CHECK_EQ(nsamples, 3);
+    CHECK_EQ_U(samples[0], 110000u);
+    CHECK_EQ_U(samples[1], 100000u);
+    CHECK_EQ_U(samples[2], 100000u);
+}
+
+/* Karn: after a retransmission, an ACK of bytes sent before it gives no
+ * sample; new data sent afterwards does again. */
+TEST(no_delay_sample_across_a_retransmission)
+{
+    struct tcb t;
+    setup(&t);
+    send_new(&t, 4000);
+    st.now_us += 300000;
+    cc_note_retransmit(&t);     /* the RTO resends [1, 1001) */
+    send_new(&t, 1000);         /* [4001, 5001) */
+    st.now_us += 50000;
+    ack(&t, 4001);
+    CHECK_EQ(nsamples, 0);
+    ack(&t, 5001);
+    CHECK_EQ(nsamples, 1);
+    CHECK_EQ_U(samples[0], 50000u);
+}
+
+/* The log is bounded: with more transmissions in flight than it holds,
+ * the oldest go unsampled, never mis-timed. */
+TEST(delay_log_overflow_drops_samples_not_accuracy)
+{
+    struct tcb t;
+    setup(&t);
+    for (uint32_t i = 0; i < CC_TX_MARKS + 4; i++) {
+        send_new(&t, 1000);
+        st.now_us += 1000;
+    }
+    ack(&t, 1 + 4 * 1000);
+    CHECK_EQ(nsamples, 0);
+    ack(&t, 1 + 5 * 1000);      /* the 5th transmission, sent at +4 ms */
+    CHECK_EQ(nsamples, 1);
+    CHECK_EQ_U(samples[0], (CC_TX_MARKS + 4 - 4) * 1000u);
+}
