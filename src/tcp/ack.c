@@ -78,7 +78,24 @@ static void exit_recovery(struct tcb *tcb)
     tcb->in_recovery = false;
 }
 
-static void congestion_on_ack(struct tcb *tcb, seq_t ack, uint32_t acked)
+/* Of `acked` bytes a cumulative ACK covers, those not delivered before:
+ * as Linux counts delivery (tcp_clean_rtx_queue, tcp_remove_reno_sacks),
+ * a segment SACKed earlier, or inferred from a duplicate ACK without SACK,
+ * was delivered then and is not counted again; without SACK the ACK that
+ * fills the hole delivers at least one segment. */
+static uint32_t newly_delivered(const struct tcb *tcb, uint32_t acked, uint32_t sacked_acked)
+{
+    if (tcb->sack_ok)
+        return acked > sacked_acked ? acked - sacked_acked : 0;
+    uint32_t inferred = tcb->dupacks * tcb->mss;
+    if (acked > inferred)
+        return acked - inferred;
+    return acked < tcb->mss ? acked : tcb->mss;
+}
+
+/* acked: data bytes SND.UNA passed; delivered: those of them not delivered
+ * before, which alone grow cwnd (Linux tcp_cong_control's acked_sacked). */
+static void congestion_on_ack(struct tcb *tcb, seq_t ack, uint32_t acked, uint32_t delivered)
 {
     if (tcb->in_recovery && tcb->sack_ok)
         return; /* RFC 6675 with PRR: sack_recovery_on_ack, once SACKs are in */
@@ -87,8 +104,8 @@ static void congestion_on_ack(struct tcb *tcb, seq_t ack, uint32_t acked)
             exit_recovery(tcb);
         else
             partial_ack(tcb, acked);
-    } else if (tcp_cwnd_limited(tcb)) {
-        tcb->cc->on_ack(tcb, acked, tcb->st->now_us);
+    } else if (tcp_cwnd_limited(tcb) && delivered) {
+        tcb->cc->on_ack(tcb, delivered, tcb->st->now_us);
     }
     tcp_cwnd_usage_ack(tcb);
 }
@@ -120,14 +137,17 @@ void tcp_ack_advance(struct tcb *tcb, const struct segment *s)
         tcb->snd.nxt = s->ack;
     tcb->bytes_acked += acked;
     watchdog_progress(tcb);
+    uint32_t sacked = rangeset_bytes(&tcb->sacked);
     rangeset_trim_below(&tcb->sacked, s->ack);
+    uint32_t sacked_acked = sacked - rangeset_bytes(&tcb->sacked);
     tcb->high_rxt = seq_max(tcb->high_rxt, s->ack);
     take_rtt_sample(tcb, s);
     tcb->retransmits = 0;
     tcb->retrans_start_us = 0;
-    tcb->dupacks = 0;
     if (data_acked)
-        congestion_on_ack(tcb, s->ack, data_acked);
+        congestion_on_ack(tcb, s->ack, data_acked,
+                          newly_delivered(tcb, data_acked, sacked_acked));
+    tcb->dupacks = 0;
     if (seq_eq(tcb->snd.una, tcb->snd.max))
         tcb_disarm(tcb, TT_RETRANSMIT);
     else

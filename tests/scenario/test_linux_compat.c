@@ -157,3 +157,59 @@ TEST(fin_held_by_a_full_peer_window)
     script_expect(&s, .flags = F | A, .seq = 2001, .ack = 1);
     script_free(&s);
 }
+
+/* The peer's SYN with SACK permitted, MSS 1000. */
+static const struct tcp_opts OPTS_MSS_1000_SACK = {.present = TCP_OPT_MSS | TCP_OPT_SACK_PERM,
+                                                   .mss = 1000};
+
+/* A duplicate ACK of 1, SACKing [left, right) (relative) when right > 0. */
+static void dupack_sack(struct script *s, uint32_t left, uint32_t right)
+{
+    struct seg g = {.flags = A, .seq = 1, .ack = 1};
+    if (right) {
+        g.opts.present = TCP_OPT_SACK;
+        g.opts.sack_count = 1;
+        g.opts.sack[0].left = s->keel_isn + left;
+        g.opts.sack[0].right = s->keel_isn + right;
+    }
+    script_inject(s, &g);
+}
+
+/* RFC 3042 limited transmit, then the ACK that shows it was reordering:
+ * 1:1001 arrives late, with 1001:3001 reported by the two duplicates.
+ * Linux counts those two segments delivered when the duplicates (or their
+ * SACKs) came (tcp_remove_reno_sacks, tcp_clean_rtx_queue), so the ACK of
+ * 3001 delivers one segment: slow start takes cwnd from 10 to 11, and 9
+ * in flight leave room for 2, one TSO packet of 2 segments
+ * (limited_transmit/limited-transmit-{no-,}sack.pkt). */
+static void limited_transmit_then_reordering(bool sack)
+{
+    struct keel_config cfg = {.sndbuf = 262144};
+    struct script s;
+    script_init(&s, &cfg);
+    use_tso_device(&s);
+    int c = script_passive_open(&s, sack ? &OPTS_MSS_1000_SACK : &OPTS_MSS_1000);
+    app_write(&s, c, 15000);
+    script_expect(&s, .flags = P | A, .seq = 1, .ack = 1, .len = 5000);
+    script_expect(&s, .flags = P | A, .seq = 5001, .ack = 1, .len = 5000);
+    dupack_sack(&s, 1001, sack ? 2001 : 0);
+    script_expect(&s, .flags = A, .seq = 10001, .ack = 1, .len = 1000);
+    dupack_sack(&s, 1001, sack ? 3001 : 0);
+    script_expect(&s, .flags = A, .seq = 11001, .ack = 1, .len = 1000);
+    script_expect_none(&s);
+    script_send(&s, .flags = A, .seq = 1, .ack = 3001);
+    script_expect(&s, .flags = P | A, .seq = 12001, .ack = 1, .len = 2000);
+    script_expect_none(&s);
+    CHECK_EQ_U(script_info(&s, c).cwnd, 11 * MSS);
+    script_free(&s);
+}
+
+TEST(limited_transmit_dupacks_delivered_once_without_sack)
+{
+    limited_transmit_then_reordering(false);
+}
+
+TEST(limited_transmit_sacked_delivered_once)
+{
+    limited_transmit_then_reordering(true);
+}
