@@ -82,9 +82,17 @@ static void exit_recovery(struct tcb *tcb)
  * as Linux counts delivery (tcp_clean_rtx_queue, tcp_remove_reno_sacks),
  * a segment SACKed earlier, or inferred from a duplicate ACK without SACK,
  * was delivered then and is not counted again; without SACK the ACK that
- * fills the hole delivers at least one segment. */
-static uint32_t newly_delivered(const struct tcb *tcb, uint32_t acked, uint32_t sacked_acked)
+ * fills the hole delivers at least one segment. Not while a timeout's
+ * go-back-N resends (SND.NXT below SND.MAX): keel dropped its scoreboard
+ * at the timeout (RFC 2018 §8) and resends the SACKed data too, where
+ * Linux keeps its SACK marks and skips it; there slow start counts every
+ * byte acknowledged (RFC 5681 §3.1), or go-back-N crawls (the 1% loss
+ * bulk simulation loses a tenth of its goodput). */
+static uint32_t newly_delivered(const struct tcb *tcb, uint32_t acked, uint32_t sacked_acked,
+                                bool resending)
 {
+    if (resending)
+        return acked;
     if (tcb->sack_ok)
         return acked > sacked_acked ? acked - sacked_acked : 0;
     uint32_t inferred = tcb->dupacks * tcb->mss;
@@ -131,6 +139,7 @@ void tcp_ack_advance(struct tcb *tcb, const struct segment *s)
 {
     uint32_t acked = seq_dist(tcb->snd.una, s->ack);
     uint32_t data_acked = release_acked(tcb, s->ack);
+    bool resending = seq_lt(tcb->snd.nxt, tcb->snd.max);
     tcb->snd.una = s->ack;
     tcp_forget_push_points(tcb);
     if (seq_lt(tcb->snd.nxt, s->ack))
@@ -146,7 +155,7 @@ void tcp_ack_advance(struct tcb *tcb, const struct segment *s)
     tcb->retrans_start_us = 0;
     if (data_acked)
         congestion_on_ack(tcb, s->ack, data_acked,
-                          newly_delivered(tcb, data_acked, sacked_acked));
+                          newly_delivered(tcb, data_acked, sacked_acked, resending));
     tcb->dupacks = 0;
     if (seq_eq(tcb->snd.una, tcb->snd.max))
         tcb_disarm(tcb, TT_RETRANSMIT);

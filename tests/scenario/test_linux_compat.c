@@ -213,3 +213,30 @@ TEST(limited_transmit_sacked_delivered_once)
 {
     limited_transmit_then_reordering(true);
 }
+
+/* After a timeout keel drops its scoreboard (RFC 2018 §8) and resends
+ * everything past SND.UNA; an ACK that then jumps over data the peer
+ * SACKed counts all of it for slow start (RFC 5681 §3.1), up to ssthresh,
+ * instead of the one segment the retransmission delivered. */
+TEST(slow_start_after_timeout_counts_sacked_data_acknowledged)
+{
+    struct script s;
+    script_init(&s, NULL);
+    int c = script_passive_open(&s, &OPTS_MSS_1000_SACK);
+    app_write(&s, c, 10 * MSS);
+    for (uint32_t k = 0; k < 10; k++)
+        script_expect(&s, .flags = (uint8_t)(k == 9 ? P | A : A), .seq = 1 + k * MSS, .ack = 1,
+                      .len = MSS);
+    script_run_timer(&s);
+    script_expect(&s, .flags = A, .seq = 1, .ack = 1, .len = MSS);
+    script_expect_none(&s);
+    CHECK_EQ_U(script_info(&s, c).cwnd, MSS);
+    dupack_sack(&s, 1001, 9001);
+    script_expect(&s, .flags = A, .seq = 1001, .ack = 1, .len = MSS); /* limited transmit */
+    script_expect_none(&s);
+    script_send(&s, .flags = A, .seq = 1, .ack = 10001);
+    /* Slow start reaches ssthresh (CUBIC's 0.7 * 10), the rest goes on in
+     * congestion avoidance; one segment's worth would leave cwnd at 2. */
+    CHECK(script_info(&s, c).cwnd >= 7 * MSS);
+    script_free(&s);
+}
