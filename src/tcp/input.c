@@ -323,16 +323,23 @@ bool tcp_ack_accepted(struct tcb *tcb, const struct segment *s)
     bool had_fin_acked = tcb->fin_acked;
     seq_t una = tcb->snd.una;
     uint32_t sacked = tcb->sack_ok ? rangeset_bytes(&tcb->sacked) : 0;
+    seq_t lost_edge = tcb->sack_ok ? sack_lost_edge(tcb) : una;
     tcp_note_sack_blocks(tcb, s);
     if (seq_lt(tcb->snd.una, s->ack))
         tcp_ack_advance(tcb, s);
     else
         tcp_dupack(tcb, s);
     tcp_update_window(tcb, s);
-    if (tcb->sack_ok) { /* RFC 6937 DeliveredData: SND.UNA's advance + newly SACKed */
+    if (tcb->sack_ok) {
         int64_t delivered = (int64_t)seq_dist(una, tcb->snd.una) +
                             rangeset_bytes(&tcb->sacked) - sacked;
-        sack_recovery_on_ack(tcb, delivered > 0 ? (uint32_t)delivered : 0);
+        struct prr_ack a = {
+            .delivered = delivered > 0 ? (uint32_t)delivered : 0,
+            .safe = seq_lt(una, tcb->snd.una) &&
+                    !seq_gt(sack_lost_edge(tcb), seq_max(lost_edge, tcb->snd.una)),
+            .below_una = seq_lt(s->ack, una),
+        };
+        sack_recovery_on_ack(tcb, &a);
     }
     if (tcb->fin_acked && !had_fin_acked)
         return after_fin_acked(tcb);

@@ -290,9 +290,16 @@ bool tcp_cwnd_limited(const struct tcb *tcb);
 void tcp_cwnd_usage_ack(struct tcb *tcb);
 
 /* SACK loss recovery with PRR (src/tcp/recovery.c, RFC 6675, RFC 6937). */
+/* What one ACK did, for PRR (RFC 9937). */
+struct prr_ack {
+    uint32_t delivered; /* DeliveredData: SND.UNA's advance + newly SACKed bytes */
+    bool safe;          /* SafeACK: SND.UNA advanced and no further loss shows */
+    bool below_una;     /* SEG.ACK < SND.UNA: SACK information only */
+};
 uint32_t sack_pipe(const struct tcb *tcb);
+seq_t sack_lost_edge(const struct tcb *tcb);
 bool sack_retransmit_next(struct tcb *tcb, uint32_t usable, bool new_data_waiting);
-void sack_recovery_on_ack(struct tcb *tcb, uint32_t delivered);
+void sack_recovery_on_ack(struct tcb *tcb, const struct prr_ack *a);
 
 /* Stall watchdog (src/tcp/watchdog.c). */
 void watchdog_report(struct tcb *tcb, enum keel_stall kind);

@@ -214,6 +214,99 @@ TEST(limited_transmit_sacked_delivered_once)
     limited_transmit_then_reordering(true);
 }
 
+/* A duplicate ACK of `ack`, SACKing [l1, r1) and, when r2 > 0, [l2, r2). */
+static void ack_sack2(struct script *s, uint32_t ack, uint32_t l1, uint32_t r1, uint32_t l2,
+                      uint32_t r2)
+{
+    struct seg g = {.flags = A, .seq = 1, .ack = ack};
+    g.opts.present = TCP_OPT_SACK;
+    g.opts.sack_count = r2 ? 2 : 1;
+    g.opts.sack[0].left = s->keel_isn + l1;
+    g.opts.sack[0].right = s->keel_isn + r1;
+    g.opts.sack[1].left = s->keel_isn + l2;
+    g.opts.sack[1].right = s->keel_isn + r2;
+    script_inject(s, &g);
+}
+
+/* PRR (RFC 9937) as Linux tcp_cwnd_reduction runs it: below ssthresh, an
+ * ACK lets out what it delivered, and one segment more only if it is a
+ * SafeACK (SND.UNA advances, no further loss). The entering ACK does not
+ * advance SND.UNA: the fast retransmission goes alone; the first ACK that
+ * advances it lets out 1 delivered + 1, one TSO packet of 2 with PSH
+ * (fast_recovery/prr-ss-30pkt-lost-1_4-11_16.pkt, to its line 41). */
+TEST(prr_extra_segment_only_on_a_safe_ack)
+{
+    struct keel_config cfg = {.sndbuf = 262144};
+    struct script s;
+    script_init(&s, &cfg);
+    use_tso_device(&s);
+    int c = script_passive_open(&s, &OPTS_MSS_1000_SACK);
+    app_write(&s, c, 20000);
+    script_expect(&s, .flags = P | A, .seq = 1, .ack = 1, .len = 5000);
+    script_expect(&s, .flags = P | A, .seq = 5001, .ack = 1, .len = 5000);
+    script_advance(&s, 10000);
+    dupack_sack(&s, 4001, 5001);
+    script_expect(&s, .flags = A, .seq = 10001, .ack = 1, .len = 1000);
+    dupack_sack(&s, 4001, 6001);
+    script_expect(&s, .flags = A, .seq = 11001, .ack = 1, .len = 1000);
+    dupack_sack(&s, 4001, 7001);
+    script_expect(&s, .flags = A, .seq = 1, .ack = 1, .len = 1000);
+    script_expect_none(&s);
+    for (uint32_t k = 1; k < 4; k++) {
+        dupack_sack(&s, 4001, 7001 + k * 1000);
+        script_expect(&s, .flags = A, .seq = 1 + k * 1000, .ack = 1, .len = 1000);
+        script_expect_none(&s);
+    }
+    dupack_sack(&s, 4001, 11001);
+    script_expect(&s, .flags = A, .seq = 12001, .ack = 1, .len = 1000);
+    dupack_sack(&s, 4001, 12001);
+    script_expect(&s, .flags = A, .seq = 13001, .ack = 1, .len = 1000);
+    script_expect_none(&s);
+    ack_sack2(&s, 1001, 4001, 12001, 0, 0);
+    script_expect(&s, .flags = P | A, .seq = 14001, .ack = 1, .len = 2000);
+    script_expect_none(&s);
+    script_free(&s);
+}
+
+/* An ACK below SND.UNA (reordered) still brings SACK information, which
+ * Linux takes (tcp_ack's old_ack path): pipe falls by what it newly
+ * SACKs, but cwnd stays where the last ACK put it, and what that leaves
+ * room for goes out (fast_recovery/prr-ss-ack-below-snd_una-cubic.pkt). */
+TEST(prr_ack_below_snd_una_sacks_but_keeps_cwnd)
+{
+    struct keel_config cfg = {.sndbuf = 262144};
+    struct script s;
+    script_init(&s, &cfg);
+    use_tso_device(&s);
+    int c = script_passive_open(&s, &OPTS_MSS_1000_SACK);
+    app_write(&s, c, 10000);
+    script_expect(&s, .flags = P | A, .seq = 1, .ack = 1, .len = 5000);
+    script_expect(&s, .flags = P | A, .seq = 5001, .ack = 1, .len = 5000);
+    script_advance(&s, 10000);
+    ack_sack2(&s, 1, 1001, 2001, 0, 0);
+    ack_sack2(&s, 1, 1001, 3001, 0, 0);
+    ack_sack2(&s, 1, 1001, 3001, 8001, 9001);
+    script_expect(&s, .flags = A, .seq = 1, .ack = 1, .len = 1000);
+    script_expect_none(&s);
+    script_advance(&s, 12000);
+    ack_sack2(&s, 4001, 8001, 9001, 0, 0);
+    script_expect(&s, .flags = A, .seq = 4001, .ack = 1, .len = 1000);
+    script_expect(&s, .flags = A, .seq = 5001, .ack = 1, .len = 1000);
+    script_expect_none(&s);
+    uint32_t cwnd = script_info(&s, c).cwnd;
+    app_write(&s, c, 10000);
+    script_expect_none(&s);
+    ack_sack2(&s, 3001, 5001, 7001, 8001, 9001);
+    CHECK_EQ_U(script_info(&s, c).cwnd, cwnd);
+    /* cwnd 7000, pipe 3000 (4001:5001 resent, 7001:8001, 9001:10001):
+     * 4000 of new data; Linux's RACK would call 7001:8001 lost and resend
+     * it first (the RACK-TLP work). */
+    script_expect(&s, .flags = P | A, .seq = 10001, .ack = 1, .len = 3000);
+    script_expect(&s, .flags = A, .seq = 13001, .ack = 1, .len = 1000);
+    script_expect_none(&s);
+    script_free(&s);
+}
+
 /* After a timeout keel drops its scoreboard (RFC 2018 §8) and resends
  * everything past SND.UNA; an ACK that then jumps over data the peer
  * SACKed counts all of it for slow start (RFC 5681 §3.1), up to ssthresh,
