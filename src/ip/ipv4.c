@@ -9,8 +9,15 @@
 void ip_output(keel_stack *st, uint8_t proto, uint32_t src, uint32_t dst, size_t payload_len,
                uint16_t gso_mss)
 {
+    ip_output_tos(st, proto, src, dst, payload_len, gso_mss, 0);
+}
+
+void ip_output_tos(keel_stack *st, uint8_t proto, uint32_t src, uint32_t dst,
+                   size_t payload_len, uint16_t gso_mss, uint8_t tos)
+{
     struct ipv4_hdr h = {
         .ihl = 5,
+        .tos = tos,
         .id = st->ip_id++,
         .frag = IPV4_FLAG_DF, /* RFC 1191: path MTU discovery */
         .ttl = IP_DEFAULT_TTL,
@@ -88,6 +95,24 @@ static void icmp_input(keel_stack *st, const struct ipv4_hdr *ip, const uint8_t 
     }
 }
 
+/* Linux's IpExt counters of the ECN field of every datagram received. */
+static void count_ecn(keel_stack *st, uint8_t tos)
+{
+    switch (tos & IP_ECN_MASK) {
+    case IP_ECN_NOT_ECT:
+        CTR_INC(st, InNoECTPkts);
+        break;
+    case IP_ECN_ECT1:
+        CTR_INC(st, InECT1Pkts);
+        break;
+    case IP_ECN_ECT0:
+        CTR_INC(st, InECT0Pkts);
+        break;
+    default:
+        CTR_INC(st, InCEPkts);
+    }
+}
+
 void keel_input(keel_stack *st, const uint8_t *pkt, size_t len, uint64_t now_us)
 {
     struct ipv4_hdr h;
@@ -109,8 +134,9 @@ void keel_input(keel_stack *st, const uint8_t *pkt, size_t len, uint64_t now_us)
         return;
     }
     CTR_INC(st, IpInDelivers);
+    count_ecn(st, h.tos);
     if (h.proto == IPV4_PROTO_TCP)
-        tcp_input(st, h.src, h.dst, payload, plen);
+        tcp_input(st, h.src, h.dst, h.tos & IP_ECN_MASK, payload, plen);
     else if (h.proto == IPV4_PROTO_ICMP)
         icmp_input(st, &h, payload, plen);
     else

@@ -93,5 +93,8 @@ void demux_visit(const struct demux *d, int (*fn)(void *, struct tcb *), void *a
  * TCP packet larger than the MTU for the device to segment (tso_max). */
 void ip_output(keel_stack *st, uint8_t proto, uint32_t src, uint32_t dst,
                size_t payload_len, uint16_t gso_mss);
+/* The same with the TOS octet tos (its low bits: the ECN field). */
+void ip_output_tos(keel_stack *st, uint8_t proto, uint32_t src, uint32_t dst,
+                   size_t payload_len, uint16_t gso_mss, uint8_t tos);
 
 #endif

@@ -105,8 +105,8 @@ static uint32_t newly_delivered(const struct tcb *tcb, uint32_t acked, uint32_t 
  * before, which alone grow cwnd (Linux tcp_cong_control's acked_sacked). */
 static void congestion_on_ack(struct tcb *tcb, seq_t ack, uint32_t acked, uint32_t delivered)
 {
-    if (tcb->in_recovery && tcb->sack_ok)
-        return; /* RFC 6675 with PRR: sack_recovery_on_ack, once SACKs are in */
+    if ((tcb->in_recovery && tcb->sack_ok) || tcb->in_cwr)
+        return; /* PRR: sack_recovery_on_ack or ecn_on_ack, once SACKs are in */
     if (tcb->in_recovery) {
         if (seq_ge(ack, tcb->recover))
             exit_recovery(tcb);
@@ -229,7 +229,11 @@ void tcp_note_sack_blocks(struct tcb *tcb, const struct segment *s)
 /* RFC 5681 §3.2 steps 2-4, RFC 6582 §3.2 steps 1-2. */
 static void enter_recovery(struct tcb *tcb)
 {
-    tcb->ssthresh = tcb->cc->ssthresh_on_loss(tcb);
+    if (!tcb->in_cwr) { /* an ECN reduction under way stands (src/tcp/ecn.c) */
+        tcb->ssthresh = tcb->cc->ssthresh_on_loss(tcb);
+        ecn_queue_cwr(tcb);
+    }
+    tcb->in_cwr = false;
     tcb->recover = tcb->snd.max;
     tcb->in_recovery = true;
     tcb->high_rxt = seq_add(tcb->snd.una, tcp_retransmit_head(tcb));

@@ -33,12 +33,14 @@ static bool parse_segment(keel_stack *st, uint32_t src, uint32_t dst, const uint
     return true;
 }
 
-void tcp_input(keel_stack *st, uint32_t src, uint32_t dst, const uint8_t *pkt, size_t len)
+void tcp_input(keel_stack *st, uint32_t src, uint32_t dst, uint8_t ecn, const uint8_t *pkt,
+               size_t len)
 {
     struct segment s;
     CTR_INC(st, TcpInSegs);
     if (!parse_segment(st, src, dst, pkt, len, &s))
         return;
+    s.ecn = ecn;
     struct tcb *tcb = demux_lookup(&st->demux, dst, s.h.dport, src, s.h.sport);
     if (tcb) {
         tcb->segs_in++;
@@ -330,17 +332,17 @@ bool tcp_ack_accepted(struct tcb *tcb, const struct segment *s)
     else
         tcp_dupack(tcb, s);
     tcp_update_window(tcb, s);
-    if (tcb->sack_ok) {
-        int64_t delivered = (int64_t)seq_dist(una, tcb->snd.una) +
-                            rangeset_bytes(&tcb->sacked) - sacked;
-        struct prr_ack a = {
-            .delivered = delivered > 0 ? (uint32_t)delivered : 0,
-            .safe = seq_lt(una, tcb->snd.una) &&
-                    !seq_gt(sack_lost_edge(tcb), seq_max(lost_edge, tcb->snd.una)),
-            .below_una = seq_lt(s->ack, una),
-        };
+    int64_t delivered = (int64_t)seq_dist(una, tcb->snd.una) +
+                        (tcb->sack_ok ? rangeset_bytes(&tcb->sacked) : 0) - sacked;
+    struct prr_ack a = {
+        .delivered = delivered > 0 ? (uint32_t)delivered : 0,
+        .safe = seq_lt(una, tcb->snd.una) &&
+                !(tcb->sack_ok && seq_gt(sack_lost_edge(tcb), seq_max(lost_edge, tcb->snd.una))),
+        .below_una = seq_lt(s->ack, una),
+    };
+    if (tcb->sack_ok)
         sack_recovery_on_ack(tcb, &a);
-    }
+    ecn_on_ack(tcb, s, &a);
     if (tcb->fin_acked && !had_fin_acked)
         return after_fin_acked(tcb);
     return true;
@@ -394,6 +396,7 @@ void tcp_text_and_fin(struct tcb *tcb, const struct segment *s)
     }
     if (!s->len && !fin)
         return;
+    ecn_data_received(tcb, s);
     seq_t before = tcb->rcv.nxt;
     bool in_order = seq_eq(s->seq, before);
     tcp_rcv_data(tcb, s);

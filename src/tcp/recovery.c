@@ -98,14 +98,20 @@ static bool should_enter(const struct tcb *tcb)
            (tcb->sacked.n && hole_lost(tcb, 0, rangeset_bytes(&tcb->sacked)));
 }
 
+/* As Linux tcp_enter_recovery: a reduction an ECN echo started (CWR)
+ * stands, with its ssthresh and PRR counts; loss does not reduce again. */
 static void enter(struct tcb *tcb)
 {
-    tcb->ssthresh = tcb->cc->ssthresh_on_loss(tcb);
+    if (!tcb->in_cwr) {
+        tcb->ssthresh = tcb->cc->ssthresh_on_loss(tcb);
+        tcb->prr_delivered = tcb->prr_out = 0;
+        tcb->recover_fs = seq_dist(tcb->snd.una, tcb->snd.max);
+        ecn_queue_cwr(tcb);
+    }
+    tcb->in_cwr = false;
     tcb->recover = tcb->snd.max;
     tcb->in_recovery = true;
     tcb->high_rxt = tcb->snd.una;
-    tcb->prr_delivered = tcb->prr_out = 0;
-    tcb->recover_fs = seq_dist(tcb->snd.una, tcb->snd.max);
     CTR_INC(tcb->st, TCPFastRetrans);
     trace_event(tcb, KEEL_EV_FAST_RETRANSMIT, tcb->snd.una.v, tcb->ssthresh);
 }
@@ -133,7 +139,7 @@ seq_t sack_lost_edge(const struct tcb *tcb)
  * one segment only on a SafeACK, one that advances SND.UNA and shows no
  * further loss, as Linux tcp_cwnd_reduction does). As Linux does, the first
  * ACK always lets one segment go: the fast retransmission. */
-static void prr_update(struct tcb *tcb, const struct prr_ack *a)
+void prr_update(struct tcb *tcb, const struct prr_ack *a)
 {
     tcb->prr_delivered += a->delivered;
     uint32_t pipe = sack_pipe(tcb), fs = tcb->recover_fs ? tcb->recover_fs : 1;

@@ -133,6 +133,12 @@ struct tcb {
     bool in_recovery;
     seq_t recover;
     uint32_t prr_delivered, prr_out, recover_fs; /* RFC 6937 */
+    /* ECN (RFC 3168): negotiated (while SYN-SENT: asked for); ECE to echo
+     * until the peer's CWR; CWR to send on the next new data; and the
+     * reduction a congestion echo started (Linux's CWR state), which lasts
+     * until SND.UNA passes cwr_end. */
+    bool ecn_ok, ecn_echo, ecn_cwr_queued, in_cwr;
+    seq_t cwr_end;
     /* Was cwnd what held the sender back (Linux tcp_is_cwnd_limited)? Per
      * window of data: the largest flight, and whether cwnd ran out. */
     seq_t usage_end;
@@ -233,6 +239,7 @@ struct segment {
     uint32_t len;      /* data bytes */
     uint32_t seg_len;  /* SEG.LEN: data + SYN + FIN */
     uint32_t saddr, daddr;
+    uint8_t ecn;       /* the IP header's ECN field (IP_ECN_*) */
 };
 
 /* The same segment with its SYN taken off: what follows the SYN. */
@@ -247,7 +254,8 @@ static inline struct segment segment_after_syn(const struct segment *s)
 }
 
 /* Input (src/tcp/input.c and friends). */
-void tcp_input(keel_stack *st, uint32_t src, uint32_t dst, const uint8_t *seg, size_t len);
+void tcp_input(keel_stack *st, uint32_t src, uint32_t dst, uint8_t ecn, const uint8_t *seg,
+               size_t len);
 void tcp_input_listen(struct tcb *listener, const struct segment *s);
 void tcp_reopen_from_time_wait(struct tcb *listener, const struct segment *s, seq_t iss);
 void tcp_input_syn_sent(struct tcb *tcb, const struct segment *s);
@@ -300,6 +308,16 @@ uint32_t sack_pipe(const struct tcb *tcb);
 seq_t sack_lost_edge(const struct tcb *tcb);
 bool sack_retransmit_next(struct tcb *tcb, uint32_t usable, bool new_data_waiting);
 void sack_recovery_on_ack(struct tcb *tcb, const struct prr_ack *a);
+
+/* ECN (src/tcp/ecn.c, RFC 3168). */
+uint8_t ecn_syn_flags(struct tcb *tcb);
+void ecn_syn_received(struct tcb *tcb, const struct segment *s);
+void ecn_synack_received(struct tcb *tcb, const struct segment *s);
+uint8_t ecn_mark(struct tcb *tcb, seq_t seq, uint32_t len, uint8_t *flags);
+void ecn_data_received(struct tcb *tcb, const struct segment *s);
+void ecn_on_ack(struct tcb *tcb, const struct segment *s, const struct prr_ack *a);
+void ecn_queue_cwr(struct tcb *tcb);
+void prr_update(struct tcb *tcb, const struct prr_ack *a);
 
 /* Stall watchdog (src/tcp/watchdog.c). */
 void watchdog_report(struct tcb *tcb, enum keel_stall kind);

@@ -66,6 +66,7 @@ struct kpd_sysctls {
     uint32_t syn_retries, synack_retries, retries2, fin_timeout_s;
     char congestion[16];
     int tso; /* device.tso (ethtool -K tso/gso): -1 unset, 0 off, 1 on */
+    int ecn; /* tcp_ecn: -1 unset, 0 off, 1 on, 2 accept only */
 };
 
 struct kpd {

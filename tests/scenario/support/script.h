@@ -40,10 +40,12 @@ struct seg {
      * at most 40), for malformed or unknown options. */
     const uint8_t *raw_opts;
     uint8_t raw_opts_len;
+    uint8_t ecn;            /* injected only: the IP header's ECN field (IP_ECN_*) */
 };
 
 struct captured {
     struct tcp_hdr h;
+    uint8_t ecn;            /* the IP header's ECN field (IP_ECN_*) */
     uint32_t len;
     uint8_t payload[1500];
     uint64_t at_us;
