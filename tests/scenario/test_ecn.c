@@ -257,3 +257,26 @@ TEST(ecn_marks_ignored_without_negotiation)
     CHECK_EQ(counter(&s, KEEL_C_InCEPkts), 1);
     script_free(&s);
 }
+
+/* An echo on the ACK of everything in flight: CWR holds with nothing in
+ * flight until an ACK passes new data. Until keel sends again, PRR lets at
+ * least one segment go (an ACK that delivers nothing, here a window
+ * update, included), so the next write is not stuck behind a zero cwnd. */
+TEST(ecn_cwr_with_nothing_in_flight_still_sends)
+{
+    struct script s;
+    script_init(&s, NULL);
+    int c = ecn_connection(&s);
+    app_write(&s, c, MSS);
+    script_expect(&s, .flags = P | A, .seq = 1, .ack = 1, .len = MSS);
+    script_send(&s, .flags = E | A, .seq = 1, .ack = 1001);
+    CHECK(script_info(&s, c).in_cwr);
+    script_send(&s, .flags = A, .seq = 1, .ack = 1001, .win = 30000);
+    CHECK(script_info(&s, c).cwnd >= MSS);
+    app_write(&s, c, MSS);
+    script_expect(&s, .flags = W | P | A, .seq = 1001, .ack = 1, .len = MSS);
+    script_send(&s, .flags = A, .seq = 1, .ack = 2001);
+    CHECK(!script_info(&s, c).in_cwr);
+    CHECK_EQ_U(script_info(&s, c).cwnd, 7 * MSS);
+    script_free(&s);
+}
