@@ -106,7 +106,7 @@ static uint32_t newly_delivered(const struct tcb *tcb, uint32_t acked, uint32_t 
 static void congestion_on_ack(struct tcb *tcb, seq_t ack, uint32_t acked, uint32_t delivered)
 {
     if ((tcb->in_recovery && tcb->sack_ok) || tcb->in_cwr)
-        return; /* PRR: sack_recovery_on_ack or ecn_on_ack, once SACKs are in */
+        return; /* PRR sets cwnd: sack_recovery_on_ack, ecn_on_ack */
     if (tcb->in_recovery) {
         if (seq_ge(ack, tcb->recover))
             exit_recovery(tcb);

@@ -316,6 +316,24 @@ static bool handle_ack(struct tcb *tcb, const struct segment *s)
     return tcp_ack_accepted(tcb, s);
 }
 
+/* What the ACK just processed did, for PRR (RFC 9937): DeliveredData is
+ * SND.UNA's advance plus the bytes newly SACKed (from `una` and `sacked`
+ * before it); a SafeACK advanced SND.UNA without moving the lost part of
+ * the scoreboard past where it ended (`lost_edge`). */
+static struct prr_ack prr_ack_of(const struct tcb *tcb, const struct segment *s, seq_t una,
+                                 uint32_t sacked, seq_t lost_edge)
+{
+    int64_t delivered = (int64_t)seq_dist(una, tcb->snd.una) +
+                        (tcb->sack_ok ? rangeset_bytes(&tcb->sacked) : 0) - sacked;
+    bool further_loss =
+        tcb->sack_ok && seq_gt(sack_lost_edge(tcb), seq_max(lost_edge, tcb->snd.una));
+    return (struct prr_ack){
+        .delivered = delivered > 0 ? (uint32_t)delivered : 0,
+        .safe = seq_lt(una, tcb->snd.una) && !further_loss,
+        .below_una = seq_lt(s->ack, una),
+    };
+}
+
 /* The ACK field of a segment that passed every check. */
 bool tcp_ack_accepted(struct tcb *tcb, const struct segment *s)
 {
@@ -332,14 +350,7 @@ bool tcp_ack_accepted(struct tcb *tcb, const struct segment *s)
     else
         tcp_dupack(tcb, s);
     tcp_update_window(tcb, s);
-    int64_t delivered = (int64_t)seq_dist(una, tcb->snd.una) +
-                        (tcb->sack_ok ? rangeset_bytes(&tcb->sacked) : 0) - sacked;
-    struct prr_ack a = {
-        .delivered = delivered > 0 ? (uint32_t)delivered : 0,
-        .safe = seq_lt(una, tcb->snd.una) &&
-                !(tcb->sack_ok && seq_gt(sack_lost_edge(tcb), seq_max(lost_edge, tcb->snd.una))),
-        .below_una = seq_lt(s->ack, una),
-    };
+    struct prr_ack a = prr_ack_of(tcb, s, una, sacked, lost_edge);
     if (tcb->sack_ok)
         sack_recovery_on_ack(tcb, &a);
     ecn_on_ack(tcb, s, &a);
