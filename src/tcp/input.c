@@ -352,7 +352,7 @@ bool tcp_ack_accepted(struct tcb *tcb, const struct segment *s)
     tcp_update_window(tcb, s);
     struct prr_ack a = prr_ack_of(tcb, s, una, sacked, lost_edge);
     if (tcb->sack_ok)
-        sack_recovery_on_ack(tcb, &a);
+        sack_recovery_on_ack(tcb, a);
     ecn_on_ack(tcb, s, &a);
     if (tcb->fin_acked && !had_fin_acked)
         return after_fin_acked(tcb);

@@ -163,8 +163,9 @@ void prr_update(struct tcb *tcb, const struct prr_ack *a)
 /* Called for every acceptable ACK on a SACK connection, after the
  * scoreboard and SND.UNA were updated. An ACK below SND.UNA brings SACK
  * information only: as Linux (tcp_ack's old_ack path), it may start a
- * recovery and lower pipe, but does not move cwnd. */
-void sack_recovery_on_ack(struct tcb *tcb, const struct prr_ack *a)
+ * recovery and lower pipe, but does not move cwnd. (`a` by value: a call
+ * written for the former (tcb, delivered) signature does not compile.) */
+void sack_recovery_on_ack(struct tcb *tcb, struct prr_ack a)
 {
     if (tcb->in_recovery && seq_ge(tcb->snd.una, tcb->recover)) {
         tcb->cwnd = tcb->ssthresh; /* RFC 6937 §3: the end of recovery */
@@ -176,6 +177,6 @@ void sack_recovery_on_ack(struct tcb *tcb, const struct prr_ack *a)
             return;
         enter(tcb);
     }
-    if (!a->below_una)
-        prr_update(tcb, a);
+    if (!a.below_una)
+        prr_update(tcb, &a);
 }

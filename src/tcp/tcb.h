@@ -307,7 +307,7 @@ struct prr_ack {
 uint32_t sack_pipe(const struct tcb *tcb);
 seq_t sack_lost_edge(const struct tcb *tcb);
 bool sack_retransmit_next(struct tcb *tcb, uint32_t usable, bool new_data_waiting);
-void sack_recovery_on_ack(struct tcb *tcb, const struct prr_ack *a);
+void sack_recovery_on_ack(struct tcb *tcb, struct prr_ack a);
 
 /* ECN (src/tcp/ecn.c, RFC 3168). */
 uint8_t ecn_syn_flags(struct tcb *tcb);
