@@ -67,6 +67,7 @@ struct keel_tcp_info {
     uint32_t cwnd, ssthresh; /* bytes */
     uint32_t recover;        /* RFC 6582 */
     uint8_t in_recovery;
+    uint8_t ecn_ok, in_cwr;  /* ECN negotiated (RFC 3168); an ECN reduction under way */
     uint32_t srtt_us, rttvar_us, rto_us, min_rtt_us;
     uint8_t backoff;         /* RTO backoff exponent */
     uint8_t probes;          /* zero-window or keepalive probes unanswered */
@@ -118,6 +119,8 @@ struct keel_tcp_info {
     X(TCPReqQFullDrop) X(TCPRcvWndShrinkPrevented) X(TCPZeroWindowAdv)        \
     X(TCPWinProbe) X(TCPAckForUnsent) X(TCPOutOfWindow) X(TCPMinMssClamped)   \
     X(TCPEphemeralExhausted) X(TCPInvariantViolations)                       \
+    X(InNoECTPkts) X(InECT1Pkts) X(InECT0Pkts) X(InCEPkts)                    \
+    X(TCPECNEchoRecv) X(TCPECNCwrEntered) X(TCPECNEchoSent)                   \
     X(WatchdogSenderIdle) X(WatchdogRtoSilent) X(WatchdogWindowRefused)       \
     X(WatchdogWl1Lag) X(WatchdogCloseWaitIdle) X(WatchdogHalfOpen)  \
     X(WatchdogFinWait2Timeout)                                                \

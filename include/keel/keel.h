@@ -69,6 +69,10 @@ struct keel_sockaddr {
 
 typedef struct keel_stack keel_stack;
 
+#define KEEL_ECN_ACCEPT 0
+#define KEEL_ECN_ON 1
+#define KEEL_ECN_OFF 2
+
 struct keel_config {
     uint32_t addr;          /* this stack's IPv4 address, host byte order */
     uint64_t seed;          /* all randomness (ports, jitter of ISN clock) derives from it */
@@ -103,6 +107,10 @@ struct keel_config {
     uint32_t pacing_ca_ratio;
     uint32_t min_tso_segs;
     const char *congestion_control; /* NULL: "cubic", as Linux; or "newreno" */
+    /* ECN (RFC 3168), as Linux's net.ipv4.tcp_ecn: KEEL_ECN_ACCEPT (0, the
+     * default, Linux's 2) answers a peer that asks; KEEL_ECN_ON (Linux's 1)
+     * also asks on connect(); KEEL_ECN_OFF (Linux's 0) does neither. */
+    uint8_t ecn;
     /* Stall watchdog (always on): how long a CLOSE_WAIT socket may go untouched
      * by the application before it is reported; 0: 60 s. */
     uint64_t close_wait_idle_us;

@@ -9,10 +9,18 @@
 void ip_output(keel_stack *st, uint8_t proto, uint32_t src, uint32_t dst, size_t payload_len,
                uint16_t gso_mss)
 {
+    static const struct ip_tx plain = {.tos = 0, .dont_fragment = true};
+    ip_output_with(st, &plain, proto, src, dst, payload_len, gso_mss);
+}
+
+void ip_output_with(keel_stack *st, const struct ip_tx *tx, uint8_t proto, uint32_t src,
+                    uint32_t dst, size_t payload_len, uint16_t gso_mss)
+{
     struct ipv4_hdr h = {
         .ihl = 5,
+        .tos = tx->tos,
         .id = st->ip_id++,
-        .frag = IPV4_FLAG_DF, /* RFC 1191: path MTU discovery */
+        .frag = tx->dont_fragment ? IPV4_FLAG_DF : 0, /* RFC 1191: path MTU discovery */
         .ttl = IP_DEFAULT_TTL,
         .proto = proto,
         .src = src,
@@ -88,6 +96,24 @@ static void icmp_input(keel_stack *st, const struct ipv4_hdr *ip, const uint8_t 
     }
 }
 
+/* Linux's IpExt counters of the ECN field of every datagram received. */
+static void count_ecn(keel_stack *st, uint8_t tos)
+{
+    switch (tos & IP_ECN_MASK) {
+    case IP_ECN_NOT_ECT:
+        CTR_INC(st, InNoECTPkts);
+        break;
+    case IP_ECN_ECT1:
+        CTR_INC(st, InECT1Pkts);
+        break;
+    case IP_ECN_ECT0:
+        CTR_INC(st, InECT0Pkts);
+        break;
+    default:
+        CTR_INC(st, InCEPkts);
+    }
+}
+
 void keel_input(keel_stack *st, const uint8_t *pkt, size_t len, uint64_t now_us)
 {
     struct ipv4_hdr h;
@@ -109,8 +135,9 @@ void keel_input(keel_stack *st, const uint8_t *pkt, size_t len, uint64_t now_us)
         return;
     }
     CTR_INC(st, IpInDelivers);
+    count_ecn(st, h.tos);
     if (h.proto == IPV4_PROTO_TCP)
-        tcp_input(st, h.src, h.dst, payload, plen);
+        tcp_input(st, h.src, h.dst, h.tos & IP_ECN_MASK, payload, plen);
     else if (h.proto == IPV4_PROTO_ICMP)
         icmp_input(st, &h, payload, plen);
     else

@@ -18,7 +18,10 @@
  *     microseconds, computed exactly (fractions of a microsecond carry over
  *     to the next packet; the departure is rounded up to whole microseconds).
  *     If the bytes of packets that have not yet departed plus len exceed
- *     queue_bytes, the packet is tail-dropped (dropped_queue).
+ *     queue_bytes, the packet is tail-dropped (dropped_queue). Otherwise, if
+ *     ce_mark_bytes > 0, the packet is IPv4 and ECN-capable (ECT(0) or
+ *     ECT(1)) and it finds more than ce_mark_bytes waiting, its ECN field
+ *     becomes CE, the header checksum updated (ce_marked).
  *     Without a rate limit the packet departs at now.
  *  5. Propagation: arrival = departure + delay_us + uniform [0, jitter_us],
  *     then raised to the previous arrival in this direction, so that jitter
@@ -335,17 +338,40 @@ static uint64_t serialize(struct direction *d, uint64_t rate_bps, uint32_t len,
     return add_saturating(d->free_at_us, d->free_frac != 0);
 }
 
+/* RFC 3168 §5: a router that would signal congestion marks an ECN-capable
+ * packet CE instead of dropping it. */
+static void mark_ce(struct direction *d, struct flight *f)
+{
+    if (f->len < IPV4_HDR_LEN || (f->data[0] >> 4) != 4)
+        return;
+    uint8_t field = f->data[1] & IP_ECN_MASK;
+    if (field != IP_ECN_ECT0 && field != IP_ECN_ECT1)
+        return;
+    size_t ihl = (size_t)(f->data[0] & 0x0f) * 4;
+    if (ihl < IPV4_HDR_LEN || ihl > f->len)
+        return;
+    f->data[1] |= IP_ECN_CE;
+    f->data[10] = f->data[11] = 0;
+    uint16_t c = wire_csum_fold(wire_csum_add(0, f->data, ihl));
+    f->data[10] = (uint8_t)(c >> 8);
+    f->data[11] = (uint8_t)c;
+    d->stats.ce_marked++;
+}
+
 /* Returns 1 and the departure time, or 0 when the queue is full. */
 static int pass_bottleneck(struct direction *d,
-                           const struct sim_link_config *cfg, uint32_t len,
+                           const struct sim_link_config *cfg, struct flight *f,
                            uint64_t now_us, uint64_t *depart_us)
 {
+    uint32_t len = f->len;
     *depart_us = now_us;
     if (cfg->rate_bps == 0)
         return 1;
     backlog_drain(&d->backlog, now_us);
     if (d->backlog.bytes + len > cfg->queue_bytes)
         return 0;
+    if (cfg->ce_mark_bytes && d->backlog.bytes > cfg->ce_mark_bytes)
+        mark_ce(d, f);
     *depart_us = serialize(d, cfg->rate_bps, len, now_us);
     backlog_push(&d->backlog, *depart_us, len);
     return 1;
@@ -468,7 +494,7 @@ static int send_through(struct direction *d, const struct sim_link_config *cfg,
         d->stats.lost_burst++;
         return 0;
     }
-    if (!pass_bottleneck(d, cfg, f->len, now_us, &depart_us)) {
+    if (!pass_bottleneck(d, cfg, f, now_us, &depart_us)) {
         d->stats.dropped_queue++;
         return 0;
     }

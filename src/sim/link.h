@@ -29,6 +29,9 @@ struct sim_link_config {
     uint32_t corrupt_ppm;     /* one random bit flipped somewhere in the packet */
     uint64_t rate_bps;        /* serialization rate; 0: unlimited */
     uint32_t queue_bytes;     /* bottleneck queue; 0: 1 MiB (only with rate_bps) */
+    /* ECN marking (RFC 3168 §5) at the bottleneck: an ECN-capable packet that
+     * finds more than this many bytes queued is marked CE. 0: never. */
+    uint32_t ce_mark_bytes;
     uint32_t mtu;             /* larger packets are dropped; 0: 1500 */
     bool tso;                 /* the ends offer segmentation offload (cut in software) */
 };
@@ -37,6 +40,7 @@ struct sim_link_stats {
     uint64_t sent, delivered, bytes_delivered;
     uint64_t lost_random, lost_burst, dropped_queue, dropped_mtu;
     uint64_t reordered, duplicated, corrupted;
+    uint64_t ce_marked;
     uint64_t dropped_rx_too_big; /* longer than the receive() buffer */
 };
 

@@ -29,6 +29,8 @@ static void fill_congestion_vars(const struct tcb *t, struct keel_tcp_info *i)
     i->ssthresh = t->ssthresh;
     i->recover = t->recover.v;
     i->in_recovery = t->in_recovery;
+    i->ecn_ok = t->ecn_ok;
+    i->in_cwr = t->in_cwr;
     i->srtt_us = t->srtt_us;
     i->rttvar_us = t->rttvar_us;
     i->rto_us = rto_current(t);

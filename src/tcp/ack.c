@@ -78,17 +78,42 @@ static void exit_recovery(struct tcb *tcb)
     tcb->in_recovery = false;
 }
 
-static void congestion_on_ack(struct tcb *tcb, seq_t ack, uint32_t acked)
+/* Of `acked` bytes a cumulative ACK covers, those not delivered before:
+ * as Linux counts delivery (tcp_clean_rtx_queue, tcp_remove_reno_sacks),
+ * a segment SACKed earlier, or inferred from a duplicate ACK without SACK,
+ * was delivered then and is not counted again; without SACK the ACK that
+ * fills the hole delivers at least one segment. Not while a timeout's
+ * go-back-N resends (SND.NXT below SND.MAX): keel dropped its scoreboard
+ * at the timeout (RFC 2018 §8) and resends the SACKed data too, where
+ * Linux keeps its SACK marks and skips it; there slow start counts every
+ * byte acknowledged (RFC 5681 §3.1), or go-back-N crawls (the 1% loss
+ * bulk simulation loses a tenth of its goodput). */
+static uint32_t newly_delivered(const struct tcb *tcb, uint32_t acked, uint32_t sacked_acked,
+                                bool resending)
 {
-    if (tcb->in_recovery && tcb->sack_ok)
-        return; /* RFC 6675 with PRR: sack_recovery_on_ack, once SACKs are in */
+    if (resending)
+        return acked;
+    if (tcb->sack_ok)
+        return acked > sacked_acked ? acked - sacked_acked : 0;
+    uint32_t inferred = tcb->dupacks * tcb->mss;
+    if (acked > inferred)
+        return acked - inferred;
+    return acked < tcb->mss ? acked : tcb->mss;
+}
+
+/* acked: data bytes SND.UNA passed; delivered: those of them not delivered
+ * before, which alone grow cwnd (Linux tcp_cong_control's acked_sacked). */
+static void congestion_on_ack(struct tcb *tcb, seq_t ack, uint32_t acked, uint32_t delivered)
+{
+    if ((tcb->in_recovery && tcb->sack_ok) || tcb->in_cwr)
+        return; /* PRR sets cwnd: sack_recovery_on_ack, ecn_on_ack */
     if (tcb->in_recovery) {
         if (seq_ge(ack, tcb->recover))
             exit_recovery(tcb);
         else
             partial_ack(tcb, acked);
-    } else if (tcp_cwnd_limited(tcb)) {
-        tcb->cc->on_ack(tcb, acked, tcb->st->now_us);
+    } else if (tcp_cwnd_limited(tcb) && delivered) {
+        tcb->cc->on_ack(tcb, delivered, tcb->st->now_us);
     }
 }
 
@@ -114,6 +139,7 @@ void tcp_ack_advance(struct tcb *tcb, const struct segment *s)
     seq_t old_una = tcb->snd.una;
     uint32_t acked = seq_dist(tcb->snd.una, s->ack);
     uint32_t data_acked = release_acked(tcb, s->ack);
+    bool resending = seq_lt(tcb->snd.nxt, tcb->snd.max);
     tcb->snd.una = s->ack;
     tcp_forget_push_points(tcb);
     if (tcb->tstamp)
@@ -122,16 +148,19 @@ void tcp_ack_advance(struct tcb *tcb, const struct segment *s)
         tcb->snd.nxt = s->ack;
     tcb->bytes_acked += acked;
     watchdog_progress(tcb);
+    uint32_t sacked = rangeset_bytes(&tcb->sacked);
     rangeset_trim_below(&tcb->sacked, s->ack);
+    uint32_t sacked_acked = sacked - rangeset_bytes(&tcb->sacked);
     tcb->high_rxt = seq_max(tcb->high_rxt, s->ack);
     take_rtt_sample(tcb, s);
     tcb->retransmits = 0;
     tcb->retrans_start_us = 0;
-    tcb->dupacks = 0;
     if (data_acked) {
         cc_acked(tcb, old_una);
-        congestion_on_ack(tcb, s->ack, data_acked);
+        congestion_on_ack(tcb, s->ack, data_acked,
+                          newly_delivered(tcb, data_acked, sacked_acked, resending));
     }
+    tcb->dupacks = 0;
     if (seq_eq(tcb->snd.una, tcb->snd.max))
         tcb_disarm(tcb, TT_RETRANSMIT);
     else
@@ -204,7 +233,11 @@ void tcp_note_sack_blocks(struct tcb *tcb, const struct segment *s)
 /* RFC 5681 §3.2 steps 2-4, RFC 6582 §3.2 steps 1-2. */
 static void enter_recovery(struct tcb *tcb)
 {
-    tcb->ssthresh = tcb->cc->ssthresh_on_loss(tcb);
+    if (!tcb->in_cwr) { /* an ECN reduction under way stands (src/tcp/ecn.c) */
+        tcb->ssthresh = tcb->cc->ssthresh_on_loss(tcb);
+        ecn_queue_cwr(tcb);
+    }
+    tcb->in_cwr = false;
     tcb->recover = tcb->snd.max;
     tcb->in_recovery = true;
     tcb->high_rxt = seq_add(tcb->snd.una, tcp_retransmit_head(tcb));

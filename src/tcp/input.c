@@ -43,12 +43,14 @@ static bool signature_check_fails(struct tcb *tcb, const struct segment *s, cons
     return !tcp_md5_inbound_ok(tcb, s, pkt, len);
 }
 
-void tcp_input(keel_stack *st, uint32_t src, uint32_t dst, const uint8_t *pkt, size_t len)
+void tcp_input(keel_stack *st, uint32_t src, uint32_t dst, uint8_t ecn, const uint8_t *pkt,
+               size_t len)
 {
     struct segment s;
     CTR_INC(st, TcpInSegs);
     if (!parse_segment(st, src, dst, pkt, len, &s))
         return;
+    s.ecn = ecn;
     struct tcb *tcb = demux_lookup(&st->demux, dst, s.h.dport, src, s.h.sport);
     if (tcb) {
         if (signature_check_fails(tcb, &s, pkt, len))
@@ -328,6 +330,24 @@ static bool handle_ack(struct tcb *tcb, const struct segment *s)
     return tcp_ack_accepted(tcb, s);
 }
 
+/* What the ACK just processed did, for PRR (RFC 9937): DeliveredData is
+ * SND.UNA's advance plus the bytes newly SACKed (from `una` and `sacked`
+ * before it); a SafeACK advanced SND.UNA without moving the lost part of
+ * the scoreboard past where it ended (`lost_edge`). */
+static struct prr_ack prr_ack_of(const struct tcb *tcb, const struct segment *s, seq_t una,
+                                 uint32_t sacked, seq_t lost_edge)
+{
+    int64_t delivered = (int64_t)seq_dist(una, tcb->snd.una) +
+                        (tcb->sack_ok ? rangeset_bytes(&tcb->sacked) : 0) - sacked;
+    bool further_loss =
+        tcb->sack_ok && seq_gt(sack_lost_edge(tcb), seq_max(lost_edge, tcb->snd.una));
+    return (struct prr_ack){
+        .delivered = delivered > 0 ? (uint32_t)delivered : 0,
+        .safe = seq_lt(una, tcb->snd.una) && !further_loss,
+        .below_una = seq_lt(s->ack, una),
+    };
+}
+
 /* The ACK field of a segment that passed every check. */
 bool tcp_ack_accepted(struct tcb *tcb, const struct segment *s)
 {
@@ -337,17 +357,17 @@ bool tcp_ack_accepted(struct tcb *tcb, const struct segment *s)
     bool had_fin_acked = tcb->fin_acked;
     seq_t una = tcb->snd.una;
     uint32_t sacked = tcb->sack_ok ? rangeset_bytes(&tcb->sacked) : 0;
+    seq_t lost_edge = tcb->sack_ok ? sack_lost_edge(tcb) : una;
     tcp_note_sack_blocks(tcb, s);
     if (seq_lt(tcb->snd.una, s->ack))
         tcp_ack_advance(tcb, s);
     else
         tcp_dupack(tcb, s);
     tcp_update_window(tcb, s);
-    if (tcb->sack_ok) { /* RFC 6937 DeliveredData: SND.UNA's advance + newly SACKed */
-        int64_t delivered = (int64_t)seq_dist(una, tcb->snd.una) +
-                            rangeset_bytes(&tcb->sacked) - sacked;
-        sack_recovery_on_ack(tcb, delivered > 0 ? (uint32_t)delivered : 0);
-    }
+    struct prr_ack a = prr_ack_of(tcb, s, una, sacked, lost_edge);
+    if (tcb->sack_ok)
+        sack_recovery_on_ack(tcb, a);
+    ecn_on_ack(tcb, s, &a);
     if (tcb->fin_acked && !had_fin_acked)
         return after_fin_acked(tcb);
     return true;
@@ -401,6 +421,7 @@ void tcp_text_and_fin(struct tcb *tcb, const struct segment *s)
     }
     if (!s->len && !fin)
         return;
+    ecn_data_received(tcb, s);
     seq_t before = tcb->rcv.nxt;
     bool in_order = seq_eq(s->seq, before);
     tcp_rcv_data(tcb, s);

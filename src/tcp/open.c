@@ -114,6 +114,7 @@ static void passive_open(struct tcb *l, const struct segment *s, const seq_t *is
     tcb->rcv.nxt = seq_add(s->seq, 1);
     tcb->rcv.adv = tcb->rcv.nxt;
     tcb_apply_syn_options(tcb, &s->h);
+    ecn_syn_received(tcb, s);
     tcb->snd.wnd = s->h.wnd; /* RFC 7323 §2.2: never scaled on a SYN */
     if (demux_insert(&st->demux, tcb) < 0) {
         tcb_free(tcb);
@@ -214,11 +215,14 @@ void tcp_input_syn_sent(struct tcb *tcb, const struct segment *s)
     tcb->rcv.last_ack_sent = tcb->rcv.nxt;
     tcb_apply_syn_options(tcb, &s->h);
     if (ack_ok) {
+        ecn_synack_received(tcb, s);
         syn_sent_established(tcb, s);
         syn_sent_text(tcb, s);
         return;
     }
-    /* Simultaneous open: SYN-RECEIVED, answer with SYN-ACK (§3.10.7.3). */
+    /* Simultaneous open: SYN-RECEIVED, answer with SYN-ACK (§3.10.7.3);
+     * without ECN, which RFC 3168 negotiates for a client and a server. */
+    tcb->ecn_ok = false;
     tcb->snd.wnd = s->h.wnd;
     tcb->state = KEEL_TCP_SYN_RECEIVED;
     tcp_send_syn(tcb);

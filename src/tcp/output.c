@@ -265,6 +265,7 @@ void tcp_xmit(struct tcb *tcb, seq_t seq, uint32_t len, uint8_t flags)
     keel_stack *st = tcb->st;
     struct tcp_hdr h;
     memset(&h, 0, sizeof h);
+    uint8_t ecn = ecn_mark(tcb, seq, len, &flags);
     h.sport = tcb->lport;
     h.dport = tcb->rport;
     h.seq = seq.v;
@@ -295,8 +296,9 @@ void tcp_xmit(struct tcb *tcb, seq_t seq, uint32_t len, uint8_t flags)
     if (md5)
         tcp_md5_sign(seg, hlen + len, tcb->laddr, tcb->raddr, md5->key, md5->len);
     uint32_t mss = tcp_mss_now(tcb);
-    ip_output(st, IPV4_PROTO_TCP, tcb->laddr, tcb->raddr, hlen + len,
-              len > mss ? (uint16_t)mss : 0);
+    struct ip_tx tx = {.tos = ecn, .dont_fragment = true}; /* the ECN field is TCP's */
+    ip_output_with(st, &tx, IPV4_PROTO_TCP, tcb->laddr, tcb->raddr, hlen + len,
+                   len > mss ? (uint16_t)mss : 0);
     CTR_INC(st, TcpOutSegs);
     tcb->segs_out++;
     if (flags & TCP_FLAG_ACK)
@@ -327,7 +329,7 @@ void tcp_send_rst(struct tcb *tcb, seq_t seq)
 
 void tcp_send_syn(struct tcb *tcb)
 {
-    uint8_t flags = TCP_FLAG_SYN;
+    uint8_t flags = TCP_FLAG_SYN | ecn_syn_flags(tcb);
     if (tcb->state == KEEL_TCP_SYN_RECEIVED)
         flags |= TCP_FLAG_ACK;
     tcp_xmit(tcb, tcb->snd.iss, 0, flags);

@@ -98,25 +98,50 @@ static bool should_enter(const struct tcb *tcb)
            (tcb->sacked.n && hole_lost(tcb, 0, rangeset_bytes(&tcb->sacked)));
 }
 
+/* As Linux tcp_enter_recovery: a reduction an ECN echo started (CWR)
+ * stands, with its ssthresh and PRR counts; loss does not reduce again. */
 static void enter(struct tcb *tcb)
 {
-    tcb->ssthresh = tcb->cc->ssthresh_on_loss(tcb);
+    if (!tcb->in_cwr) {
+        tcb->ssthresh = tcb->cc->ssthresh_on_loss(tcb);
+        tcb->prr_delivered = tcb->prr_out = 0;
+        tcb->recover_fs = seq_dist(tcb->snd.una, tcb->snd.max);
+        ecn_queue_cwr(tcb);
+    }
+    tcb->in_cwr = false;
     tcb->recover = tcb->snd.max;
     tcb->in_recovery = true;
     tcb->high_rxt = tcb->snd.una;
-    tcb->prr_delivered = tcb->prr_out = 0;
-    tcb->recover_fs = seq_dist(tcb->snd.una, tcb->snd.max);
     CTR_INC(tcb->st, TCPFastRetrans);
     trace_event(tcb, KEEL_EV_FAST_RETRANSMIT, tcb->snd.una.v, tcb->ssthresh);
 }
 
-/* RFC 6937 §3: cwnd = pipe + sndcnt, where sndcnt spreads the reduction
- * over the ACKs of the recovery (proportional while pipe > ssthresh, then
- * slow start up to ssthresh with the SSRB bound). As Linux does, the first
- * ACK always lets one segment go: the fast retransmission. */
-static void prr_update(struct tcb *tcb, uint32_t delivered)
+/* The end of the lost part of the scoreboard: the right edge of the
+ * highest hole RFC 6675 IsLost counts lost (lost holes are a prefix of the
+ * holes), or SND.UNA when none is. */
+seq_t sack_lost_edge(const struct tcb *tcb)
 {
-    tcb->prr_delivered += delivered;
+    const struct rangeset *sb = &tcb->sacked;
+    uint32_t above = rangeset_bytes(sb);
+    seq_t x = tcb->snd.una, edge = tcb->snd.una;
+    for (uint8_t i = 0; i < sb->n; i++) {
+        if (seq_lt(x, sb->r[i].left) && hole_lost(tcb, i, above))
+            edge = sb->r[i].left;
+        above -= range_len(&sb->r[i]);
+        x = sb->r[i].right;
+    }
+    return edge;
+}
+
+/* RFC 9937 §6 (PRR, obsoleting RFC 6937): cwnd = pipe + sndcnt, where
+ * sndcnt spreads the reduction over the ACKs of the recovery (proportional
+ * while pipe > ssthresh; then up to ssthresh, by what was delivered, plus
+ * one segment only on a SafeACK, one that advances SND.UNA and shows no
+ * further loss, as Linux tcp_cwnd_reduction does). As Linux does, the first
+ * ACK always lets one segment go: the fast retransmission. */
+void prr_update(struct tcb *tcb, const struct prr_ack *a)
+{
+    tcb->prr_delivered += a->delivered;
     uint32_t pipe = sack_pipe(tcb), fs = tcb->recover_fs ? tcb->recover_fs : 1;
     int64_t sndcnt;
     if (pipe > tcb->ssthresh) {
@@ -124,7 +149,7 @@ static void prr_update(struct tcb *tcb, uint32_t delivered)
         sndcnt = (int64_t)share - tcb->prr_out;
     } else {
         int64_t fresh = (int64_t)tcb->prr_delivered - tcb->prr_out;
-        int64_t limit = (fresh > delivered ? fresh : delivered) + tcb->mss;
+        int64_t limit = (fresh > a->delivered ? fresh : a->delivered) + (a->safe ? tcb->mss : 0);
         int64_t room = (int64_t)tcb->ssthresh - pipe;
         sndcnt = room < limit ? room : limit;
     }
@@ -136,9 +161,11 @@ static void prr_update(struct tcb *tcb, uint32_t delivered)
 }
 
 /* Called for every acceptable ACK on a SACK connection, after the
- * scoreboard and SND.UNA were updated; delivered is RFC 6937's
- * DeliveredData (SND.UNA's advance plus newly SACKed bytes). */
-void sack_recovery_on_ack(struct tcb *tcb, uint32_t delivered)
+ * scoreboard and SND.UNA were updated. An ACK below SND.UNA brings SACK
+ * information only: as Linux (tcp_ack's old_ack path), it may start a
+ * recovery and lower pipe, but does not move cwnd. (`a` by value: a call
+ * written for the former (tcb, delivered) signature does not compile.) */
+void sack_recovery_on_ack(struct tcb *tcb, struct prr_ack a)
 {
     if (tcb->in_recovery && seq_ge(tcb->snd.una, tcb->recover)) {
         tcb->cwnd = tcb->ssthresh; /* RFC 6937 §3: the end of recovery */
@@ -150,5 +177,6 @@ void sack_recovery_on_ack(struct tcb *tcb, uint32_t delivered)
             return;
         enter(tcb);
     }
-    prr_update(tcb, delivered);
+    if (!a.below_una)
+        prr_update(tcb, &a);
 }

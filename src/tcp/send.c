@@ -17,7 +17,8 @@ static uint32_t cwnd_room(const struct tcb *tcb)
     uint32_t cwnd = tcb->cwnd;
     if (!tcb->in_recovery && tcb->dupacks <= 2)
         cwnd += tcb->dupacks * tcb->mss;
-    uint32_t flight = tcb->in_recovery && tcb->sack_ok ? sack_pipe(tcb) : tcp_flight(tcb);
+    bool prr = (tcb->in_recovery && tcb->sack_ok) || tcb->in_cwr;
+    uint32_t flight = prr ? sack_pipe(tcb) : tcp_flight(tcb);
     return cwnd > flight ? cwnd - flight : 0;
 }
 
@@ -84,7 +85,7 @@ static bool send_one(struct tcb *tcb)
     if (fin)
         flags |= TCP_FLAG_FIN;
     tcp_xmit(tcb, tcb->snd.nxt, len, flags);
-    if (tcb->in_recovery)
+    if (tcb->in_recovery || tcb->in_cwr)
         tcb->prr_out += len;
     tcb->snd.nxt = seq_add(tcb->snd.nxt, len + fin);
     if (seq_gt(tcb->snd.nxt, tcb->snd.max))

@@ -134,6 +134,12 @@ struct tcb {
     seq_t recover;
     uint32_t prr_delivered, prr_out, recover_fs; /* RFC 6937 */
     struct cc_tx_log tx_log;
+    /* ECN (RFC 3168): negotiated (while SYN-SENT: asked for); ECE to echo
+     * until the peer's CWR; CWR to send on the next new data; and the
+     * reduction a congestion echo started (Linux's CWR state), which lasts
+     * until SND.UNA passes cwr_end. */
+    bool ecn_ok, ecn_echo, ecn_cwr_queued, in_cwr;
+    seq_t cwr_end;
     /* Was cwnd what held the sender back (Linux tcp_is_cwnd_limited)? Per
      * window of data, ending at usage_end: the largest flight, and whether
      * cwnd held the sender back. */
@@ -241,6 +247,7 @@ struct segment {
     uint32_t len;      /* data bytes */
     uint32_t seg_len;  /* SEG.LEN: data + SYN + FIN */
     uint32_t saddr, daddr;
+    uint8_t ecn;       /* the IP header's ECN field (IP_ECN_*) */
 };
 
 /* The same segment with its SYN taken off: what follows the SYN. */
@@ -255,7 +262,8 @@ static inline struct segment segment_after_syn(const struct segment *s)
 }
 
 /* Input (src/tcp/input.c and friends). */
-void tcp_input(keel_stack *st, uint32_t src, uint32_t dst, const uint8_t *seg, size_t len);
+void tcp_input(keel_stack *st, uint32_t src, uint32_t dst, uint8_t ecn, const uint8_t *seg,
+               size_t len);
 void tcp_input_listen(struct tcb *listener, const struct segment *s);
 void tcp_reopen_from_time_wait(struct tcb *listener, const struct segment *s, seq_t iss);
 void tcp_input_syn_sent(struct tcb *tcb, const struct segment *s);
@@ -299,9 +307,26 @@ bool tcp_holds_push_point(const struct tcb *tcb, seq_t seq, uint32_t len);
 bool tcp_cwnd_limited(const struct tcb *tcb);
 
 /* SACK loss recovery with PRR (src/tcp/recovery.c, RFC 6675, RFC 6937). */
+/* What one ACK did, for PRR (RFC 9937). */
+struct prr_ack {
+    uint32_t delivered; /* DeliveredData: SND.UNA's advance + newly SACKed bytes */
+    bool safe;          /* SafeACK: SND.UNA advanced and no further loss shows */
+    bool below_una;     /* SEG.ACK < SND.UNA: SACK information only */
+};
 uint32_t sack_pipe(const struct tcb *tcb);
+seq_t sack_lost_edge(const struct tcb *tcb);
 bool sack_retransmit_next(struct tcb *tcb, uint32_t usable, bool new_data_waiting);
-void sack_recovery_on_ack(struct tcb *tcb, uint32_t delivered);
+void sack_recovery_on_ack(struct tcb *tcb, struct prr_ack a);
+
+/* ECN (src/tcp/ecn.c, RFC 3168). */
+uint8_t ecn_syn_flags(struct tcb *tcb);
+void ecn_syn_received(struct tcb *tcb, const struct segment *s);
+void ecn_synack_received(struct tcb *tcb, const struct segment *s);
+uint8_t ecn_mark(struct tcb *tcb, seq_t seq, uint32_t len, uint8_t *flags);
+void ecn_data_received(struct tcb *tcb, const struct segment *s);
+void ecn_on_ack(struct tcb *tcb, const struct segment *s, const struct prr_ack *a);
+void ecn_queue_cwr(struct tcb *tcb);
+void prr_update(struct tcb *tcb, const struct prr_ack *a);
 
 /* Stall watchdog (src/tcp/watchdog.c). */
 void watchdog_report(struct tcb *tcb, enum keel_stall kind);

@@ -90,6 +90,8 @@ static void retransmit_timeout(struct tcb *tcb)
     tcb->cc->on_rto(tcb);
     tcb->recover = tcb->snd.max;
     tcb->in_recovery = false;
+    tcb->in_cwr = false;
+    ecn_queue_cwr(tcb); /* Linux tcp_enter_loss */
     tcb->dupacks = 0;
     tcb->sacked.n = 0;
     tcb->rtt_timing = false;

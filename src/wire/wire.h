@@ -42,6 +42,13 @@ uint32_t wire_pseudo_sum(uint32_t src, uint32_t dst, uint8_t proto, uint16_t len
 #define IPV4_FRAG_OFFSET_MASK 0x1fff
 #define IPV4_HDR_LEN 20
 
+/* The ECN field: the low two bits of the TOS octet (RFC 3168 §5). */
+#define IP_ECN_MASK 0x03u
+#define IP_ECN_NOT_ECT 0x00u
+#define IP_ECN_ECT1 0x01u
+#define IP_ECN_ECT0 0x02u
+#define IP_ECN_CE 0x03u
+
 struct ipv4_hdr {
     uint8_t ihl; /* in 32-bit words */
     uint8_t tos;

@@ -157,3 +157,267 @@ TEST(fin_held_by_a_full_peer_window)
     script_expect(&s, .flags = F | A, .seq = 2001, .ack = 1);
     script_free(&s);
 }
+
+/* The peer's SYN with SACK permitted, MSS 1000. */
+static const struct tcp_opts OPTS_MSS_1000_SACK = {.present = TCP_OPT_MSS | TCP_OPT_SACK_PERM,
+                                                   .mss = 1000};
+
+/* script_passive_open with the handshake's ACK rtt_us after the SYN-ACK:
+ * the connection starts with an RTT sample, as in the packetdrill scripts
+ * (a loss detector that waits a fraction of the RTT then sees the same
+ * timing as Linux did). */
+static int passive_open_rtt(struct script *s, const struct tcp_opts *opts, uint64_t rtt_us)
+{
+    int ls = keel_socket(s->st, KEEL_SOCK_STREAM);
+    struct keel_sockaddr a = {0, KEEL_PORT};
+    CHECK_EQ(keel_bind(s->st, ls, &a), 0);
+    CHECK_EQ(keel_listen(s->st, ls, 16), 0);
+    script_send(s, .flags = TCP_FLAG_SYN, .seq = 0, .opts = *opts);
+    script_expect(s, .flags = TCP_FLAG_SYN | A, .seq = 0, .ack = 1);
+    script_advance(s, rtt_us);
+    script_send(s, .flags = A, .seq = 1, .ack = 1);
+    int c = keel_accept(s->st, ls, NULL);
+    CHECK(c >= 0);
+    CHECK_EQ(keel_close(s->st, ls), 0);
+    script_expect_none(s);
+    return c;
+}
+
+/* A duplicate ACK of 1, SACKing [left, right) (relative) when right > 0. */
+static void dupack_sack(struct script *s, uint32_t left, uint32_t right)
+{
+    struct seg g = {.flags = A, .seq = 1, .ack = 1};
+    if (right) {
+        g.opts.present = TCP_OPT_SACK;
+        g.opts.sack_count = 1;
+        g.opts.sack[0].left = s->keel_isn + left;
+        g.opts.sack[0].right = s->keel_isn + right;
+    }
+    script_inject(s, &g);
+}
+
+/* RFC 3042 limited transmit, then the ACK that shows it was reordering:
+ * 1:1001 arrives late, with 1001:3001 reported by the two duplicates.
+ * Linux counts those two segments delivered when the duplicates (or their
+ * SACKs) came (tcp_remove_reno_sacks, tcp_clean_rtx_queue), so the ACK of
+ * 3001 delivers one segment: slow start takes cwnd from 10 to 11, and 9
+ * in flight leave room for 2, one TSO packet of 2 segments
+ * (limited_transmit/limited-transmit-{no-,}sack.pkt). */
+static void limited_transmit_then_reordering(bool sack)
+{
+    struct keel_config cfg = {.sndbuf = 262144};
+    struct script s;
+    script_init(&s, &cfg);
+    use_tso_device(&s);
+    int c = passive_open_rtt(&s, sack ? &OPTS_MSS_1000_SACK : &OPTS_MSS_1000, 100000);
+    app_write(&s, c, 15000);
+    script_expect(&s, .flags = P | A, .seq = 1, .ack = 1, .len = 5000);
+    script_expect(&s, .flags = P | A, .seq = 5001, .ack = 1, .len = 5000);
+    script_advance(&s, 110000);
+    dupack_sack(&s, 1001, sack ? 2001 : 0);
+    script_expect(&s, .flags = A, .seq = 10001, .ack = 1, .len = 1000);
+    script_advance(&s, 10000);
+    dupack_sack(&s, 1001, sack ? 3001 : 0);
+    script_expect(&s, .flags = A, .seq = 11001, .ack = 1, .len = 1000);
+    script_expect_none(&s);
+    script_advance(&s, 10000);
+    script_send(&s, .flags = A, .seq = 1, .ack = 3001);
+    script_expect(&s, .flags = P | A, .seq = 12001, .ack = 1, .len = 2000);
+    script_expect_none(&s);
+    CHECK_EQ_U(script_info(&s, c).cwnd, 11 * MSS);
+    script_free(&s);
+}
+
+TEST(limited_transmit_dupacks_delivered_once_without_sack)
+{
+    limited_transmit_then_reordering(false);
+}
+
+TEST(limited_transmit_sacked_delivered_once)
+{
+    limited_transmit_then_reordering(true);
+}
+
+/* A duplicate ACK of `ack`, SACKing [l1, r1) and, when r2 > 0, [l2, r2). */
+static void ack_sack2(struct script *s, uint32_t ack, uint32_t l1, uint32_t r1, uint32_t l2,
+                      uint32_t r2)
+{
+    struct seg g = {.flags = A, .seq = 1, .ack = ack};
+    g.opts.present = TCP_OPT_SACK;
+    g.opts.sack_count = r2 ? 2 : 1;
+    g.opts.sack[0].left = s->keel_isn + l1;
+    g.opts.sack[0].right = s->keel_isn + r1;
+    g.opts.sack[1].left = s->keel_isn + l2;
+    g.opts.sack[1].right = s->keel_isn + r2;
+    script_inject(s, &g);
+}
+
+/* PRR (RFC 9937) as Linux tcp_cwnd_reduction runs it: below ssthresh, an
+ * ACK lets out what it delivered, and one segment more only if it is a
+ * SafeACK (SND.UNA advances, no further loss). The entering ACK does not
+ * advance SND.UNA: the fast retransmission goes alone; the first ACK that
+ * advances it lets out 1 delivered + 1, one TSO packet of 2 with PSH
+ * (fast_recovery/prr-ss-30pkt-lost-1_4-11_16.pkt, to its line 41). */
+TEST(prr_extra_segment_only_on_a_safe_ack)
+{
+    struct keel_config cfg = {.sndbuf = 262144};
+    struct script s;
+    script_init(&s, &cfg);
+    use_tso_device(&s);
+    int c = passive_open_rtt(&s, &OPTS_MSS_1000_SACK, 10000);
+    app_write(&s, c, 20000);
+    script_expect(&s, .flags = P | A, .seq = 1, .ack = 1, .len = 5000);
+    script_expect(&s, .flags = P | A, .seq = 5001, .ack = 1, .len = 5000);
+    script_advance(&s, 10000);
+    dupack_sack(&s, 4001, 5001);
+    script_expect(&s, .flags = A, .seq = 10001, .ack = 1, .len = 1000);
+    script_advance(&s, 2000);
+    dupack_sack(&s, 4001, 6001);
+    script_expect(&s, .flags = A, .seq = 11001, .ack = 1, .len = 1000);
+    script_advance(&s, 2000);
+    dupack_sack(&s, 4001, 7001);
+    script_expect(&s, .flags = A, .seq = 1, .ack = 1, .len = 1000);
+    script_expect_none(&s);
+    for (uint32_t k = 1; k < 4; k++) {
+        script_advance(&s, 2000);
+        dupack_sack(&s, 4001, 7001 + k * 1000);
+        script_expect(&s, .flags = A, .seq = 1 + k * 1000, .ack = 1, .len = 1000);
+        script_expect_none(&s);
+    }
+    script_advance(&s, 2000);
+    dupack_sack(&s, 4001, 11001);
+    script_expect(&s, .flags = A, .seq = 12001, .ack = 1, .len = 1000);
+    script_advance(&s, 2000);
+    dupack_sack(&s, 4001, 12001);
+    script_expect(&s, .flags = A, .seq = 13001, .ack = 1, .len = 1000);
+    script_expect_none(&s);
+    script_advance(&s, 10000);
+    ack_sack2(&s, 1001, 4001, 12001, 0, 0);
+    script_expect(&s, .flags = P | A, .seq = 14001, .ack = 1, .len = 2000);
+    script_expect_none(&s);
+    script_free(&s);
+}
+
+/* An ACK below SND.UNA (reordered) still brings SACK information, which
+ * Linux takes (tcp_ack's old_ack path): pipe falls by what it newly
+ * SACKs, but cwnd stays where the last ACK put it, and what that leaves
+ * room for goes out (fast_recovery/prr-ss-ack-below-snd_una-cubic.pkt,
+ * with a loss pattern on which RFC 6675's IsLost and RACK agree). */
+TEST(prr_ack_below_snd_una_sacks_but_keeps_cwnd)
+{
+    struct keel_config cfg = {.sndbuf = 262144};
+    struct script s;
+    script_init(&s, &cfg);
+    use_tso_device(&s);
+    int c = passive_open_rtt(&s, &OPTS_MSS_1000_SACK, 10000);
+    app_write(&s, c, 10000);
+    script_expect(&s, .flags = P | A, .seq = 1, .ack = 1, .len = 5000);
+    script_expect(&s, .flags = P | A, .seq = 5001, .ack = 1, .len = 5000);
+    /* 1:1001 and 3001:7001 are lost: the third duplicate starts recovery
+     * with 3 segments newly SACKed, nothing in flight: 3 go. */
+    script_advance(&s, 10000);
+    ack_sack2(&s, 1, 1001, 2001, 0, 0);
+    ack_sack2(&s, 1, 1001, 3001, 0, 0);
+    ack_sack2(&s, 1, 1001, 3001, 7001, 10001);
+    script_expect(&s, .flags = A, .seq = 1, .ack = 1, .len = 1000);
+    script_expect(&s, .flags = A, .seq = 3001, .ack = 1, .len = 1000);
+    script_expect(&s, .flags = A, .seq = 4001, .ack = 1, .len = 1000);
+    script_expect_none(&s);
+    /* 2 segments delivered, 1 in flight: 2 + 1 (a SafeACK): cwnd 4. */
+    script_advance(&s, 12000);
+    ack_sack2(&s, 4001, 7001, 10001, 0, 0);
+    script_expect(&s, .flags = A, .seq = 5001, .ack = 1, .len = 1000);
+    script_expect(&s, .flags = A, .seq = 6001, .ack = 1, .len = 1000);
+    script_expect_none(&s);
+    uint32_t cwnd = script_info(&s, c).cwnd;
+    CHECK_EQ_U(cwnd, 4 * MSS);
+    app_write(&s, c, 10000);
+    script_expect(&s, .flags = A, .seq = 10001, .ack = 1, .len = 1000);
+    script_expect_none(&s);
+    /* The reordered ACK SACKs two of the segments resent: pipe falls from
+     * 4 to 2, cwnd stays 4, two more go. */
+    script_advance(&s, 2000);
+    ack_sack2(&s, 3001, 5001, 10001, 0, 0);
+    CHECK_EQ_U(script_info(&s, c).cwnd, cwnd);
+    script_expect(&s, .flags = P | A, .seq = 11001, .ack = 1, .len = 2000);
+    script_expect_none(&s);
+    script_free(&s);
+}
+
+/* The same while pipe is above ssthresh, where PRR would have cut cwnd to
+ * the proportional share: an old ACK leaves cwnd alone there too. One loss
+ * (1:1001) after limited transmit: RecoverFS 12, ssthresh 7. */
+TEST(prr_ack_below_snd_una_keeps_cwnd_above_ssthresh)
+{
+    struct script s;
+    script_init(&s, NULL);
+    int c = passive_open_rtt(&s, &OPTS_MSS_1000_SACK, 10000);
+    app_write(&s, c, 20000);
+    for (uint32_t k = 0; k < 10; k++)
+        script_expect(&s, .flags = A, .seq = 1 + k * MSS, .ack = 1, .len = MSS);
+    script_advance(&s, 10000);
+    dupack_sack(&s, 1001, 2001);
+    script_expect(&s, .flags = A, .seq = 10001, .ack = 1, .len = MSS);
+    dupack_sack(&s, 1001, 3001);
+    script_expect(&s, .flags = A, .seq = 11001, .ack = 1, .len = MSS);
+    dupack_sack(&s, 1001, 4001);
+    script_expect(&s, .flags = A, .seq = 1, .ack = 1, .len = MSS);
+    script_expect_none(&s);
+    /* The retransmission arrives: pipe 8 > ssthresh, share ceil(2 * 7 /
+     * 12) = 2 segments less the 1 sent: cwnd 8 + 167 bytes. */
+    script_advance(&s, 10000);
+    script_send(&s, .flags = A, .seq = 1, .ack = 4001);
+    script_expect_none(&s);
+    uint32_t cwnd = script_info(&s, c).cwnd;
+    CHECK_EQ_U(cwnd, 8167);
+    /* A reordered ACK of 1001 SACKs 4001:6001: pipe 6, cwnd unchanged,
+     * two segments go (PRR run on it would have set cwnd 7: one). */
+    ack_sack2(&s, 1001, 4001, 6001, 0, 0);
+    CHECK_EQ_U(script_info(&s, c).cwnd, cwnd);
+    script_expect(&s, .flags = A, .seq = 12001, .ack = 1, .len = MSS);
+    script_expect(&s, .flags = A, .seq = 13001, .ack = 1, .len = MSS);
+    script_expect_none(&s);
+    script_free(&s);
+}
+
+/* Whatever keel sent and the test does not examine. */
+static bool skip_sent(struct script *s)
+{
+    bool head = false;
+    while (script_pending(s))
+        head |= s->out[s->next_out++].h.seq == s->keel_isn + 1;
+    return head;
+}
+
+/* Runs timers until keel resends from the first byte: the retransmission
+ * timeout (a tail loss probe, RFC 8985, may go first). */
+static void run_timers_until_head_resent(struct script *s)
+{
+    do
+        script_run_timer(s);
+    while (!skip_sent(s));
+}
+
+/* After a timeout keel drops its scoreboard (RFC 2018 §8) and resends
+ * everything past SND.UNA; an ACK that then jumps over data the peer
+ * SACKed counts all of it for slow start (RFC 5681 §3.1), up to ssthresh,
+ * instead of the one segment the retransmission delivered. */
+TEST(slow_start_after_timeout_counts_sacked_data_acknowledged)
+{
+    struct script s;
+    script_init(&s, NULL);
+    int c = passive_open_rtt(&s, &OPTS_MSS_1000_SACK, 10000);
+    app_write(&s, c, 10 * MSS);
+    for (uint32_t k = 0; k < 10; k++)
+        script_expect(&s, .flags = (uint8_t)(k == 9 ? P | A : A), .seq = 1 + k * MSS, .ack = 1,
+                      .len = MSS);
+    run_timers_until_head_resent(&s);
+    CHECK_EQ_U(script_info(&s, c).cwnd, MSS);
+    dupack_sack(&s, 1001, 9001);
+    skip_sent(&s); /* limited transmit */
+    script_send(&s, .flags = A, .seq = 1, .ack = 10001);
+    /* Slow start reaches ssthresh (CUBIC's 0.7 * 10), the rest goes on in
+     * congestion avoidance; one segment's worth would leave cwnd at 2. */
+    CHECK(script_info(&s, c).cwnd >= 7 * MSS);
+    script_free(&s);
+}

@@ -85,3 +85,58 @@ TEST(bulk_with_segmentation_offload)
     CHECK_EQ_U(b.server.received, 4 << 20);
     CHECK_EQ_U(b.client.received, 1 << 20);
 }
+
+/* What ECN (RFC 3168) changes at a bottleneck that marks CE above 8 KiB
+ * queued: one transfer with the client asking for ECN, or not. */
+struct ecn_run {
+    enum bulk_status status;
+    uint64_t received, queue_drops, ce_marked, reductions, retransmissions;
+};
+
+static struct ecn_run run_ecn(uint64_t seed, bool ecn)
+{
+    struct sim_link_config lc = {.delay_us = 5000, .rate_bps = 20000000, .queue_bytes = 32 * 1024,
+                                 .ce_mark_bytes = 8 * 1024};
+    struct sim_world w;
+    world_init(&w, seed);
+    struct sim_link *link = world_add_link(&w, &lc);
+    struct keel_config ca = {.addr = ADDR_A, .ecn = ecn ? KEEL_ECN_ON : KEEL_ECN_ACCEPT};
+    struct keel_config cb = {.addr = ADDR_B};
+    keel_stack *a = world_add_host(&w, &ca, link, 0);
+    keel_stack *s = world_add_host(&w, &cb, link, 1);
+    CHECK(a && s);
+    struct bulk b;
+    struct bulk_config cfg = {.client_to_server = 8 << 20, .server_to_client = 0,
+                              .server_addr = ADDR_B, .port = 5001};
+    CHECK_EQ(bulk_start(&b, &cfg, a, s, w.now_us, seed), 0);
+    struct ecn_run r = {.status = bulk_run(&b, &w, w.now_us + 3600ull * 1000000)};
+    struct keel_counters c;
+    keel_counters(a, &c);
+    r.received = b.server.received;
+    r.queue_drops = sim_link_stats(link, 0)->dropped_queue;
+    r.ce_marked = sim_link_stats(link, 0)->ce_marked;
+    r.reductions = c.v[KEEL_C_TCPECNCwrEntered];
+    r.retransmissions = c.v[KEEL_C_TcpRetransSegs];
+    world_free(&w);
+    return r;
+}
+
+/* Without ECN the queue overflows and segments are resent; with it the
+ * sender backs off at the CE marks (once per window), the queue never
+ * overflows and nothing is resent. */
+TEST(bulk_ecn_backs_off_at_ce_marks_instead_of_losses)
+{
+    for (uint64_t seed = 1; seed <= 3; seed++) {
+        harness_context("seed %llu", (unsigned long long)seed);
+        struct ecn_run plain = run_ecn(seed, false), ecn = run_ecn(seed, true);
+        CHECK_STR(bulk_status_name(plain.status), "done");
+        CHECK_STR(bulk_status_name(ecn.status), "done");
+        CHECK_EQ_U(plain.received, 8 << 20);
+        CHECK_EQ_U(ecn.received, 8 << 20);
+        CHECK_EQ_U(plain.ce_marked, 0);
+        CHECK(plain.queue_drops > 0 && plain.retransmissions > 0);
+        CHECK(ecn.ce_marked > 0 && ecn.reductions > 0);
+        CHECK_EQ_U(ecn.queue_drops, 0);
+        CHECK_EQ_U(ecn.retransmissions, 0);
+    }
+}

@@ -24,6 +24,7 @@ struct options {
     bool size_given;
     uint64_t iterations;
     const char *cc;
+    bool ecn;
     uint64_t bytes_c2s, bytes_s2c;
     struct sim_link_config link;
 };
@@ -47,8 +48,9 @@ static void usage(FILE *out)
             "         N takes K, M, G suffixes (powers of 1024)\n"
             "link:    --delay-ms MS (one way)  --jitter-ms MS  --loss PCT  --burst-loss PCT\n"
             "         --reorder PCT  --dup PCT  --corrupt PCT  --rate-mbps N  --queue-kb N\n"
-            "         --mtu N\n"
+            "         --mtu N  --ce-mark-kb N (mark ECN-capable packets CE above N KiB queued)\n"
             "tcp:     --cc newreno|cubic (congestion control of both stacks)\n"
+            "         --ecn (the client asks for ECN, RFC 3168; the server answers)\n"
             "output:  --pcap FILE (the client's packets, both ways, for tcpdump/Wireshark)\n");
 }
 
@@ -83,7 +85,7 @@ static void default_options(struct options *o)
 
 enum { OPT_SEED = 256, OPT_JSON, OPT_UP, OPT_DOWN, OPT_DELAY, OPT_JITTER, OPT_LOSS,
        OPT_BURST, OPT_REORDER, OPT_DUP, OPT_CORRUPT, OPT_RATE, OPT_QUEUE, OPT_MTU,
-       OPT_SCENARIO, OPT_PCAP, OPT_ITER, OPT_CC, OPT_HELP };
+       OPT_SCENARIO, OPT_PCAP, OPT_ITER, OPT_CC, OPT_ECN, OPT_CE_MARK, OPT_HELP };
 
 static const struct option long_opts[] = {
     {"scenario", 1, 0, OPT_SCENARIO}, {"seed", 1, 0, OPT_SEED}, {"json", 0, 0, OPT_JSON},
@@ -92,7 +94,8 @@ static const struct option long_opts[] = {
     {"loss", 1, 0, OPT_LOSS}, {"burst-loss", 1, 0, OPT_BURST},
     {"reorder", 1, 0, OPT_REORDER}, {"dup", 1, 0, OPT_DUP}, {"corrupt", 1, 0, OPT_CORRUPT},
     {"rate-mbps", 1, 0, OPT_RATE}, {"queue-kb", 1, 0, OPT_QUEUE}, {"mtu", 1, 0, OPT_MTU},
-    {"pcap", 1, 0, OPT_PCAP}, {"iterations", 1, 0, OPT_ITER}, {"cc", 1, 0, OPT_CC}, {"help", 0, 0, OPT_HELP}, {0, 0, 0, 0},
+    {"pcap", 1, 0, OPT_PCAP}, {"iterations", 1, 0, OPT_ITER}, {"cc", 1, 0, OPT_CC},
+    {"ecn", 0, 0, OPT_ECN}, {"ce-mark-kb", 1, 0, OPT_CE_MARK}, {"help", 0, 0, OPT_HELP}, {0, 0, 0, 0},
 };
 
 static void apply_option(struct options *o, int c, const char *arg)
@@ -104,6 +107,8 @@ static void apply_option(struct options *o, int c, const char *arg)
     case OPT_PCAP: o->pcap_path = arg; break;
     case OPT_ITER: o->iterations = strtoull(arg, NULL, 0); break;
     case OPT_CC: o->cc = arg; break;
+    case OPT_ECN: o->ecn = true; break;
+    case OPT_CE_MARK: o->link.ce_mark_bytes = (uint32_t)(strtoul(arg, NULL, 0) * 1024); break;
     case OPT_UP:
         o->bytes_c2s = parse_size(arg);
         o->size_given = true;
@@ -171,6 +176,7 @@ struct report {
     enum bulk_status status;
     double wall_s, virtual_s, linger_s;
     uint64_t retrans_c, retrans_s, timeouts;
+    uint64_t queue_drops, ce_marked, ecn_reductions; /* bottleneck and RFC 3168 */
     uint64_t stalls[KEEL_STALL_COUNT];
     struct final_states end_c, end_s, after_c, after_s;
 };
@@ -211,6 +217,8 @@ static void print_text(const struct options *o, const struct bulk *b, const stru
            goodput_mbps(b->server.received, r->virtual_s), goodput_mbps(b->client.received, r->virtual_s));
     printf("  retransmitted segments: client %" PRIu64 ", server %" PRIu64 "; RTO timeouts %" PRIu64 "\n",
            r->retrans_c, r->retrans_s, r->timeouts);
+    printf("  bottleneck: %" PRIu64 " queue drops, %" PRIu64 " CE marks; ECN reductions %" PRIu64 "\n",
+           r->queue_drops, r->ce_marked, r->ecn_reductions);
     print_watchdog(r->stalls);
     printf("  states at the end of the transfer: client [%s], server [%s]\n", r->end_c.text, r->end_s.text);
     printf("  sockets left %.0f s later: client [%s], server [%s]\n", r->linger_s,
@@ -228,13 +236,15 @@ static void print_json(const struct options *o, const struct bulk *b, const stru
            "\"goodput_down_mbps\":%.3f,\"retrans_client\":%" PRIu64 ",\"retrans_server\":%" PRIu64
            ",\"timeouts\":%" PRIu64 ",\"watchdog_stalls\":%" PRIu64
            ",\"states_end_client\":\"%s\",\"states_end_server\":\"%s\","
-           "\"states_after_client\":\"%s\",\"states_after_server\":\"%s\"}\n",
+           "\"states_after_client\":\"%s\",\"states_after_server\":\"%s\","
+           "\"queue_drops\":%" PRIu64 ",\"ce_marked\":%" PRIu64 ",\"ecn_reductions\":%" PRIu64 "}\n",
            o->scenario, o->seed, bulk_status_name(r->status), b->server.received, b->client.received,
            b->client.to_send, b->server.to_send, b->server.hash, b->client.hash,
            b->server.corrupt_at < 0 && b->client.corrupt_at < 0 ? "true" : "false", r->virtual_s,
            r->wall_s, goodput_mbps(b->server.received, r->virtual_s),
            goodput_mbps(b->client.received, r->virtual_s), r->retrans_c, r->retrans_s, r->timeouts,
-           stall_total(r->stalls), r->end_c.text, r->end_s.text, r->after_c.text, r->after_s.text);
+           stall_total(r->stalls), r->end_c.text, r->end_s.text, r->after_c.text, r->after_s.text,
+           r->queue_drops, r->ce_marked, r->ecn_reductions);
 }
 
 static double wall_now(void)
@@ -273,7 +283,8 @@ static int run_bulk(const struct options *o)
         return 2;
     }
     struct sim_link *link = world_add_link(&w, &o->link);
-    struct keel_config cc = {.addr = ADDR_CLIENT, .log = stderr, .congestion_control = o->cc};
+    struct keel_config cc = {.addr = ADDR_CLIENT, .log = stderr, .congestion_control = o->cc,
+                             .ecn = o->ecn ? KEEL_ECN_ON : KEEL_ECN_ACCEPT};
     struct keel_config sc = {.addr = ADDR_SERVER, .log = stderr, .congestion_control = o->cc};
     keel_stack *c = world_add_host(&w, &cc, link, 0);
     keel_stack *s = world_add_host(&w, &sc, link, 1);
@@ -288,6 +299,11 @@ static int run_bulk(const struct options *o)
     r.retrans_c = counter(c, KEEL_C_TcpRetransSegs);
     r.retrans_s = counter(s, KEEL_C_TcpRetransSegs);
     r.timeouts = counter(c, KEEL_C_TCPTimeouts) + counter(s, KEEL_C_TCPTimeouts);
+    r.ecn_reductions = counter(c, KEEL_C_TCPECNCwrEntered) + counter(s, KEEL_C_TCPECNCwrEntered);
+    for (int end = 0; end < 2; end++) {
+        r.queue_drops += sim_link_stats(link, end)->dropped_queue;
+        r.ce_marked += sim_link_stats(link, end)->ce_marked;
+    }
     count_stalls(c, s, &r);
     describe_states(c, &r.end_c);
     describe_states(s, &r.end_s);

@@ -15,6 +15,7 @@
 #define LTI_OPT_TIMESTAMPS 1
 #define LTI_OPT_SACK 2
 #define LTI_OPT_WSCALE 4
+#define LTI_OPT_ECN 8
 
 /* Values of `ca_state` (Linux enum tcp_ca_state). */
 #define LTI_CA_OPEN 0

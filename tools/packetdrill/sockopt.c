@@ -40,6 +40,8 @@ static uint8_t ca_state(const struct keel_tcp_info *k)
 {
     if (k->in_recovery)
         return LTI_CA_RECOVERY;
+    if (k->in_cwr)
+        return LTI_CA_CWR;
     if (k->backoff && k->snd_unacked)
         return LTI_CA_LOSS;
     if (k->sacked_bytes)
@@ -55,7 +57,7 @@ static void fill_header(const struct keel_tcp_info *k, struct linux_tcp_info *l)
     l->probes = k->probes;
     l->backoff = k->backoff;
     l->options = (uint8_t)((k->ts_ok ? LTI_OPT_TIMESTAMPS : 0) | (k->sack_ok ? LTI_OPT_SACK : 0) |
-                           (k->wscale_ok ? LTI_OPT_WSCALE : 0));
+                           (k->wscale_ok ? LTI_OPT_WSCALE : 0) | (k->ecn_ok ? LTI_OPT_ECN : 0));
     if (k->wscale_ok)
         l->wscales = (uint8_t)((k->snd_wscale & 0xf) | (k->rcv_wscale & 0xf) << 4);
 }

@@ -13,7 +13,8 @@
 static void defaults(struct kpd_sysctls *s)
 {
     memset(s, 0, sizeof *s);
-    s->timestamps = s->sack = s->window_scaling = s->slow_start_after_idle = s->tso = -1;
+    s->timestamps = s->sack = s->window_scaling = s->slow_start_after_idle = s->tso = s->ecn =
+        -1;
 }
 
 /* "net/ipv4/tcp_sack" and "net.ipv4.tcp_sack" name the same setting. */
@@ -71,6 +72,8 @@ static void set_one(struct kpd_sysctls *s, const char *name, const char *v)
         s->retries2 = n;
     else if (strcmp(name, "tcp_fin_timeout") == 0)
         s->fin_timeout_s = n;
+    else if (strcmp(name, "tcp_ecn") == 0)
+        s->ecn = (int)n;
     else if (strcmp(name, "tcp_congestion_control") == 0 && strcmp(v, "cubic") == 0)
         snprintf(s->congestion, sizeof s->congestion, "cubic");
     else if (strcmp(name, "tcp_congestion_control") == 0 && strcmp(v, "reno") == 0)
@@ -120,4 +123,6 @@ void kpd_sysctls_apply(const struct kpd_sysctls *s, struct keel_config *cfg,
     cfg->retries2 = s->retries2;
     cfg->fin_timeout_us = s->fin_timeout_s * 1000000u;
     cfg->congestion_control = s->congestion[0] ? s->congestion : NULL;
+    /* net.ipv4.tcp_ecn: 0 off, 1 ask and answer, 2 (the default) answer. */
+    cfg->ecn = s->ecn == 0 ? KEEL_ECN_OFF : s->ecn == 1 ? KEEL_ECN_ON : KEEL_ECN_ACCEPT;
 }

@@ -43,6 +43,7 @@ static int capture_transmit(struct keel_device *dev, const uint8_t *pkt, size_t 
     struct captured *c = &s->out[s->nout];
     if (tcp_parse(p, plen, ip.src, ip.dst, true, &c->h, &data, &dlen) != WIRE_OK)
         harness_fail(__FILE__, __LINE__, "keel sent a malformed TCP segment");
+    c->ecn = ip.tos & IP_ECN_MASK;
     c->len = (uint32_t)dlen;
     memcpy(c->payload, data, dlen < sizeof c->payload ? dlen : sizeof c->payload);
     c->md5_valid = false;
@@ -148,8 +149,8 @@ static void inject_raw_opts(struct script *s, struct tcp_hdr *h, const struct se
     uint16_t c = wire_csum_fold(wire_csum_add(wire_pseudo_sum(PEER_ADDR, KEEL_ADDR, IPV4_PROTO_TCP, tlen), seg, tlen));
     seg[16] = (uint8_t)(c >> 8);
     seg[17] = (uint8_t)c;
-    struct ipv4_hdr ip = {.ihl = 5, .ttl = 64, .proto = IPV4_PROTO_TCP, .src = PEER_ADDR,
-                          .dst = KEEL_ADDR};
+    struct ipv4_hdr ip = {.ihl = 5, .tos = g->ecn, .ttl = 64, .proto = IPV4_PROTO_TCP,
+                          .src = PEER_ADDR, .dst = KEEL_ADDR};
     size_t n = ipv4_emit(pkt, &ip, tlen) + tlen;
     keel_input(s->st, pkt, n, s->now_us);
 }
@@ -184,8 +185,8 @@ void script_inject(struct script *s, const struct seg *g)
     if (g->md5_key)
         tcp_md5_sign(seg, hlen + g->len, PEER_ADDR, KEEL_ADDR, (const uint8_t *)g->md5_key,
                      strlen(g->md5_key));
-    struct ipv4_hdr ip = {.ihl = 5, .ttl = 64, .proto = IPV4_PROTO_TCP, .src = PEER_ADDR,
-                          .dst = KEEL_ADDR};
+    struct ipv4_hdr ip = {.ihl = 5, .tos = g->ecn, .ttl = 64, .proto = IPV4_PROTO_TCP,
+                          .src = PEER_ADDR, .dst = KEEL_ADDR};
     size_t n = ipv4_emit(pkt, &ip, hlen + g->len) + hlen + g->len;
     keel_input(s->st, pkt, n, s->now_us);
 }

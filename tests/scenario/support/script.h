@@ -42,10 +42,12 @@ struct seg {
     uint8_t raw_opts_len;
     /* Injected only: signed with this key (RFC 2385), the MD5 option first. */
     const char *md5_key;
+    uint8_t ecn;            /* injected only: the IP header's ECN field (IP_ECN_*) */
 };
 
 struct captured {
     struct tcp_hdr h;
+    uint8_t ecn;            /* the IP header's ECN field (IP_ECN_*) */
     uint32_t len;
     uint8_t payload[1500];
     uint64_t at_us;
