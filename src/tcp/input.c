@@ -329,6 +329,7 @@ bool tcp_ack_accepted(struct tcb *tcb, const struct segment *s)
     else
         tcp_dupack(tcb, s);
     tcp_update_window(tcb, s);
+    rack_on_ack(tcb, s, seq_gt(tcb->snd.una, una));
     if (tcb->sack_ok) { /* RFC 6937 DeliveredData: SND.UNA's advance + newly SACKed */
         int64_t delivered = (int64_t)seq_dist(una, tcb->snd.una) +
                             rangeset_bytes(&tcb->sacked) - sacked;
@@ -363,7 +364,8 @@ static bool may_receive_text(const struct tcb *tcb)
 }
 
 /* §3.10.7.4 seventh and eighth. Data for an application that has closed its
- * socket cannot be delivered: Linux resets the connection (TCPAbortOnData). */
+ * socket cannot be delivered: Linux resets the connection (TCPAbortOnData),
+ * answering the segment as tcp_v4_send_reset does (RST at its SEG.ACK). */
 void tcp_text_and_fin(struct tcb *tcb, const struct segment *s)
 {
     bool fin = (s->h.flags & TCP_FLAG_FIN) != 0;
@@ -382,7 +384,8 @@ void tcp_text_and_fin(struct tcb *tcb, const struct segment *s)
     }
     if (s->len && tcb->closed_by_app && seq_gt(seq_add(s->seq, s->len), tcb->rcv.nxt)) {
         CTR_INC(tcb->st, TCPAbortOnData);
-        tcb_abort(tcb, KEEL_ECONNRESET);
+        tcp_send_rst_for(tcb->st, s);
+        tcb_close(tcb, KEEL_ECONNRESET);
         return;
     }
     if (!s->len && !fin)

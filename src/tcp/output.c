@@ -196,6 +196,8 @@ static void note_data_sent(struct tcb *tcb, seq_t seq, uint32_t len, uint8_t fla
     uint32_t seg_len = len + !!(flags & TCP_FLAG_SYN) + !!(flags & TCP_FLAG_FIN);
     if (!seg_len)
         return;
+    if (!(flags & TCP_FLAG_SYN))
+        rack_on_xmit(tcb, seq, seg_len, seq_lt(seq, tcb->snd.max));
     if (seq_lt(seq, tcb->snd.max)) {
         CTR_INC(tcb->st, TcpRetransSegs);
         tcb->retrans_segs++;
