@@ -118,6 +118,39 @@ static void sync_marks(struct tcb *tcb)
     r->end_seq = seq_max(r->end_seq, tcb->snd.una);
 }
 
+/* ---- Recovery's retransmissions ---- */
+
+static struct rack_rxt *rxt_at(struct rack *r, uint32_t i)
+{
+    return &r->rxt[(r->rxt_head + i) % RACK_RXT_MAX];
+}
+
+static void rxt_trim(struct rack *r, seq_t una)
+{
+    while (r->rxt_n && seq_le(rxt_at(r, 0)->end, una)) {
+        r->rxt_head = (r->rxt_head + 1) % RACK_RXT_MAX;
+        r->rxt_n--;
+    }
+}
+
+/* Times a retransmission in recovery: the oldest again refreshes its
+ * record; others come upward (RFC 6675 NextSeg) and are appended. */
+static void rxt_note(struct tcb *tcb, seq_t seq, seq_t end)
+{
+    struct rack *r = &tcb->rack;
+    uint64_t now = tcb->st->now_us;
+    if (r->rxt_n && seq_eq(rxt_at(r, 0)->start, seq)) {
+        rxt_at(r, 0)->us = now;
+        return;
+    }
+    if (r->rxt_n && !seq_ge(seq, rxt_at(r, r->rxt_n - 1)->end))
+        r->rxt_n = 0; /* not upward: start over */
+    if (r->rxt_n == RACK_RXT_MAX)
+        return;
+    *rxt_at(r, r->rxt_n) = (struct rack_rxt){seq, end, now};
+    r->rxt_n++;
+}
+
 void rack_on_xmit(struct tcb *tcb, seq_t seq, uint32_t seg_len, bool retrans)
 {
     struct rack *r = &tcb->rack;
@@ -126,6 +159,8 @@ void rack_on_xmit(struct tcb *tcb, seq_t seq, uint32_t seg_len, bool retrans)
         r->rxt_us = tcb->st->now_us;
         if (!r->tlp_sending)
             r->rxt_hi = seq_max(r->rxt_hi, seq_min(end, tcb->snd.max));
+        if (tcb->in_recovery && !r->tlp_sending)
+            rxt_note(tcb, seq, end);
     }
     if (seq_gt(end, tcb->snd.max))
         log_append(tcb, seq_max(seq, tcb->snd.max), end);
@@ -333,13 +368,36 @@ static void arm(struct tcb *tcb, enum rack_timer kind, uint64_t after_us)
     tcb->rack.timer = (uint8_t)kind;
 }
 
+/* When the oldest outstanding octet last left (Linux's head timestamp). */
+static uint64_t head_sent_us(struct tcb *tcb)
+{
+    struct rack *r = &tcb->rack;
+    rxt_trim(r, tcb->snd.una);
+    if (seq_lt(tcb->snd.una, r->rxt_hi)) {
+        bool timed = r->rxt_n && seq_le(rxt_at(r, 0)->start, tcb->snd.una);
+        return timed ? rxt_at(r, 0)->us : r->rxt_us;
+    }
+    int64_t i = log_find(r, tcb->snd.una);
+    return i < 0 ? r->rxt_us : log_at(r, (uint32_t)i)->us;
+}
+
+/* Time left until the RTO, counted from the head's transmission as Linux
+ * tcp_rearm_rto does: RACK's timer never pushes the RTO back. */
+static uint64_t rto_left(struct tcb *tcb)
+{
+    uint64_t age = tcb->st->now_us - head_sent_us(tcb), rto = rto_current(tcb);
+    return age < rto ? rto - age : 0;
+}
+
 /* Linux tcp_rack_mark_lost: mark, and wait (reordering timer) for the rest. */
 static bool mark_lost(struct tcb *tcb)
 {
     uint64_t wait = detect_loss(tcb);
     if (!wait)
         return false;
-    arm(tcb, RACK_TIMER_REO, wait + RACK_TIMER_SLACK_US);
+    wait += RACK_TIMER_SLACK_US;
+    uint64_t rto = rto_left(tcb);
+    arm(tcb, rto <= wait ? RACK_TIMER_RTO : RACK_TIMER_REO, rto <= wait ? rto : wait);
     return true;
 }
 
@@ -372,16 +430,6 @@ static uint32_t flight_segments(const struct tcb *tcb)
     return (flight + mss - 1) / mss;
 }
 
-/* When the oldest outstanding octet left (Linux tcp_rto_delta_us). */
-static uint64_t head_sent_us(const struct tcb *tcb)
-{
-    const struct rack *r = &tcb->rack;
-    int64_t i = log_find(r, tcb->snd.una);
-    if (i < 0 || seq_lt(tcb->snd.una, r->rxt_hi))
-        return r->rxt_us;
-    return log_at(r, (uint32_t)i)->us;
-}
-
 /* RFC 8985 §7.2 as Linux tcp_schedule_loss_probe: PTO = 2 * SRTT, plus
  * the minimum RTO when a single segment is out (its ACK may be delayed),
  * else plus 2 ms; 1 s without an RTT sample; never after the RTO would. */
@@ -397,10 +445,8 @@ static bool schedule_probe(struct tcb *tcb, bool advancing_rto)
         pto = 2 * (uint64_t)tcb->srtt_us +
               (flight_segments(tcb) == 1 ? TCP_RTO_MIN_US : RACK_TIMER_SLACK_US);
     uint64_t rto = rto_current(tcb);
-    if (!advancing_rto) {
-        uint64_t age = tcb->st->now_us - head_sent_us(tcb);
-        rto = age < rto ? rto - age : 0;
-    }
+    if (!advancing_rto)
+        rto = rto_left(tcb);
     if (rto && rto < pto)
         pto = rto;
     arm(tcb, RACK_TIMER_TLP, pto);
@@ -551,9 +597,9 @@ void rack_on_ack(struct tcb *tcb, const struct segment *s, bool una_advanced)
  * start recovery if something is lost, and let it retransmit. */
 static void reo_timeout(struct tcb *tcb)
 {
-    arm(tcb, RACK_TIMER_RTO, rto_current(tcb));
+    arm(tcb, RACK_TIMER_RTO, rto_left(tcb));
     mark_lost(tcb);
-    if (seq_gt(tcb->rack.lost_to, tcb->snd.una))
+    if (!tcb->in_recovery && seq_gt(tcb->rack.lost_to, tcb->snd.una))
         sack_recovery_on_ack(tcb, 0);
     tcp_output(tcb);
 }
@@ -580,4 +626,5 @@ void rack_on_rto(struct tcb *tcb)
     r->tlp_on = false;
     r->in_loss = true;
     r->reord_pending = false;
+    r->rxt_n = 0;
 }

@@ -15,6 +15,7 @@
 #define RACK_REORDERING_MAX 300u   /* Linux tcp_max_reordering */
 #define RACK_REO_PERSIST 16u       /* RFC 8985 §6.2.4: recoveries a grown window lasts */
 #define RACK_TIMER_SLACK_US 2000u  /* Linux TCP_TIMEOUT_MIN (2 jiffies at 1000 Hz) */
+#define RACK_RXT_MAX 64u           /* recovery retransmissions timed; more go untimed */
 
 /* What the retransmission timer (TT_RETRANSMIT) stands for, as Linux
  * multiplexes icsk_pending: the RTO, the probe timeout, or RACK's
@@ -24,6 +25,12 @@ enum rack_timer { RACK_TIMER_RTO, RACK_TIMER_TLP, RACK_TIMER_REO };
 /* One run of new data sent at one instant: [previous end, end). */
 struct rack_sent {
     seq_t end;
+    uint64_t us;
+};
+
+/* One retransmission in recovery: [start, end) at us. */
+struct rack_rxt {
+    seq_t start, end;
     uint64_t us;
 };
 
@@ -45,6 +52,10 @@ struct rack {
      * rxt_hi have been retransmitted (their original send time is moot). */
     seq_t lost_to, rxt_hi;
     uint64_t rxt_us;               /* latest retransmission */
+    /* Recovery's retransmissions, oldest first (in sequence order too, as
+     * RFC 6675 retransmits holes upward): RACK finds lost ones among them. */
+    struct rack_rxt rxt[RACK_RXT_MAX];
+    uint32_t rxt_head, rxt_n;
     uint32_t reordering;           /* Linux tp->reordering, in segments */
     uint32_t reord_seen;           /* Linux tp->reord_seen */
     seq_t prior_fack;              /* highest SACKed octet's end before this ACK */
