@@ -118,6 +118,12 @@ static void sync_marks(struct tcb *tcb)
     r->end_seq = seq_max(r->end_seq, tcb->snd.una);
 }
 
+static uint32_t segments_of(const struct tcb *tcb, uint32_t bytes)
+{
+    uint32_t mss = tcb->mss ? tcb->mss : 1;
+    return (bytes + mss - 1) / mss;
+}
+
 /* ---- Recovery's retransmissions ---- */
 
 static struct rack_rxt *rxt_at(struct rack *r, uint32_t i)
@@ -161,6 +167,10 @@ void rack_on_xmit(struct tcb *tcb, seq_t seq, uint32_t seg_len, bool retrans)
             r->rxt_hi = seq_max(r->rxt_hi, seq_min(end, tcb->snd.max));
         if (tcb->in_recovery && !r->tlp_sending)
             rxt_note(tcb, seq, end);
+        if (tcb->in_recovery && r->undo_on) {
+            r->undo_retrans += segments_of(tcb, seg_len);
+            r->undo_rxt_seen = true;
+        }
     }
     if (seq_gt(end, tcb->snd.max))
         log_append(tcb, seq_max(seq, tcb->snd.max), end);
@@ -549,6 +559,10 @@ void rack_on_dsack(struct tcb *tcb, seq_t left, seq_t right)
 {
     struct rack *r = &tcb->rack;
     r->dsack_now = true;
+    if (r->undo_on && seq_lt(left, right) && seq_ge(left, r->undo_marker)) {
+        uint32_t segs = segments_of(tcb, seq_dist(left, right));
+        r->undo_retrans -= segs < r->undo_retrans ? segs : r->undo_retrans;
+    }
     if (r->tlp_on && r->tlp_retrans && seq_lt(left, r->tlp_high_seq) && seq_gt(right, r->tlp_start))
         r->dsack_tlp = true;
 }
@@ -569,6 +583,39 @@ static void dsack_widen(struct tcb *tcb)
     r->reo_wnd_persist = RACK_REO_PERSIST;
 }
 
+void rack_recovery_started(struct tcb *tcb, uint32_t cwnd, uint32_t ssthresh)
+{
+    struct rack *r = &tcb->rack;
+    r->undo_on = true;
+    r->undo_rxt_seen = false;
+    r->undo_retrans = 0;
+    r->prior_cwnd = cwnd;
+    r->prior_ssthresh = ssthresh;
+    r->undo_marker = tcb->snd.una;
+}
+
+/* RFC 3708 §3, as Linux tcp_try_undo_dsack: every retransmission of the
+ * last recovery was D-SACKed (during it or after), so the originals arrived
+ * and nothing was lost: the cut is undone (cwnd and ssthresh as before it)
+ * and recovery ends; a loss still marked starts a new one. The reordering
+ * window stays wide for one more recovery. */
+static void try_undo_dsack(struct tcb *tcb)
+{
+    struct rack *r = &tcb->rack;
+    if (!r->undo_on || !r->undo_rxt_seen || r->undo_retrans || !r->dsack_now || r->in_loss)
+        return;
+    if (tcb->cwnd < r->prior_cwnd)
+        tcb->cwnd = r->prior_cwnd;
+    if (tcb->ssthresh < r->prior_ssthresh)
+        tcb->ssthresh = r->prior_ssthresh;
+    tcb->in_recovery = false;
+    tcb->recover = tcb->snd.una;
+    r->undo_on = false;
+    if (r->reo_wnd_persist < RACK_REO_PERSIST)
+        r->reo_wnd_persist++;
+    CTR_INC(tcb->st, TCPDSACKUndo);
+}
+
 void rack_recovery_ended(struct tcb *tcb)
 {
     struct rack *r = &tcb->rack;
@@ -585,6 +632,7 @@ void rack_on_ack(struct tcb *tcb, const struct segment *s, bool una_advanced)
     if (r->in_loss && seq_ge(tcb->snd.una, tcb->recover))
         r->in_loss = false;
     dsack_widen(tcb);
+    try_undo_dsack(tcb);
     tlp_on_ack(tcb, s, una_advanced);
     r->dsack_now = r->dsack_tlp = false;
     if (!tcb->sack_ok || !seq_lt(tcb->snd.una, tcb->snd.max))
@@ -625,6 +673,7 @@ void rack_on_rto(struct tcb *tcb)
     r->lost_to = tcb->snd.max;
     r->tlp_on = false;
     r->in_loss = true;
+    r->undo_on = false;
     r->reord_pending = false;
     r->rxt_n = 0;
 }

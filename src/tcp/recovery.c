@@ -135,6 +135,7 @@ static bool should_enter(const struct tcb *tcb)
 
 static void enter(struct tcb *tcb)
 {
+    rack_recovery_started(tcb, tcb->cwnd, tcb->ssthresh);
     tcb->ssthresh = tcb->cc->ssthresh_on_loss(tcb);
     tcb->recover = tcb->snd.max;
     tcb->in_recovery = true;
