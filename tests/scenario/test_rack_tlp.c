@@ -224,3 +224,58 @@ TEST(tlp_needs_sack)
     CHECK_EQ_U(counter(&s, KEEL_C_TCPLossProbes), 0);
     script_free(&s);
 }
+
+/* Segments 2-4 SACKed at once (DupThresh, no reordering seen): segment 1 is
+ * lost at once and recovery cuts cwnd; returns cwnd and ssthresh before. */
+static void spurious_recovery(struct script *s, int c, uint32_t *cwnd, uint32_t *ssthresh)
+{
+    struct keel_tcp_info i = script_info(s, c);
+    *cwnd = i.cwnd;
+    *ssthresh = i.ssthresh;
+    script_advance(s, RTT);
+    ack_sacking(s, 1, 2, 4);
+    script_expect(s, .flags = A, .seq = 1, .ack = 1, .len = MSS);
+    script_expect_none(s);
+    i = script_info(s, c);
+    CHECK(i.in_recovery);
+    CHECK(i.cwnd < *cwnd);
+}
+
+/* RFC 3708 §3 (Linux tcp_try_undo_dsack): the only retransmission comes
+ * back D-SACKed, the original had arrived: the cut is undone. */
+TEST(rack_dsack_of_every_retransmission_undoes_the_cut)
+{
+    struct script s;
+    int c = open_and_send(&s, 10);
+    uint32_t cwnd, ssthresh;
+    spurious_recovery(&s, c, &cwnd, &ssthresh);
+    struct seg g = {.flags = A, .seq = 1, .ack = 1 + 10 * MSS};
+    g.opts.present = TCP_OPT_SACK;
+    g.opts.sack_count = 1;
+    g.opts.sack[0].left = s.keel_isn + 1;
+    g.opts.sack[0].right = s.keel_isn + 1 + MSS;
+    script_inject(&s, &g);
+    struct keel_tcp_info i = script_info(&s, c);
+    CHECK(!i.in_recovery);
+    CHECK_EQ_U(i.cwnd, cwnd);
+    CHECK_EQ_U(i.ssthresh, ssthresh);
+    CHECK_EQ_U(counter(&s, KEEL_C_TCPDSACKUndo), 1);
+    script_free(&s);
+}
+
+/* Without the D-SACK the retransmission repaired a loss: the cut stays
+ * (RFC 6937: cwnd = ssthresh at the end of recovery). */
+TEST(rack_no_dsack_keeps_the_cut)
+{
+    struct script s;
+    int c = open_and_send(&s, 10);
+    uint32_t cwnd, ssthresh;
+    spurious_recovery(&s, c, &cwnd, &ssthresh);
+    script_send(&s, .flags = A, .seq = 1, .ack = 1 + 10 * MSS);
+    struct keel_tcp_info i = script_info(&s, c);
+    CHECK(!i.in_recovery);
+    CHECK(i.cwnd < cwnd);
+    CHECK_EQ_U(i.cwnd, i.ssthresh);
+    CHECK_EQ_U(counter(&s, KEEL_C_TCPDSACKUndo), 0);
+    script_free(&s);
+}
