@@ -56,6 +56,8 @@ static void log_append(struct tcb *tcb, seq_t start, seq_t end)
     }
     if (r->log_n == r->log_cap && !log_grow(r)) {
         tcb_limit_hit(tcb, KEEL_C_TCPRackLogLimitHit);
+        if (!last)
+            return; /* no memory at all: RACK waits for data it can time */
         last->end = end;
         last->us = now;
         return;
@@ -113,6 +115,8 @@ void rack_start(struct tcb *tcb)
 static void sync_marks(struct tcb *tcb)
 {
     struct rack *r = &tcb->rack;
+    if (r->undo_on && seq_dist(r->undo_marker, tcb->snd.una) > (1u << 30))
+        r->undo_on = false; /* long past: the marker would soon compare wrongly */
     r->lost_to = seq_max(r->lost_to, tcb->snd.una);
     r->rxt_hi = seq_max(r->rxt_hi, tcb->snd.una);
     r->end_seq = seq_max(r->end_seq, tcb->snd.una);
@@ -559,7 +563,11 @@ void rack_on_dsack(struct tcb *tcb, seq_t left, seq_t right)
 {
     struct rack *r = &tcb->rack;
     r->dsack_now = true;
-    if (r->undo_on && seq_lt(left, right) && seq_ge(left, r->undo_marker)) {
+    /* Only a D-SACK of data that may have been retransmitted (below the
+     * highest retransmission) counts, as Linux tcp_sacktag_one counts
+     * only retransmitted segments. */
+    if (r->undo_on && seq_lt(left, right) && seq_ge(left, r->undo_marker) &&
+        retransmitted(r, left, right)) {
         uint32_t segs = segments_of(tcb, seq_dist(left, right));
         r->undo_retrans -= segs < r->undo_retrans ? segs : r->undo_retrans;
     }
