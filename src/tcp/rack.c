@@ -7,7 +7,6 @@
 #include "tcp/tcb.h"
 
 #include <stdlib.h>
-#include <string.h>
 
 /* ---- The transmission log ---- */
 

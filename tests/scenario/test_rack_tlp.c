@@ -279,3 +279,28 @@ TEST(rack_no_dsack_keeps_the_cut)
     CHECK_EQ_U(counter(&s, KEEL_C_TCPDSACKUndo), 0);
     script_free(&s);
 }
+
+/* Linux tcp_schedule_loss_probe with one segment out (here the FIN alone):
+ * PTO = 2 * SRTT + the minimum RTO (400 ms), but never later than the RTO
+ * (300 ms): the probe is the FIN again, the RTO then runs from it. */
+TEST(tlp_probes_a_lone_fin_at_the_rto_bound)
+{
+    struct script s;
+    script_init(&s, NULL);
+    int c = script_active_open_rtt(&s, &OPTS_SACK, RTT);
+    CHECK_EQ(keel_close(s.st, c), 0);
+    script_expect(&s, .flags = A | TCP_FLAG_FIN, .seq = 1, .ack = 1);
+    uint64_t sent = s.now_us;
+    script_advance_to(&s, sent + 3 * RTT - 1);
+    script_expect_none(&s);
+    script_advance(&s, 1);
+    script_expect(&s, .flags = A | TCP_FLAG_FIN, .seq = 1, .ack = 1);
+    CHECK_EQ_U(counter(&s, KEEL_C_TCPLossProbes), 1);
+    CHECK_EQ_U(counter(&s, KEEL_C_TCPTimeouts), 0);
+    script_advance_to(&s, sent + 6 * RTT - 1);
+    script_expect_none(&s);
+    script_advance(&s, 1);
+    script_expect(&s, .flags = A | TCP_FLAG_FIN, .seq = 1, .ack = 1);
+    CHECK_EQ_U(counter(&s, KEEL_C_TCPTimeouts), 1);
+    script_free(&s);
+}
