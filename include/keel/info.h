@@ -83,6 +83,8 @@ struct keel_tcp_info {
     uint32_t snd_mem, rcv_mem; /* bytes of buffer memory allocated now */
     uint32_t sack_ranges;    /* ranges in the SACK scoreboard (bounded) */
     uint32_t sacked_bytes, lost_bytes, retrans_out;
+    uint32_t reordering;     /* reordering degree seen, in segments (Linux tcpi_reordering) */
+    uint32_t reord_seen;     /* reordering events seen (Linux tcpi_reord_seen) */
     /* Timers: armed flag and absolute expiry per enum keel_timer_kind */
     uint8_t timer_armed[KEEL_TIMER_COUNT];
     uint64_t timer_expiry_us[KEEL_TIMER_COUNT];
@@ -111,6 +113,8 @@ struct keel_tcp_info {
     X(TCPPAWSRejected) X(TCPDSACKRecv) X(TCPDSACKSent) X(TCPSACKRecv)         \
     X(TCPSACKDiscard) X(TCPSackLimitHit) X(TCPOFOQueue) X(TCPOFODrop)         \
     X(TCPRcvQDrop) X(TCPFastRetrans) X(TCPTimeouts) X(TCPLossProbes)          \
+    X(TCPLossProbeRecovery) X(TCPSACKReorder) X(TCPRackLogLimitHit)           \
+    X(TCPDSACKUndo)                                                           \
     X(TCPPersistProbes) X(TCPKeepAliveProbes) X(TCPKeepAliveTimeouts)         \
     X(TCPUserTimeouts) X(TCPAbortOnTimeout) X(TCPAbortOnData)                 \
     X(TCPAbortOnClose) X(TCPAbortOnLinger) X(TCPFinWait2Timeouts)             \

@@ -51,6 +51,12 @@ static void fill_queues(const struct tcb *t, struct keel_tcp_info *i)
     i->rcv_mem = t->rcvq.cap;
     i->sack_ranges = t->sacked.n;
     i->sacked_bytes = rangeset_bytes(&t->sacked);
+    if (tcb_synchronized(t)) { /* RACK's marks start with the connection */
+        i->lost_bytes = t->sack_ok ? sack_lost_bytes(t) : 0;
+        i->retrans_out = sack_retrans_out(t);
+    }
+    i->reordering = t->rack.reordering;
+    i->reord_seen = t->rack.reord_seen;
     for (int k = 0; k < KEEL_TIMER_COUNT; k++) {
         i->timer_armed[k] = timer_armed(&t->timers[k]);
         i->timer_expiry_us[k] = i->timer_armed[k] ? t->timers[k].expires_us : 0;

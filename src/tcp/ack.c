@@ -138,6 +138,7 @@ void tcp_ack_advance(struct tcb *tcb, const struct segment *s)
 {
     seq_t old_una = tcb->snd.una;
     uint32_t acked = seq_dist(tcb->snd.una, s->ack);
+    rack_on_cum_ack(tcb, s->ack);
     uint32_t data_acked = release_acked(tcb, s->ack);
     bool resending = seq_lt(tcb->snd.nxt, tcb->snd.max);
     tcb->snd.una = s->ack;
@@ -204,6 +205,7 @@ void tcp_note_sack_blocks(struct tcb *tcb, const struct segment *s)
 {
     const struct tcp_opts *o = &s->h.opts;
     tcb->sack_news = false;
+    rack_before_sacks(tcb);
     if (!tcb->sack_ok || !(o->present & TCP_OPT_SACK))
         return;
     CTR_INC(tcb->st, TCPSACKRecv);
@@ -215,6 +217,7 @@ void tcp_note_sack_blocks(struct tcb *tcb, const struct segment *s)
                         seq_le(r, seq_make(o->sack[1].right))))) {
             CTR_INC(tcb->st, TCPDSACKRecv);
             tcb->dsack_received++;
+            rack_on_dsack(tcb, l, r);
             continue;
         }
         if (!seq_lt(l, r) || seq_le(r, tcb->snd.una) || seq_gt(r, tcb->snd.max)) {
@@ -223,6 +226,8 @@ void tcp_note_sack_blocks(struct tcb *tcb, const struct segment *s)
         }
         l = seq_max(l, tcb->snd.una);
         bool news = rangeset_overlap(&tcb->sacked, l, r) < seq_dist(l, r);
+        if (news)
+            rack_on_sacked(tcb, l, r);
         if (rangeset_add(&tcb->sacked, l, r) < 0)
             tcb_limit_hit(tcb, KEEL_C_TCPSackLimitHit);
         else

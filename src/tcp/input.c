@@ -364,6 +364,7 @@ bool tcp_ack_accepted(struct tcb *tcb, const struct segment *s)
     else
         tcp_dupack(tcb, s);
     tcp_update_window(tcb, s);
+    rack_on_ack(tcb, s, seq_gt(tcb->snd.una, una));
     struct prr_ack a = prr_ack_of(tcb, s, una, sacked, lost_edge);
     if (tcb->sack_ok)
         sack_recovery_on_ack(tcb, a);
@@ -397,7 +398,8 @@ static bool may_receive_text(const struct tcb *tcb)
 }
 
 /* §3.10.7.4 seventh and eighth. Data for an application that has closed its
- * socket cannot be delivered: Linux resets the connection (TCPAbortOnData). */
+ * socket cannot be delivered: Linux resets the connection (TCPAbortOnData),
+ * answering the segment as tcp_v4_send_reset does (RST at its SEG.ACK). */
 void tcp_text_and_fin(struct tcb *tcb, const struct segment *s)
 {
     bool fin = (s->h.flags & TCP_FLAG_FIN) != 0;
@@ -416,7 +418,8 @@ void tcp_text_and_fin(struct tcb *tcb, const struct segment *s)
     }
     if (s->len && tcb->closed_by_app && seq_gt(seq_add(s->seq, s->len), tcb->rcv.nxt)) {
         CTR_INC(tcb->st, TCPAbortOnData);
-        tcb_abort(tcb, KEEL_ECONNRESET);
+        tcp_send_rst_for(tcb->st, tcb, s);
+        tcb_close(tcb, KEEL_ECONNRESET);
         return;
     }
     if (!s->len && !fin)

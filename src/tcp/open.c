@@ -30,6 +30,7 @@ void tcb_prepare_open(struct tcb *tcb)
 void tcb_established(struct tcb *tcb)
 {
     tcb->cc->init(tcb);
+    rack_start(tcb);
     tcb->quickacks = TCP_MAX_QUICKACKS;
     tcb->rcv_space_seq = tcb->rcv.nxt;
     tcb->rcv_space_us = tcb->st->now_us;

@@ -238,6 +238,8 @@ static void note_data_sent(struct tcb *tcb, seq_t seq, uint32_t len, uint8_t fla
     if (!seg_len)
         return;
     note_data_time(tcb, len);
+    if (!(flags & TCP_FLAG_SYN))
+        rack_on_xmit(tcb, seq, seg_len, seq_lt(seq, tcb->snd.max));
     if (seq_lt(seq, tcb->snd.max)) {
         CTR_INC(tcb->st, TcpRetransSegs);
         tcb->retrans_segs++;

@@ -25,6 +25,16 @@ static uint32_t retransmitted_part(const struct tcb *tcb, seq_t from, seq_t to)
     return seq_gt(end, from) ? seq_dist(from, end) : 0;
 }
 
+/* Octets of the hole [from, to) below SACKed range i that are lost: all
+ * of it by RFC 6675 §4 IsLost, else those RACK marked (RFC 8985 §6.2). */
+static uint32_t hole_lost_bytes(const struct tcb *tcb, uint8_t i, uint32_t sacked_above,
+                                seq_t from, seq_t to)
+{
+    if (hole_lost(tcb, i, sacked_above))
+        return seq_dist(from, to);
+    return rack_lost_part(tcb, from, to);
+}
+
 /* RFC 6675 §4 SetPipe: octets in flight that are neither SACKed nor lost,
  * plus octets retransmitted (HighRxt stands for the per-octet flag). */
 uint32_t sack_pipe(const struct tcb *tcb)
@@ -35,16 +45,40 @@ uint32_t sack_pipe(const struct tcb *tcb)
     for (uint8_t i = 0; i < sb->n; i++) {
         seq_t left = sb->r[i].left;
         if (seq_lt(x, left)) {
-            if (!hole_lost(tcb, i, above))
-                pipe += seq_dist(x, left);
+            pipe += seq_dist(x, left) - hole_lost_bytes(tcb, i, above, x, left);
             pipe += retransmitted_part(tcb, x, left);
         }
         above -= range_len(&sb->r[i]);
         x = sb->r[i].right;
     }
     if (seq_lt(x, tcb->snd.max))
-        pipe += seq_dist(x, tcb->snd.max);
+        pipe += seq_dist(x, tcb->snd.max) - rack_lost_part(tcb, x, tcb->snd.max);
     return pipe;
+}
+
+/* Linux tcpi_lost: unacknowledged octets neither SACKed nor known to
+ * have arrived that are lost, retransmitted or not. */
+uint32_t sack_lost_bytes(const struct tcb *tcb)
+{
+    const struct rangeset *sb = &tcb->sacked;
+    uint32_t above = rangeset_bytes(sb), lost = 0;
+    seq_t x = tcb->snd.una;
+    for (uint8_t i = 0; i < sb->n; i++) {
+        if (seq_lt(x, sb->r[i].left))
+            lost += hole_lost_bytes(tcb, i, above, x, sb->r[i].left);
+        above -= range_len(&sb->r[i]);
+        x = sb->r[i].right;
+    }
+    if (seq_lt(x, tcb->snd.max))
+        lost += rack_lost_part(tcb, x, tcb->snd.max);
+    return lost;
+}
+
+/* Linux tcpi_retrans: retransmitted octets not yet acknowledged or SACKed. */
+uint32_t sack_retrans_out(const struct tcb *tcb)
+{
+    seq_t hi = seq_max(tcb->rack.rxt_hi, tcb->snd.una);
+    return seq_dist(tcb->snd.una, hi) - rangeset_overlap(&tcb->sacked, tcb->snd.una, hi);
 }
 
 /* RFC 6675 §4 NextSeg rules 1 and 3: the first hole octet at or above
@@ -56,8 +90,9 @@ static bool next_hole(const struct tcb *tcb, bool only_lost, seq_t *start, uint3
     uint32_t above = rangeset_bytes(sb);
     seq_t x = seq_max(tcb->high_rxt, tcb->snd.una);
     for (uint8_t i = 0; i < sb->n; i++) {
-        if (seq_lt(x, sb->r[i].left) && (!only_lost || hole_lost(tcb, i, above))) {
-            uint32_t gap = seq_dist(x, sb->r[i].left), mss = tcp_mss_now(tcb);
+        uint32_t lost = seq_lt(x, sb->r[i].left) ? hole_lost_bytes(tcb, i, above, x, sb->r[i].left) : 0;
+        if (seq_lt(x, sb->r[i].left) && (!only_lost || lost)) {
+            uint32_t gap = only_lost ? lost : seq_dist(x, sb->r[i].left), mss = tcp_mss_now(tcb);
             *start = x;
             *len = gap < mss ? gap : mss;
             return true;
@@ -94,7 +129,7 @@ static bool should_enter(const struct tcb *tcb)
 {
     if (seq_lt(tcb->snd.una, tcb->recover)) /* recover holds SND.MAX: one past */
         return false;
-    return tcb->dupacks >= DUP_THRESH ||
+    return tcb->dupacks >= DUP_THRESH || seq_gt(tcb->rack.lost_to, tcb->snd.una) ||
            (tcb->sacked.n && hole_lost(tcb, 0, rangeset_bytes(&tcb->sacked)));
 }
 
@@ -102,6 +137,7 @@ static bool should_enter(const struct tcb *tcb)
  * stands, with its ssthresh and PRR counts; loss does not reduce again. */
 static void enter(struct tcb *tcb)
 {
+    rack_recovery_started(tcb, tcb->cwnd, tcb->ssthresh);
     if (!tcb->in_cwr) {
         tcb->ssthresh = tcb->cc->ssthresh_on_loss(tcb);
         tcb->prr_delivered = tcb->prr_out = 0;
@@ -130,7 +166,7 @@ seq_t sack_lost_edge(const struct tcb *tcb)
         above -= range_len(&sb->r[i]);
         x = sb->r[i].right;
     }
-    return edge;
+    return seq_max(edge, seq_min(tcb->rack.lost_to, tcb->snd.max));
 }
 
 /* RFC 9937 §6 (PRR, obsoleting RFC 6937): cwnd = pipe + sndcnt, where
@@ -170,6 +206,7 @@ void sack_recovery_on_ack(struct tcb *tcb, struct prr_ack a)
     if (tcb->in_recovery && seq_ge(tcb->snd.una, tcb->recover)) {
         tcb->cwnd = tcb->ssthresh; /* RFC 6937 §3: the end of recovery */
         tcb->in_recovery = false;
+        rack_recovery_ended(tcb);
         return;
     }
     if (!tcb->in_recovery) {

@@ -193,11 +193,14 @@ void tcp_output(struct tcb *tcb)
     }
     restart_after_idle(tcb);
     bool sent = false;
+    seq_t max_before = tcb->snd.max;
     while (send_one(tcb))
         sent = true;
     note_cwnd_usage(tcb, sent);
     if (!sent && tcb->ack_now)
         tcp_send_ack(tcb);
     arm_progress_timers(tcb);
+    if (seq_gt(tcb->snd.max, max_before))
+        rack_after_new_data(tcb); /* RFC 8985 §7.2: (re)schedule the probe */
     watchdog_after_output(tcb);
 }

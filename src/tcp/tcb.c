@@ -20,6 +20,7 @@ struct tcb *tcb_new(keel_stack *st)
     rangeset_init(&tcb->sacked, RANGESET_MAX);
     tcb->cc = st->default_cc;
     tcb->rto_us = TCP_RTO_INITIAL_US;
+    rack_init(tcb);
     tcb->keepidle_us = TCP_KEEPIDLE_US;
     tcb->keepintvl_us = TCP_KEEPINTVL_US;
     tcb->keepcnt = TCP_KEEPCNT;
@@ -38,6 +39,7 @@ void tcb_free(struct tcb *tcb)
     ring_free(&tcb->rcvq);
     tstamp_free(tcb);
     tcp_md5_free(tcb);
+    rack_free(tcb);
     free(tcb);
 }
 
@@ -126,6 +128,8 @@ void tcb_abort(struct tcb *tcb, int err)
 void tcb_arm(struct tcb *tcb, enum tcb_timer t, uint64_t after_us)
 {
     wheel_arm(&tcb->st->wheel, &tcb->timers[t], tcb->st->now_us + after_us);
+    if (t == TT_RETRANSMIT)
+        tcb->rack.timer = RACK_TIMER_RTO; /* RACK re-marks its own kinds */
 }
 
 void tcb_disarm(struct tcb *tcb, enum tcb_timer t)

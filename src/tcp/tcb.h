@@ -13,6 +13,7 @@
 #include "keel/info.h"
 #include "stack/stack.h"
 #include "tcp/cc.h"
+#include "tcp/rack.h"
 #include "wire/wire.h"
 
 /* Linux's defaults, where the RFCs leave a choice. */
@@ -123,6 +124,7 @@ struct tcb {
     uint64_t retrans_start_us; /* first retransmission of the current episode */
     uint32_t retransmits;      /* consecutive timeouts */
     uint32_t retrans_tsval;    /* TSval of the latest retransmission */
+    struct rack rack;          /* RACK-TLP loss detection (RFC 8985) */
 
     /* Congestion control (RFC 5681, RFC 6582). */
     const struct cc_ops *cc;
@@ -315,6 +317,9 @@ struct prr_ack {
 };
 uint32_t sack_pipe(const struct tcb *tcb);
 seq_t sack_lost_edge(const struct tcb *tcb);
+/* Unacknowledged octets that are neither SACKed nor lost, and those lost. */
+uint32_t sack_lost_bytes(const struct tcb *tcb);
+uint32_t sack_retrans_out(const struct tcb *tcb);
 bool sack_retransmit_next(struct tcb *tcb, uint32_t usable, bool new_data_waiting);
 void sack_recovery_on_ack(struct tcb *tcb, struct prr_ack a);
 

@@ -88,6 +88,7 @@ static void retransmit_timeout(struct tcb *tcb)
     CTR_INC(tcb->st, TCPTimeouts);
     uint64_t segs_before = tcb->segs_out;
     tcb->cc->on_rto(tcb);
+    rack_on_rto(tcb);
     tcb->recover = tcb->snd.max;
     tcb->in_recovery = false;
     tcb->in_cwr = false;
@@ -110,7 +111,7 @@ static void on_retransmit(struct tcb *tcb)
 {
     if (tcb->state == KEEL_TCP_SYN_SENT || tcb->state == KEEL_TCP_SYN_RECEIVED)
         retransmit_syn(tcb);
-    else if (seq_lt(tcb->snd.una, tcb->snd.max))
+    else if (seq_lt(tcb->snd.una, tcb->snd.max) && !rack_timer_fired(tcb))
         retransmit_timeout(tcb);
 }
 

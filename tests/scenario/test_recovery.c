@@ -21,7 +21,9 @@ static void dupack_sacking(struct script *s, uint32_t last)
 
 static int open_and_fill(struct script *s)
 {
-    int c = script_active_open(s, &OPTS_SACK);
+    /* A 100 ms RTT: RACK's reordering window (min_rtt / 4) and the probe
+     * timeout (2 * SRTT) lie beyond the ACKs below (RFC 8985). */
+    int c = script_active_open_rtt(s, &OPTS_SACK, 100000);
     int sndbuf = 65536;
     CHECK_EQ(keel_setsockopt(s->st, c, KEEL_SOL_SOCKET, KEEL_SO_SNDBUF, &sndbuf, sizeof sndbuf), 0);
     static uint8_t bulk[20 * MSS];

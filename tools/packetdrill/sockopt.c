@@ -80,7 +80,7 @@ static void fill_counts(const struct keel_tcp_info *k, struct linux_tcp_info *l)
     l->snd_ssthresh = k->ssthresh == UINT32_MAX || !mss ? L_INFINITE_SSTHRESH : k->ssthresh / mss;
     l->snd_cwnd = mss ? k->cwnd / mss : 0;
     l->advmss = k->rcv_mss;
-    l->reordering = 3; /* tcp_reordering */
+    l->reordering = k->reordering;
     l->total_retrans = (uint32_t)k->retrans_segs;
 }
 
@@ -97,6 +97,7 @@ static void fill_totals(const struct keel_tcp_info *k, struct linux_tcp_info *l)
     l->bytes_sent = k->bytes_sent + k->bytes_retrans;
     l->bytes_retrans = k->bytes_retrans;
     l->dsack_dups = (uint32_t)k->dsack_received;
+    l->reord_seen = k->reord_seen;
     l->snd_wnd = k->snd_wnd;
     l->rcv_wnd = k->rcv_wnd;
 }

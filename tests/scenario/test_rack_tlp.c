@@ -1,0 +1,306 @@
+/* RACK-TLP (RFC 8985) as Linux runs it: the reordering window and timer,
+ * the tail loss probe and its loss detection (§7.4), and the reordering
+ * degree Linux reports as tcpi_reordering. The handshake gives an RTT of
+ * 100 ms: SRTT 100 ms, min_rtt 100 ms, RTO 300 ms. */
+#include "harness.h"
+#include "script.h"
+
+#define A TCP_FLAG_ACK
+#define P TCP_FLAG_PSH
+#define MSS 1460u
+#define RTT 100000u
+
+static const struct tcp_opts OPTS_SACK = {.present = TCP_OPT_MSS | TCP_OPT_SACK_PERM, .mss = 1460};
+
+static uint64_t counter(struct script *s, enum keel_counter_id id)
+{
+    struct keel_counters c;
+    keel_counters(s->st, &c);
+    return c.v[id];
+}
+
+/* An ACK of `ack` (relative) SACKing segments [first, last] (1-based), and
+ * optionally a D-SACK block before them. */
+static void ack_sacking(struct script *s, uint32_t ack, uint32_t first, uint32_t last)
+{
+    struct seg g = {.flags = A, .seq = 1, .ack = ack};
+    g.opts.present = TCP_OPT_SACK;
+    g.opts.sack_count = 1;
+    g.opts.sack[0].left = s->keel_isn + 1 + (first - 1) * MSS;
+    g.opts.sack[0].right = s->keel_isn + 1 + last * MSS;
+    script_inject(s, &g);
+}
+
+/* Connects with a 100 ms RTT and sends n segments in one write, at once. */
+static int open_and_send(struct script *s, uint32_t n)
+{
+    script_init(s, NULL);
+    int c = script_active_open_rtt(s, &OPTS_SACK, RTT);
+    int sndbuf = 65536;
+    CHECK_EQ(keel_setsockopt(s->st, c, KEEL_SOL_SOCKET, KEEL_SO_SNDBUF, &sndbuf, sizeof sndbuf), 0);
+    static uint8_t data[20 * MSS];
+    CHECK_EQ(keel_send(s->st, c, data, n * MSS, 0), (long)(n * MSS));
+    for (uint32_t k = 0; k < n && k < 10; k++)
+        script_expect(s, .flags = k == n - 1 ? A | P : A, .seq = 1 + k * MSS, .ack = 1, .len = MSS);
+    script_expect_none(s);
+    return c;
+}
+
+/* RFC 8985 §6.2: one SACK of the last segment, no reordering seen yet:
+ * the earlier segments are lost only min_rtt / 4 (+ Linux's 2 ms timer
+ * slack) after RACK.rtt has passed; the reordering timer then starts
+ * recovery and the first retransmission. */
+TEST(rack_reordering_timer_marks_lost_after_quarter_min_rtt)
+{
+    struct script s;
+    int c = open_and_send(&s, 4);
+    uint64_t sent = s.now_us;
+    script_advance(&s, RTT);
+    ack_sacking(&s, 1, 4, 4);
+    script_expect_none(&s);
+    CHECK(!script_info(&s, c).in_recovery);
+    script_advance_to(&s, sent + RTT + RTT / 4 + 2000 - 1);
+    script_expect_none(&s);
+    script_advance(&s, 1);
+    script_expect(&s, .flags = A, .seq = 1, .ack = 1, .len = MSS);
+    script_expect_none(&s);
+    struct keel_tcp_info i = script_info(&s, c);
+    CHECK(i.in_recovery);
+    CHECK_EQ_U(i.lost_bytes, 3 * MSS);
+    CHECK_EQ_U(i.retrans_out, MSS);
+    CHECK_EQ_U(i.reordering, 3);
+    script_free(&s);
+}
+
+/* RFC 8985 §6.2.4 as Linux: with DupThresh segments SACKed and no
+ * reordering seen, the window is zero: RACK marks every earlier segment
+ * lost at once (more than RFC 6675's IsLost, which leaves holes with
+ * fewer than three SACKed segments above them). */
+TEST(rack_dupthresh_sacked_marks_all_earlier_lost_at_once)
+{
+    struct script s;
+    int c = open_and_send(&s, 10);
+    script_advance(&s, RTT);
+    ack_sacking(&s, 1, 3, 3);
+    ack_sacking(&s, 1, 7, 7);
+    script_expect_none(&s);
+    struct seg g = {.flags = A, .seq = 1, .ack = 1};
+    g.opts.present = TCP_OPT_SACK;
+    g.opts.sack_count = 3;
+    for (uint32_t k = 0; k < 3; k++) {
+        uint32_t seg = (uint32_t[]){3, 7, 9}[k];
+        g.opts.sack[k].left = s.keel_isn + 1 + (seg - 1) * MSS;
+        g.opts.sack[k].right = s.keel_isn + 1 + seg * MSS;
+    }
+    script_inject(&s, &g);
+    script_expect(&s, .flags = A, .seq = 1, .ack = 1, .len = MSS);
+    struct keel_tcp_info i = script_info(&s, c);
+    CHECK(i.in_recovery);
+    /* Segments 1-2, 4-6 and 8 are lost: 6. */
+    CHECK_EQ_U(i.lost_bytes, 6 * MSS);
+    script_free(&s);
+}
+
+/* Linux tcp_check_sack_reordering: a never-retransmitted segment SACKed
+ * below the highest SACKed one is reordering, of degree (fack - seq) / MSS;
+ * a cumulative ACK that fills never-SACKed holes below the old fack too. */
+TEST(rack_reordering_degree_from_sacks_and_cumulative_ack)
+{
+    struct script s;
+    int c = open_and_send(&s, 10);
+    script_advance(&s, 20000);
+    ack_sacking(&s, 1, 10, 10);
+    ack_sacking(&s, 1, 4, 4);
+    struct keel_tcp_info i = script_info(&s, c);
+    CHECK_EQ_U(i.reordering, 7); /* 10 * MSS + 1 - (3 * MSS + 1) */
+    CHECK_EQ_U(i.reord_seen, 1);
+    script_send(&s, .flags = A, .seq = 1, .ack = 1 + 10 * MSS);
+    i = script_info(&s, c);
+    CHECK_EQ_U(i.reordering, 10);
+    CHECK_EQ_U(i.reord_seen, 2);
+    CHECK(!i.in_recovery);
+    script_expect_none(&s);
+    script_free(&s);
+}
+
+/* RFC 8985 §7.2-7.3: no ACK for 2 * SRTT + 2 ms: the probe is the last
+ * segment again (nothing new to send); the RTO then runs from the probe. */
+TEST(tlp_probes_with_last_segment_then_rto_from_probe)
+{
+    struct script s;
+    int c = open_and_send(&s, 4);
+    uint64_t sent = s.now_us;
+    script_advance_to(&s, sent + 2 * RTT + 2000 - 1);
+    script_expect_none(&s);
+    script_advance(&s, 1);
+    script_expect(&s, .flags = A | P, .seq = 1 + 3 * MSS, .ack = 1, .len = MSS);
+    script_expect_none(&s);
+    CHECK_EQ_U(counter(&s, KEEL_C_TCPLossProbes), 1);
+    CHECK_EQ_U(script_info(&s, c).backoff, 0);
+    uint64_t probe = s.now_us;
+    script_advance_to(&s, probe + 3 * RTT - 1);
+    script_expect_none(&s);
+    script_advance(&s, 1);
+    script_expect(&s, .flags = A, .seq = 1, .ack = 1, .len = MSS);
+    CHECK_EQ_U(counter(&s, KEEL_C_TCPTimeouts), 1);
+    script_free(&s);
+}
+
+/* RFC 8985 §7.3: with data waiting (cwnd full), the probe is one new
+ * segment, sent beyond cwnd; its ACK ends the episode without a cwnd cut. */
+TEST(tlp_probes_with_new_data_when_queued)
+{
+    struct script s;
+    int c = open_and_send(&s, 12);
+    uint32_t cwnd = script_info(&s, c).cwnd;
+    script_advance(&s, 2 * RTT + 2000);
+    script_expect(&s, .flags = A, .seq = 1 + 10 * MSS, .ack = 1, .len = MSS);
+    script_expect_none(&s);
+    script_send(&s, .flags = A, .seq = 1, .ack = 1 + 11 * MSS);
+    CHECK(script_info(&s, c).cwnd >= cwnd);
+    CHECK_EQ_U(counter(&s, KEEL_C_TCPLossProbeRecovery), 0);
+    script_free(&s);
+}
+
+/* RFC 8985 §7.4: the probe retransmitted the last segment and an ACK
+ * beyond it came without a D-SACK: the probe repaired a loss, cwnd is cut
+ * once (Linux: CWR, cwnd = ssthresh, CUBIC's 0.7). */
+TEST(tlp_loss_detected_without_dsack_cuts_cwnd)
+{
+    struct script s;
+    int c = open_and_send(&s, 4);
+    script_advance(&s, 2 * RTT + 2000);
+    script_expect(&s, .flags = A | P, .seq = 1 + 3 * MSS, .ack = 1, .len = MSS);
+    script_send(&s, .flags = A, .seq = 1, .ack = 1 + 4 * MSS);
+    uint32_t cwnd = script_info(&s, c).cwnd;
+    static uint8_t more[MSS];
+    CHECK_EQ(keel_send(s.st, c, more, MSS, 0), (long)MSS);
+    script_expect(&s, .flags = A | P, .seq = 1 + 4 * MSS, .ack = 1, .len = MSS);
+    script_send(&s, .flags = A, .seq = 1, .ack = 1 + 5 * MSS);
+    CHECK_EQ_U(counter(&s, KEEL_C_TCPLossProbeRecovery), 1);
+    struct keel_tcp_info i = script_info(&s, c);
+    CHECK_EQ_U(i.cwnd, i.ssthresh);
+    CHECK(i.cwnd < cwnd);
+    script_free(&s);
+}
+
+/* RFC 8985 §7.4: a D-SACK for the probe shows the original arrived too:
+ * nothing was lost, cwnd stays. */
+TEST(tlp_dsack_of_probe_means_no_loss)
+{
+    struct script s;
+    int c = open_and_send(&s, 4);
+    script_advance(&s, 2 * RTT + 2000);
+    script_expect(&s, .flags = A | P, .seq = 1 + 3 * MSS, .ack = 1, .len = MSS);
+    struct seg g = {.flags = A, .seq = 1, .ack = 1 + 4 * MSS};
+    g.opts.present = TCP_OPT_SACK;
+    g.opts.sack_count = 1;
+    g.opts.sack[0].left = s.keel_isn + 1 + 3 * MSS;
+    g.opts.sack[0].right = s.keel_isn + 1 + 4 * MSS;
+    script_inject(&s, &g);
+    uint32_t cwnd = script_info(&s, c).cwnd;
+    static uint8_t more[MSS];
+    CHECK_EQ(keel_send(s.st, c, more, MSS, 0), (long)MSS);
+    script_expect(&s, .flags = A | P, .seq = 1 + 4 * MSS, .ack = 1, .len = MSS);
+    script_send(&s, .flags = A, .seq = 1, .ack = 1 + 5 * MSS);
+    CHECK_EQ_U(counter(&s, KEEL_C_TCPLossProbeRecovery), 0);
+    CHECK(script_info(&s, c).cwnd >= cwnd);
+    script_free(&s);
+}
+
+/* RFC 8985 §7.2: no probe without SACK (Linux requires it): the RTO alone. */
+TEST(tlp_needs_sack)
+{
+    struct script s;
+    script_init(&s, NULL);
+    int c = script_active_open_rtt(&s, &OPTS_MSS_ONLY, RTT);
+    static uint8_t data[MSS];
+    CHECK_EQ(keel_send(s.st, c, data, MSS, 0), (long)MSS);
+    script_expect(&s, .flags = A | P, .seq = 1, .ack = 1, .len = MSS);
+    script_advance(&s, 3 * RTT - 1);
+    script_expect_none(&s);
+    script_advance(&s, 1);
+    script_expect(&s, .flags = A | P, .seq = 1, .ack = 1, .len = MSS);
+    CHECK_EQ_U(counter(&s, KEEL_C_TCPLossProbes), 0);
+    script_free(&s);
+}
+
+/* Segments 2-4 SACKed at once (DupThresh, no reordering seen): segment 1 is
+ * lost at once and recovery cuts cwnd; returns cwnd and ssthresh before. */
+static void spurious_recovery(struct script *s, int c, uint32_t *cwnd, uint32_t *ssthresh)
+{
+    struct keel_tcp_info i = script_info(s, c);
+    *cwnd = i.cwnd;
+    *ssthresh = i.ssthresh;
+    script_advance(s, RTT);
+    ack_sacking(s, 1, 2, 4);
+    script_expect(s, .flags = A, .seq = 1, .ack = 1, .len = MSS);
+    script_expect_none(s);
+    i = script_info(s, c);
+    CHECK(i.in_recovery);
+    CHECK(i.cwnd < *cwnd);
+}
+
+/* RFC 3708 §3 (Linux tcp_try_undo_dsack): the only retransmission comes
+ * back D-SACKed, the original had arrived: the cut is undone. */
+TEST(rack_dsack_of_every_retransmission_undoes_the_cut)
+{
+    struct script s;
+    int c = open_and_send(&s, 10);
+    uint32_t cwnd, ssthresh;
+    spurious_recovery(&s, c, &cwnd, &ssthresh);
+    struct seg g = {.flags = A, .seq = 1, .ack = 1 + 10 * MSS};
+    g.opts.present = TCP_OPT_SACK;
+    g.opts.sack_count = 1;
+    g.opts.sack[0].left = s.keel_isn + 1;
+    g.opts.sack[0].right = s.keel_isn + 1 + MSS;
+    script_inject(&s, &g);
+    struct keel_tcp_info i = script_info(&s, c);
+    CHECK(!i.in_recovery);
+    CHECK_EQ_U(i.cwnd, cwnd);
+    CHECK_EQ_U(i.ssthresh, ssthresh);
+    CHECK_EQ_U(counter(&s, KEEL_C_TCPDSACKUndo), 1);
+    script_free(&s);
+}
+
+/* Without the D-SACK the retransmission repaired a loss: the cut stays
+ * (RFC 6937: cwnd = ssthresh at the end of recovery). */
+TEST(rack_no_dsack_keeps_the_cut)
+{
+    struct script s;
+    int c = open_and_send(&s, 10);
+    uint32_t cwnd, ssthresh;
+    spurious_recovery(&s, c, &cwnd, &ssthresh);
+    script_send(&s, .flags = A, .seq = 1, .ack = 1 + 10 * MSS);
+    struct keel_tcp_info i = script_info(&s, c);
+    CHECK(!i.in_recovery);
+    CHECK(i.cwnd < cwnd);
+    CHECK_EQ_U(i.cwnd, i.ssthresh);
+    CHECK_EQ_U(counter(&s, KEEL_C_TCPDSACKUndo), 0);
+    script_free(&s);
+}
+
+/* Linux tcp_schedule_loss_probe with one segment out (here the FIN alone):
+ * PTO = 2 * SRTT + the minimum RTO (400 ms), but never later than the RTO
+ * (300 ms): the probe is the FIN again, the RTO then runs from it. */
+TEST(tlp_probes_a_lone_fin_at_the_rto_bound)
+{
+    struct script s;
+    script_init(&s, NULL);
+    int c = script_active_open_rtt(&s, &OPTS_SACK, RTT);
+    CHECK_EQ(keel_close(s.st, c), 0);
+    script_expect(&s, .flags = A | TCP_FLAG_FIN, .seq = 1, .ack = 1);
+    uint64_t sent = s.now_us;
+    script_advance_to(&s, sent + 3 * RTT - 1);
+    script_expect_none(&s);
+    script_advance(&s, 1);
+    script_expect(&s, .flags = A | TCP_FLAG_FIN, .seq = 1, .ack = 1);
+    CHECK_EQ_U(counter(&s, KEEL_C_TCPLossProbes), 1);
+    CHECK_EQ_U(counter(&s, KEEL_C_TCPTimeouts), 0);
+    script_advance_to(&s, sent + 6 * RTT - 1);
+    script_expect_none(&s);
+    script_advance(&s, 1);
+    script_expect(&s, .flags = A | TCP_FLAG_FIN, .seq = 1, .ack = 1);
+    CHECK_EQ_U(counter(&s, KEEL_C_TCPTimeouts), 1);
+    script_free(&s);
+}
