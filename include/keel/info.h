@@ -88,6 +88,14 @@ struct keel_tcp_info {
     /* Per-connection totals */
     uint64_t bytes_sent, bytes_retrans, bytes_acked, bytes_received;
     uint64_t segs_out, segs_in, retrans_segs, dsack_received;
+    uint64_t data_segs_out, data_segs_in; /* segments carrying data */
+    /* When the last data segment left, the last in-order data arrived and
+     * the last acceptable ACK arrived (the handshake counts for all three). */
+    uint64_t last_data_sent_us, last_data_recv_us, last_ack_recv_us;
+    /* Time (us) with data outstanding or waiting, and the part of it spent
+     * limited by the peer's window and by the send buffer (Linux's
+     * tcpi_busy_time, tcpi_rwnd_limited, tcpi_sndbuf_limited). */
+    uint64_t busy_us, rwnd_limited_us, sndbuf_limited_us;
     uint64_t last_activity_us; /* last application call on this socket */
     uint64_t state_since_us;   /* when the current state was entered */
     /* Stall watchdog: bit k set when enum keel_stall k was seen, and when. */

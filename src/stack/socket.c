@@ -221,7 +221,9 @@ long keel_send(keel_stack *st, int sock, const void *buf, size_t len, int flags)
     if (len == 0)
         return 0;
     uint32_t n = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
+    bool nothing_unsent = seq_ge(tcb->snd.max, tcb_snd_end(tcb));
     uint32_t put = ring_append(&tcb->sndq, buf, n);
+    tcp_chrono_after_write(tcb, nothing_unsent && put, put < n);
     if (!put)
         return KEEL_EAGAIN;
     tcp_note_write_end(tcb);

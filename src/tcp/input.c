@@ -42,6 +42,7 @@ void tcp_input(keel_stack *st, uint32_t src, uint32_t dst, const uint8_t *pkt, s
     struct tcb *tcb = demux_lookup(&st->demux, dst, s.h.dport, src, s.h.sport);
     if (tcb) {
         tcb->segs_in++;
+        tcb->data_segs_in += s.len != 0; /* Linux tcp_segs_in */
         if (tcb->state == KEEL_TCP_SYN_SENT)
             tcp_input_syn_sent(tcb, &s);
         else

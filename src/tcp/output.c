@@ -191,11 +191,23 @@ static void note_ack_sent(struct tcb *tcb, uint32_t wnd_bytes)
         CTR_INC(tcb->st, TCPZeroWindowAdv);
 }
 
+/* Linux __tcp_transmit_skb: every transmission carrying data, resent or
+ * not, counts its segments (tcp_skb_pcount) and is the last data sent
+ * (tcp_event_data_sent's lsndtime). */
+static void note_payload_sent(struct tcb *tcb, uint32_t len)
+{
+    uint32_t mss = tcp_mss_now(tcb);
+    tcb->data_segs_out += mss ? (len + mss - 1) / mss : 1;
+    tcb->last_data_sent_us = tcb->st->now_us;
+}
+
 static void note_data_sent(struct tcb *tcb, seq_t seq, uint32_t len, uint8_t flags)
 {
     uint32_t seg_len = len + !!(flags & TCP_FLAG_SYN) + !!(flags & TCP_FLAG_FIN);
     if (!seg_len)
         return;
+    if (len)
+        note_payload_sent(tcb, len);
     if (seq_lt(seq, tcb->snd.max)) {
         CTR_INC(tcb->st, TcpRetransSegs);
         tcb->retrans_segs++;

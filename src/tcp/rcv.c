@@ -165,6 +165,7 @@ bool tcp_rcv_data(struct tcb *tcb, const struct segment *s)
         tcb->bytes_received += len;
         if (seq_eq(seq, tcb->rcv.nxt)) {
             store_in_order(tcb, data, len);
+            tcb->last_data_rcvd_us = tcb->st->now_us; /* Linux tcp_event_data_recv */
             new_data = true;
         } else {
             new_data = store_out_of_order(tcb, seq, data, len);

@@ -159,6 +159,20 @@ static bool may_send_data(const struct tcb *tcb)
     return false;
 }
 
+/* Linux tcp_write_xmit's rwnd test: data waits, the congestion window has
+ * room for it, and the next segment does not fit the peer's window
+ * (tcp_snd_wnd_test). */
+static bool peer_window_limits(const struct tcb *tcb)
+{
+    seq_t end = tcb_snd_end(tcb);
+    uint32_t mss = tcp_mss_now(tcb);
+    if (!seq_lt(tcb->snd.nxt, end) || cwnd_room(tcb) < mss)
+        return false;
+    uint32_t queued = seq_dist(tcb->snd.nxt, end);
+    uint32_t next = queued < mss ? queued : mss;
+    return seq_gt(seq_add(tcb->snd.nxt, next), seq_add(tcb->snd.una, tcb->snd.wnd));
+}
+
 void tcp_output(struct tcb *tcb)
 {
     if (!may_send_data(tcb)) {
@@ -170,6 +184,7 @@ void tcp_output(struct tcb *tcb)
     while (send_one(tcb))
         sent = true;
     note_cwnd_usage(tcb);
+    tcp_chrono_after_output(tcb, sent, peer_window_limits(tcb));
     if (!sent && tcb->ack_now)
         tcp_send_ack(tcb);
     arm_progress_timers(tcb);

@@ -30,6 +30,17 @@
 #define TCP_INVALID_ACK_INTERVAL_US 500000u /* Linux tcp_invalid_ratelimit */
 #define TCP_PUSH_POINTS 16u          /* write ends remembered for PSH */
 
+/* What holds the sender back, in Linux's order of priority (enum
+ * tcp_chrono): busy (data outstanding), limited by the peer's window,
+ * limited by the send buffer. */
+enum tcp_chrono {
+    TCP_CHRONO_NONE,
+    TCP_CHRONO_BUSY,
+    TCP_CHRONO_RWND_LIMITED,
+    TCP_CHRONO_SNDBUF_LIMITED,
+    TCP_CHRONO_COUNT
+};
+
 enum tcb_timer {
     TT_RETRANSMIT = KEEL_TIMER_RETRANSMIT, /* also carries the persist timer */
     TT_PERSIST = KEEL_TIMER_PERSIST,
@@ -180,6 +191,19 @@ struct tcb {
     /* Totals for introspection. */
     uint64_t bytes_sent, bytes_retrans, bytes_acked, bytes_received;
     uint64_t segs_out, segs_in, retrans_segs, dsack_received;
+    uint64_t data_segs_out, data_segs_in; /* segments that carried data */
+
+    /* Introspection times (Linux lsndtime and icsk_ack.lrcvtime): the last
+     * data segment sent, the last in-order data received. */
+    uint64_t last_data_sent_us, last_data_rcvd_us;
+    /* Chronographs (Linux tcp_chrono_start/stop): which one runs
+     * (enum tcp_chrono), since when, and the time each has run before. */
+    uint8_t chrono_type;
+    uint64_t chrono_start_us;
+    uint64_t chrono_us[TCP_CHRONO_COUNT];
+    /* A write found the send buffer full, and not enough has been freed
+     * since (Linux SOCK_NOSPACE). */
+    bool snd_nospace;
 };
 
 /* RCV.WND as last advertised, measured from RCV.NXT. */
@@ -293,6 +317,15 @@ void tcp_cwnd_usage_ack(struct tcb *tcb);
 uint32_t sack_pipe(const struct tcb *tcb);
 bool sack_retransmit_next(struct tcb *tcb, uint32_t usable, bool new_data_waiting);
 void sack_recovery_on_ack(struct tcb *tcb, uint32_t delivered);
+
+/* Chronographs and activity times for introspection (src/tcp/chrono.c). */
+void tcp_chrono_start(struct tcb *tcb, enum tcp_chrono type);
+void tcp_chrono_stop(struct tcb *tcb, enum tcp_chrono type);
+/* Microseconds the chronograph `type` has run, the running one included. */
+uint64_t tcp_chrono_total(const struct tcb *tcb, enum tcp_chrono type);
+void tcp_chrono_after_write(struct tcb *tcb, bool queue_was_empty, bool buffer_full);
+void tcp_chrono_after_output(struct tcb *tcb, bool sent, bool rwnd_limited);
+void tcp_chrono_after_ack(struct tcb *tcb);
 
 /* Stall watchdog (src/tcp/watchdog.c). */
 void watchdog_report(struct tcb *tcb, enum keel_stall kind);

@@ -97,6 +97,24 @@ static void fill_totals(const struct keel_tcp_info *k, struct linux_tcp_info *l)
     l->dsack_dups = (uint32_t)k->dsack_received;
     l->snd_wnd = k->snd_wnd;
     l->rcv_wnd = k->rcv_wnd;
+    l->data_segs_out = (uint32_t)k->data_segs_out;
+    l->data_segs_in = (uint32_t)k->data_segs_in;
+    l->busy_time = k->busy_us;
+    l->rwnd_limited = k->rwnd_limited_us;
+    l->sndbuf_limited = k->sndbuf_limited_us;
+}
+
+/* Linux reports how long ago, in milliseconds (jiffies_to_msecs). */
+static uint32_t ms_since(uint64_t now_us, uint64_t then_us)
+{
+    return now_us > then_us ? (uint32_t)((now_us - then_us) / 1000) : 0;
+}
+
+static void fill_ages(const struct keel_tcp_info *k, uint64_t now_us, struct linux_tcp_info *l)
+{
+    l->last_data_sent_ms = ms_since(now_us, k->last_data_sent_us);
+    l->last_data_recv_ms = ms_since(now_us, k->last_data_recv_us);
+    l->last_ack_recv_ms = ms_since(now_us, k->last_ack_recv_us);
 }
 
 static void linux_tcp_info(struct kpd *p, int sock, struct linux_tcp_info *l)
@@ -107,9 +125,9 @@ static void linux_tcp_info(struct kpd *p, int sock, struct linux_tcp_info *l)
     fill_header(&k, l);
     fill_counts(&k, l);
     fill_totals(&k, l);
-    /* keel keeps no last_data_sent/recv or last_ack_recv times, no pacing
-     * rate, no delivery-rate or chrono (busy, rwnd- and sndbuf-limited)
-     * statistics: those fields stay 0. */
+    fill_ages(&k, p->now_us, l);
+    /* keel does not pace and keeps no delivery-rate samples: pacing_rate
+     * and delivery_rate stay 0; last_ack_sent is 0 on Linux too. */
 }
 
 /* ---- getsockopt ---- */
