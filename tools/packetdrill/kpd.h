@@ -140,6 +140,8 @@ uint32_t kpd_poll_mask(struct kpd *p, int fd);
  * events match now (Linux ep_poll_callback). */
 void kpd_epoll_wakeup(struct kpd *p, int fd);
 int kpd_getsockopt(struct kpd *p, int fd, int level, int name, void *val, socklen_t *len);
+/* sendfile(2) from a host file to the keel socket out_fd. */
+ssize_t kpd_sendfile(struct kpd *p, int out_fd, int in_fd, off_t *offset, size_t count);
 
 /* sysctl.c */
 void kpd_sysctls_read(const char *path, struct kpd_sysctls *s);

@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kpd.h"
 
@@ -415,6 +416,69 @@ static long send_iov(struct kpd *p, int fd, const struct iovec *iov, int iovcnt,
 }
 
 #define KPD_SEND_ENTRY KPD_RECV_ENTRY
+
+/* ---- sendfile (reached through interpose.c) ---- */
+
+#define KPD_SENDFILE_CHUNK 65536
+
+/* One piece of the file, written as a send() would write it: all of it
+ * unless the socket is non-blocking and its buffer fills. */
+static long sendfile_piece(struct kpd *p, int out_fd, const uint8_t *buf, size_t n)
+{
+    kpd_lock(p);
+    long r = do_send(p, out_fd, buf, n, 0);
+    int err = errno;
+    kpd_kick(p);
+    kpd_unlock(p);
+    errno = err;
+    return r;
+}
+
+/* Copies up to count bytes from in_fd, starting at pos, to the socket;
+ * returns the bytes sent, or -1 (errno set) if none could be. */
+static long sendfile_copy(struct kpd *p, int out_fd, int in_fd, off_t pos, size_t count,
+                          uint8_t *buf)
+{
+    size_t done = 0;
+    while (done < count) {
+        size_t want = count - done < KPD_SENDFILE_CHUNK ? count - done : KPD_SENDFILE_CHUNK;
+        ssize_t got = pread(in_fd, buf, want, pos + (off_t)done);
+        if (got <= 0)
+            return done || got == 0 ? (long)done : -1;
+        long sent = sendfile_piece(p, out_fd, buf, (size_t)got);
+        if (sent < 0)
+            return done ? (long)done : -1;
+        done += (size_t)sent;
+        if ((size_t)sent < (size_t)got)
+            break;
+    }
+    return (long)done;
+}
+
+/* Linux sendfile(2) with a keel socket as out_fd: reads from *offset and
+ * advances it, or, without one, from the file's position and advances
+ * that; returns the bytes sent. */
+ssize_t kpd_sendfile(struct kpd *p, int out_fd, int in_fd, off_t *offset, size_t count)
+{
+    if (offset && *offset < 0)
+        return kpd_errno(EINVAL);
+    off_t pos = offset ? *offset : lseek(in_fd, 0, SEEK_CUR);
+    if (pos < 0)
+        return kpd_errno(errno == ESPIPE ? EINVAL : errno);
+    uint8_t *buf = malloc(KPD_SENDFILE_CHUNK);
+    if (!buf)
+        return kpd_errno(ENOMEM);
+    long sent = sendfile_copy(p, out_fd, in_fd, pos, count, buf);
+    int err = errno;
+    free(buf);
+    if (sent < 0)
+        return kpd_errno(err);
+    if (offset)
+        *offset = pos + sent;
+    else
+        lseek(in_fd, pos + sent, SEEK_SET);
+    return sent;
+}
 
 static ssize_t k_write(void *ctx, int fd, const void *buf, size_t n)
 {

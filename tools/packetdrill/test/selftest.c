@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sendfile.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -294,4 +295,93 @@ TEST(sysctls_applied)
     CHECK_EQ(o.h.opts.wscale, 8);
     rig_free(&r);
     unlink(path);
+}
+
+/* The next packet keel sends, with its payload copied to data. */
+static size_t sniff_payload(struct rig *r, uint8_t *data, size_t cap)
+{
+    uint8_t pkt[70000];
+    size_t len = sizeof pkt;
+    long long at;
+    CHECK_EQ(r->t.from_stack(r->t.ctx, pkt, &len, &at), 0);
+    struct ipv4_hdr ip;
+    struct tcp_hdr h;
+    const uint8_t *seg, *payload;
+    size_t slen, plen;
+    CHECK_EQ(ipv4_parse(pkt, len, &ip, &seg, &slen), WIRE_OK);
+    CHECK_EQ(tcp_parse(seg, slen, ip.src, ip.dst, true, &h, &payload, &plen), WIRE_OK);
+    CHECK(plen <= cap);
+    memcpy(data, payload, plen);
+    return plen;
+}
+
+/* A host file of n bytes, byte k being 'a' + k % 26; returns its fd. */
+static int pattern_file(char *path, size_t n)
+{
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    for (size_t k = 0; k < n; k++) {
+        char c = (char)('a' + k % 26);
+        CHECK_EQ(write(fd, &c, 1), 1);
+    }
+    return fd;
+}
+
+/* sendfile(2) to a keel socket (interpose.c): with an offset it reads from
+ * there and advances the offset, not the file position; without one it
+ * reads from the file position and advances that; at the end of the file
+ * it sends what is left. */
+TEST(sendfile_to_keel_socket)
+{
+    struct rig r;
+    rig_init(&r, NULL);
+    int fd = established(&r);
+    char path[] = "/tmp/keel-pd-sendfile-XXXXXX";
+    int file = pattern_file(path, 100);
+    off_t off = 30;
+    CHECK_EQ(sendfile(fd, file, &off, 5), 5);
+    CHECK_EQ(off, 35);
+    uint8_t data[64];
+    CHECK_EQ(sniff_payload(&r, data, sizeof data), 5);
+    CHECK(memcmp(data, "efghi", 5) == 0);
+    CHECK_EQ(lseek(file, 0, SEEK_CUR), 100);
+
+    CHECK_EQ(lseek(file, 95, SEEK_SET), 95);
+    CHECK_EQ(sendfile(fd, file, NULL, 20), 5);
+    CHECK_EQ(lseek(file, 0, SEEK_CUR), 100);
+    CHECK_EQ(sendfile(fd, file, NULL, 20), 0);
+    rig_free(&r);
+    close(file);
+    unlink(path);
+}
+
+/* Linux's errors: a file not open for reading (EBADF), a negative offset
+ * (EINVAL); and a descriptor that is not keel's goes to the C library. */
+TEST(sendfile_errors)
+{
+    struct rig r;
+    rig_init(&r, NULL);
+    int fd = established(&r);
+    char path[] = "/tmp/keel-pd-sendfile-XXXXXX";
+    int file = pattern_file(path, 10);
+    int wronly = open(path, O_WRONLY);
+    off_t off = 0;
+    CHECK_EQ(sendfile(fd, wronly, &off, 5), -1);
+    CHECK_EQ(errno, EBADF);
+    off = -1;
+    CHECK_EQ(sendfile(fd, file, &off, 5), -1);
+    CHECK_EQ(errno, EINVAL);
+    int pipefd[2];
+    CHECK_EQ(pipe(pipefd), 0);
+    off = 0;
+    CHECK_EQ(sendfile(pipefd[1], file, &off, 4), 4); /* the host's own sendfile */
+    char got[4];
+    CHECK_EQ(read(pipefd[0], got, 4), 4);
+    CHECK(memcmp(got, "abcd", 4) == 0);
+    close(pipefd[0]);
+    close(pipefd[1]);
+    close(wronly);
+    close(file);
+    unlink(path);
+    rig_free(&r);
 }
