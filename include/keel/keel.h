@@ -185,6 +185,20 @@ int keel_getpeername(keel_stack *st, int sock, struct keel_sockaddr *addr);
 #define KEEL_TCP_QUICKACK 12
 #define KEEL_TCP_CONGESTION 13
 #define KEEL_TCP_USER_TIMEOUT 18
+/* IPPROTO_IP (an int, or a single byte as Linux also takes): IP_TOS (the
+ * TOS byte of every packet the connection sends; the two ECN bits stay
+ * TCP's), IP_MTU_DISCOVER (KEEL_IP_PMTUDISC_*: DO and WANT, the default,
+ * send with DF and follow ICMP "fragmentation needed"; DONT sends without
+ * DF and ignores them; INTERFACE and OMIT ignore them too). */
+#define KEEL_IPPROTO_IP 0
+#define KEEL_IP_TOS 1
+#define KEEL_IP_MTU_DISCOVER 10
+#define KEEL_IP_PMTUDISC_DONT 0
+#define KEEL_IP_PMTUDISC_WANT 1
+#define KEEL_IP_PMTUDISC_DO 2
+#define KEEL_IP_PMTUDISC_PROBE 3
+#define KEEL_IP_PMTUDISC_INTERFACE 4
+#define KEEL_IP_PMTUDISC_OMIT 5
 struct keel_linger {
     int l_onoff;
     int l_linger; /* seconds */

@@ -9,10 +9,18 @@
 void ip_output(keel_stack *st, uint8_t proto, uint32_t src, uint32_t dst, size_t payload_len,
                uint16_t gso_mss)
 {
+    static const struct ip_tx plain = {.tos = 0, .dont_fragment = true};
+    ip_output_with(st, &plain, proto, src, dst, payload_len, gso_mss);
+}
+
+void ip_output_with(keel_stack *st, const struct ip_tx *tx, uint8_t proto, uint32_t src,
+                    uint32_t dst, size_t payload_len, uint16_t gso_mss)
+{
     struct ipv4_hdr h = {
         .ihl = 5,
+        .tos = tx->tos,
         .id = st->ip_id++,
-        .frag = IPV4_FLAG_DF, /* RFC 1191: path MTU discovery */
+        .frag = tx->dont_fragment ? IPV4_FLAG_DF : 0, /* RFC 1191: path MTU discovery */
         .ttl = IP_DEFAULT_TTL,
         .proto = proto,
         .src = src,

@@ -68,6 +68,8 @@ static void inherit_from_listener(struct tcb *tcb, const struct tcb *l)
     tcb->rcvbuf = l->rcvbuf;
     tcb->rcvbuf_locked = l->rcvbuf_locked;
     tcb->cc = l->cc;
+    tcb->ip_tos = l->ip_tos;
+    tcb->pmtudisc = l->pmtudisc;
     ring_set_limit(&tcb->sndq, tcb->sndbuf);
 }
 

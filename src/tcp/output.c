@@ -258,8 +258,12 @@ void tcp_xmit(struct tcb *tcb, seq_t seq, uint32_t len, uint8_t flags)
         copy_payload(tcb, seg + hlen, seq, len);
     tcp_emit(seg, hlen + len, &h, tcb->laddr, tcb->raddr);
     uint32_t mss = tcp_mss_now(tcb);
-    ip_output(st, IPV4_PROTO_TCP, tcb->laddr, tcb->raddr, hlen + len,
-              len > mss ? (uint16_t)mss : 0);
+    /* Linux ip_dont_fragment: DF when discovering the path MTU. */
+    struct ip_tx tx = {.tos = tcb->ip_tos,
+                       .dont_fragment = tcb->pmtudisc == KEEL_IP_PMTUDISC_DO ||
+                                        tcb->pmtudisc == KEEL_IP_PMTUDISC_WANT};
+    ip_output_with(st, &tx, IPV4_PROTO_TCP, tcb->laddr, tcb->raddr, hlen + len,
+                   len > mss ? (uint16_t)mss : 0);
     CTR_INC(st, TcpOutSegs);
     tcb->segs_out++;
     if (flags & TCP_FLAG_ACK)
