@@ -48,6 +48,10 @@ struct kfd {
     bool nonblock;
     bool cloexec;
     bool inq;          /* TCP_INQ: recvmsg reports the bytes left to read */
+    bool zerocopy;     /* SO_ZEROCOPY */
+    uint32_t zc_next_id;      /* MSG_ZEROCOPY: the next send's notification id */
+    bool zc_queued;           /* a notification waits on the error queue... */
+    uint32_t zc_lo, zc_hi;    /* ...for the sends with ids zc_lo..zc_hi */
     struct kpd_epitem *items; /* KFD_EPOLL */
     int nitems;
 };
@@ -142,6 +146,12 @@ void kpd_epoll_wakeup(struct kpd *p, int fd);
 int kpd_getsockopt(struct kpd *p, int fd, int level, int name, void *val, socklen_t *len);
 /* sendfile(2) from a host file to the keel socket out_fd. */
 ssize_t kpd_sendfile(struct kpd *p, int out_fd, int in_fd, off_t *offset, size_t count);
+
+/* zerocopy.c */
+int kpd_zerocopy_set(struct kfd *f, const void *val, socklen_t len);
+void kpd_zerocopy_sent(struct kpd *p, int fd, int flags, long sent);
+long kpd_zerocopy_errqueue(struct kpd *p, int fd, struct msghdr *msg);
+bool kpd_zerocopy_pending(const struct kfd *f);
 
 /* sysctl.c */
 void kpd_sysctls_read(const char *path, struct kpd_sysctls *s);

@@ -23,6 +23,8 @@ uint32_t kpd_poll_mask(struct kpd *p, int fd)
     if (r < 0)
         return POLLNVAL;
     uint32_t m = (uint32_t)r;
+    if (kpd_zerocopy_pending(f))
+        m |= POLLERR;
     if (m & POLLIN)
         m |= POLLRDNORM;
     if (m & POLLOUT)

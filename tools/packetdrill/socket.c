@@ -148,6 +148,7 @@ static int do_accept(struct kpd *p, int fd, struct sockaddr *addr, socklen_t *le
         keel_close(p->st, (int)s);
         return kpd_errno(e);
     }
+    p->fds[nfd].zerocopy = p->fds[fd].zerocopy; /* Linux sk_clone_lock copies sk_flags */
     sockaddr_in_out(&a.peer, addr, len);
     return nfd;
 }
@@ -341,6 +342,10 @@ static long do_recvmsg(struct kpd *p, int fd, struct msghdr *msg, int flags)
 {
     if (!msg)
         return kpd_errno(EFAULT);
+    if ((flags & MSG_ERRQUEUE) && !sock_fd(p, fd))
+        return -1;
+    if (flags & MSG_ERRQUEUE)
+        return kpd_zerocopy_errqueue(p, fd, msg);
     long r = recv_iov(p, fd, msg->msg_iov, (int)msg->msg_iovlen, flags);
     if (r < 0)
         return r;
@@ -393,7 +398,10 @@ static long do_send(struct kpd *p, int fd, const void *buf, size_t len, int flag
     long r = kpd_block(p, block, UINT64_MAX, try_send, &a, "a write");
     if (r == KEEL_EAGAIN && a.done)
         r = (long)a.done; /* non-blocking, or a main-thread call that would block */
-    return r < 0 ? kpd_fail((int)r) : r;
+    if (r < 0)
+        return kpd_fail((int)r);
+    kpd_zerocopy_sent(p, fd, flags, r);
+    return r;
 }
 
 /* The pieces of an iovec go to keel as one write, as Linux copies them all

@@ -19,6 +19,7 @@
 #define L_SO_PROTOCOL 38
 #define L_SO_DOMAIN 39
 #define L_SO_MEMINFO 55
+#define L_SO_ZEROCOPY 60
 #define L_SK_MEMINFO_VARS 9
 #define L_TCP_CC_INFO 26
 #define L_TCP_INQ 36
@@ -184,6 +185,8 @@ static int get_special(struct kpd *p, struct kfd *f, int level, int name, void *
         return int_out(val, len, f->inq);
     if (level == SOL_SOCKET && name == L_SO_MEMINFO)
         return get_meminfo(p, f->sock, val, len);
+    if (level == SOL_SOCKET && name == L_SO_ZEROCOPY)
+        return int_out(val, len, f->zerocopy);
     if (level == SOL_SOCKET && (name == L_SO_TYPE || name == L_SO_PROTOCOL || name == L_SO_DOMAIN))
         return int_out(val, len, name == L_SO_TYPE ? SOCK_STREAM
                                  : name == L_SO_PROTOCOL ? IPPROTO_TCP : AF_INET);
@@ -262,6 +265,8 @@ static int do_setsockopt(struct kpd *p, int fd, int level, int name, const void 
         return kpd_errno(fd >= 0 && fd < KPD_MAX_FDS && p->fds[fd].kind ? ENOTSOCK : EBADF);
     if (level == IPPROTO_TCP && name == TCP_CONGESTION)
         return set_congestion(p, f->sock, val, len);
+    if (level == SOL_SOCKET && name == L_SO_ZEROCOPY)
+        return kpd_zerocopy_set(f, val, len);
     if (level == IPPROTO_TCP && name == L_TCP_INQ) {
         int v;
         if (!val || len < sizeof v)

@@ -11,7 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sendfile.h>
+#include <time.h> /* before linux/errqueue.h */
 #include <unistd.h>
+
+#include <linux/errqueue.h>
 
 #include "harness.h"
 #include "linux_tcp_info.h"
@@ -383,5 +386,86 @@ TEST(sendfile_errors)
     close(wronly);
     close(file);
     unlink(path);
+    rig_free(&r);
+}
+
+/* The zerocopy completion waiting on fd's error queue: its id range, or
+ * -1 in *lo when recvmsg(MSG_ERRQUEUE) says EAGAIN. */
+static void zerocopy_completion(struct rig *r, int fd, long *lo, long *hi)
+{
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof(struct sock_extended_err) + sizeof(struct sockaddr_in))];
+    } control;
+    struct iovec iov = {NULL, 0};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                         .msg_controllen = sizeof control.buf};
+    *lo = *hi = -1;
+    if (r->t.recvmsg(r->t.ctx, fd, &msg, MSG_ERRQUEUE) < 0) {
+        CHECK_EQ(errno, EAGAIN);
+        return;
+    }
+    CHECK_EQ(msg.msg_flags, MSG_ERRQUEUE);
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    CHECK(c != NULL);
+    CHECK_EQ(c->cmsg_level, IPPROTO_IP);
+    CHECK_EQ(c->cmsg_type, IP_RECVERR);
+    CHECK_EQ(c->cmsg_len, CMSG_LEN(sizeof(struct sock_extended_err) + sizeof(struct sockaddr_in)));
+    struct sock_extended_err ee;
+    memcpy(&ee, CMSG_DATA(c), sizeof ee);
+    CHECK_EQ(ee.ee_errno, 0);
+    CHECK_EQ(ee.ee_origin, SO_EE_ORIGIN_ZEROCOPY);
+    CHECK_EQ(ee.ee_code, SO_EE_CODE_ZEROCOPY_COPIED);
+    *lo = ee.ee_info;
+    *hi = ee.ee_data;
+}
+
+static short poll_events(struct rig *r, int fd)
+{
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    r->t.poll(r->t.ctx, &pfd, 1, 0);
+    return pfd.revents;
+}
+
+/* SO_ZEROCOPY and MSG_ZEROCOPY (zerocopy.c): keel copies, so each send
+ * completes at once as Linux reports a copied one: consecutive sends share
+ * one notification, an empty or plain send takes no id, the error queue
+ * makes the socket POLLERR, and an accepted socket inherits the option. */
+TEST(zerocopy_completions)
+{
+    struct rig r;
+    rig_init(&r, NULL);
+    int lfd = listener(&r);
+    int one = 1, two = 2, v = -1;
+    socklen_t len = sizeof v;
+    CHECK_EQ(r.t.setsockopt(r.t.ctx, lfd, SOL_SOCKET, SO_ZEROCOPY, &two, sizeof two), -1);
+    CHECK_EQ(errno, EINVAL);
+    CHECK_EQ(r.t.setsockopt(r.t.ctx, lfd, SOL_SOCKET, SO_ZEROCOPY, &one, 1), -1);
+    CHECK_EQ(errno, EINVAL);
+    CHECK_EQ(r.t.setsockopt(r.t.ctx, lfd, SOL_SOCKET, SO_ZEROCOPY, &one, sizeof one), 0);
+    inject(&r, TCP_FLAG_SYN, 0, 0, NULL, &SYN_OPTS);
+    r.keel_isn = sniff(&r).h.seq;
+    inject(&r, TCP_FLAG_ACK, 1, 1, NULL, NULL);
+    int fd = r.t.accept(r.t.ctx, lfd, NULL, NULL);
+    CHECK_EQ(r.t.getsockopt(r.t.ctx, fd, SOL_SOCKET, SO_ZEROCOPY, &v, &len), 0);
+    CHECK_EQ(v, 1);
+
+    long lo, hi;
+    CHECK_EQ(r.t.send(r.t.ctx, fd, "", 0, MSG_ZEROCOPY), 0);
+    CHECK_EQ(r.t.send(r.t.ctx, fd, "abc", 3, 0), 3);
+    zerocopy_completion(&r, fd, &lo, &hi);
+    CHECK_EQ(lo, -1);
+    CHECK_EQ(poll_events(&r, fd) & POLLERR, 0);
+    CHECK_EQ(r.t.send(r.t.ctx, fd, "defg", 4, MSG_ZEROCOPY), 4);
+    CHECK_EQ(r.t.send(r.t.ctx, fd, "hi", 2, MSG_ZEROCOPY), 2);
+    CHECK(poll_events(&r, fd) & POLLERR);
+    zerocopy_completion(&r, fd, &lo, &hi);
+    CHECK_EQ(lo, 0);
+    CHECK_EQ(hi, 1);
+    CHECK_EQ(poll_events(&r, fd) & POLLERR, 0);
+    CHECK_EQ(r.t.send(r.t.ctx, fd, "j", 1, MSG_ZEROCOPY), 1);
+    zerocopy_completion(&r, fd, &lo, &hi);
+    CHECK_EQ(lo, 2);
+    CHECK_EQ(hi, 2);
     rig_free(&r);
 }
