@@ -228,7 +228,7 @@ static void note_data_sent(struct tcb *tcb, seq_t seq, uint32_t len, uint8_t fla
     }
 }
 
-void tcp_xmit(struct tcb *tcb, seq_t seq, uint32_t len, uint8_t flags)
+bool tcp_xmit(struct tcb *tcb, seq_t seq, uint32_t len, uint8_t flags)
 {
     keel_stack *st = tcb->st;
     struct tcp_hdr h;
@@ -262,8 +262,14 @@ void tcp_xmit(struct tcb *tcb, seq_t seq, uint32_t len, uint8_t flags)
     struct ip_tx tx = {.tos = tcb->ip_tos,
                        .dont_fragment = tcb->pmtudisc == KEEL_IP_PMTUDISC_DO ||
                                         tcb->pmtudisc == KEEL_IP_PMTUDISC_WANT};
-    ip_output_with(st, &tx, IPV4_PROTO_TCP, tcb->laddr, tcb->raddr, hlen + len,
-                   len > mss ? (uint16_t)mss : 0);
+    int rc = ip_output_with(st, &tx, IPV4_PROTO_TCP, tcb->laddr, tcb->raddr, hlen + len,
+                            len > mss ? (uint16_t)mss : 0);
+    /* Linux __tcp_transmit_skb: a packet the local device refused (NET_XMIT_DROP)
+     * was not sent; the caller tries again later. A refused bare ACK is
+     * merely lost. */
+    bool refused = rc == KEEL_ENOBUFS;
+    if (len || (flags & (TCP_FLAG_SYN | TCP_FLAG_FIN)))
+        tcb->xmit_refused = refused;
     CTR_INC(st, TcpOutSegs);
     tcb->segs_out++;
     if (flags & TCP_FLAG_ACK)
@@ -272,7 +278,10 @@ void tcp_xmit(struct tcb *tcb, seq_t seq, uint32_t len, uint8_t flags)
         tcb->rcv.wnd = wnd_bytes; /* RCV.NXT is unknown until the SYN-ACK */
     if (flags & TCP_FLAG_RST)
         CTR_INC(st, TcpOutRsts);
+    if (refused)
+        return false;
     note_data_sent(tcb, seq, len, flags);
+    return true;
 }
 
 /* A bare ACK carries the next new sequence number, SND.MAX: while a timeout
@@ -303,9 +312,9 @@ void tcp_send_syn(struct tcb *tcb)
 /* Zero-window and keepalive probes: Linux sends a bare ACK whose sequence
  * number is one below SND.UNA, which any live peer must answer (RFC 9293
  * §3.8.4 allows it for keepalives; it serves as a window probe too). */
-void tcp_send_probe(struct tcb *tcb)
+bool tcp_send_probe(struct tcb *tcb)
 {
-    tcp_xmit(tcb, seq_sub_n(tcb->snd.una, 1), 0, TCP_FLAG_ACK);
+    return tcp_xmit(tcb, seq_sub_n(tcb->snd.una, 1), 0, TCP_FLAG_ACK);
 }
 
 /* RFC 9293 §3.10.7.1: the reset for a segment that belongs to no connection. */
@@ -348,6 +357,7 @@ uint32_t tcp_retransmit_head(struct tcb *tcb)
         return 0;
     if (len && tcp_holds_push_point(tcb, tcb->snd.una, len))
         flags |= TCP_FLAG_PSH;
-    tcp_xmit(tcb, tcb->snd.una, len, flags);
+    if (!tcp_xmit(tcb, tcb->snd.una, len, flags))
+        return 0;
     return len + !!(flags & TCP_FLAG_FIN);
 }

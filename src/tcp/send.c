@@ -83,7 +83,8 @@ static bool send_one(struct tcb *tcb)
         flags |= TCP_FLAG_PSH;
     if (fin)
         flags |= TCP_FLAG_FIN;
-    tcp_xmit(tcb, tcb->snd.nxt, len, flags);
+    if (!tcp_xmit(tcb, tcb->snd.nxt, len, flags))
+        return false; /* refused by the device: not sent, the persist timer retries */
     if (tcb->in_recovery)
         tcb->prr_out += len;
     tcb->snd.nxt = seq_add(tcb->snd.nxt, len + fin);
@@ -129,7 +130,9 @@ void tcp_cwnd_usage_ack(struct tcb *tcb)
 }
 
 /* RFC 9293 §3.8.6.1: with data waiting, nothing in flight and a window too
- * small to send into, only the persist timer can restart the flow. */
+ * small to send into, only the persist timer can restart the flow; so too
+ * when the device refused the data (Linux tcp_check_probe_timer after
+ * tcp_write_xmit sent nothing). */
 static void arm_progress_timers(struct tcb *tcb)
 {
     bool in_flight = seq_lt(tcb->snd.una, tcb->snd.max);
@@ -142,7 +145,8 @@ static void arm_progress_timers(struct tcb *tcb)
     tcb_disarm(tcb, TT_RETRANSMIT);
     bool waiting = seq_lt(tcb->snd.nxt, tcb_snd_end(tcb)) ||
                    (fin_may_go(tcb) && seq_eq(tcb->snd.nxt, tcb_snd_end(tcb)));
-    if (waiting && tcb->snd.wnd < tcb->mss && !tcb_armed(tcb, TT_PERSIST))
+    bool stuck = tcb->snd.wnd < tcb->mss || tcb->xmit_refused;
+    if (waiting && stuck && !tcb_armed(tcb, TT_PERSIST))
         tcb_arm(tcb, TT_PERSIST, rto_current(tcb)); /* on_persist notes the first probe */
 }
 

@@ -29,6 +29,7 @@
 #define TCP_KEEPCNT 9u
 #define TCP_INVALID_ACK_INTERVAL_US 500000u /* Linux tcp_invalid_ratelimit */
 #define TCP_PUSH_POINTS 16u          /* write ends remembered for PSH */
+#define TCP_RESOURCE_PROBE_INTERVAL_US 500000u /* Linux: retry after local congestion */
 
 /* What holds the sender back, in Linux's order of priority (enum
  * tcp_chrono): busy (data outstanding), limited by the peer's window,
@@ -162,6 +163,7 @@ struct tcb {
     struct timer timers[TT_COUNT];
     uint8_t probes;            /* zero-window or keepalive probes unanswered */
     uint64_t persist_start_us;
+    bool xmit_refused;         /* the device refused the last data, SYN or FIN (KEEL_ENOBUFS) */
 
     /* Socket options and application-facing state. */
     bool nodelay, keepalive;
@@ -301,9 +303,10 @@ void tcp_send_ack(struct tcb *tcb);
 void tcp_send_rst_for(keel_stack *st, const struct segment *s);
 void tcp_send_rst(struct tcb *tcb, seq_t seq);
 void tcp_send_syn(struct tcb *tcb);
-void tcp_send_probe(struct tcb *tcb);
-/* (Re)transmits [seq, seq + len) with flags; len 0 sends only a header. */
-void tcp_xmit(struct tcb *tcb, seq_t seq, uint32_t len, uint8_t flags);
+bool tcp_send_probe(struct tcb *tcb); /* false: the device refused it */
+/* (Re)transmits [seq, seq + len) with flags; len 0 sends only a header.
+ * Returns false if the device refused the packet (tcb->xmit_refused). */
+bool tcp_xmit(struct tcb *tcb, seq_t seq, uint32_t len, uint8_t flags);
 uint32_t tcp_retransmit_head(struct tcb *tcb);
 uint32_t tcp_advertise_window(struct tcb *tcb);
 uint32_t tcp_flight(const struct tcb *tcb);

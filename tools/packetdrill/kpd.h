@@ -72,6 +72,14 @@ struct kpd_sysctls {
     int tso; /* device.tso (ethtool -K tso/gso): -1 unset, 0 off, 1 on */
 };
 
+/* The device's root queue discipline as `tc` set it (the tc shim records
+ * it with the sysctls, possibly while the script runs): pfifo and bfifo
+ * limits, in packets and bytes, -1 for none. */
+struct kpd_qdisc {
+    long limit_packets, limit_bytes;
+    long long settings_size; /* of the settings file when last read */
+};
+
 struct kpd {
     pthread_mutex_t mu;
     pthread_cond_t wake;     /* a blocked call should look again */
@@ -90,6 +98,7 @@ struct kpd {
     bool trace;              /* print every packet to stderr */
     char sysctl_path[512];
     struct kpd_sysctls sysctls; /* read when the stack is created */
+    struct kpd_qdisc qdisc;     /* read again whenever the settings change */
 
     struct kpd_packet *out;  /* packets keel sent, oldest first */
     size_t out_head, out_len, out_cap;
@@ -157,5 +166,7 @@ bool kpd_zerocopy_pending(const struct kfd *f);
 void kpd_sysctls_read(const char *path, struct kpd_sysctls *s);
 void kpd_sysctls_apply(const struct kpd_sysctls *s, struct keel_config *cfg,
                        struct keel_device *dev);
+/* Does the device's queue discipline refuse a packet of len bytes now? */
+bool kpd_qdisc_refuses(struct kpd *p, size_t len);
 
 #endif

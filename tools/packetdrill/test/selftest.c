@@ -469,3 +469,43 @@ TEST(zerocopy_completions)
     CHECK_EQ(hi, 2);
     rig_free(&r);
 }
+
+static void append_line(const char *path, const char *line)
+{
+    FILE *f = fopen(path, "a");
+    CHECK(f != NULL);
+    fprintf(f, "%s\n", line);
+    fclose(f);
+}
+
+/* `tc qdisc add dev tun0 root pfifo limit 0`, as the tc shim records it
+ * while the script runs: the device refuses every packet, so keel's data
+ * stays unsent (its probes refused too) until the qdisc goes; the next
+ * probe then carries the data. */
+TEST(qdisc_limit_0_refuses_packets)
+{
+    char path[] = "/tmp/keel-pd-qdisc-XXXXXX";
+    int tfd = mkstemp(path);
+    CHECK(tfd >= 0);
+    close(tfd);
+    char flags[128];
+    snprintf(flags, sizeof flags, "local_ip=192.168.0.1,sysctls=%s", path);
+    struct rig r;
+    rig_init(&r, flags);
+    int fd = established(&r);
+    append_line(path, "device.qdisc=none");
+    append_line(path, "device.qdisc=pfifo 0");
+    CHECK_EQ(r.t.write(r.t.ctx, fd, "abc", 3), 3);
+    struct linux_tcp_info li;
+    socklen_t len = sizeof li;
+    CHECK_EQ(r.t.sleep_us(r.t.ctx, 1500000), 0); /* probes at 0.2 s (the RTO), 0.7, 1.2 */
+    CHECK_EQ(r.t.getsockopt(r.t.ctx, fd, IPPROTO_TCP, TCP_INFO, &li, &len), 0);
+    CHECK_EQ(li.unacked, 0);
+    CHECK_EQ(li.probes, 3);
+    append_line(path, "device.qdisc=pfifo");
+    struct out data = sniff(&r);
+    CHECK_EQ(data.len, 3);
+    CHECK_EQ(data.h.seq, r.keel_isn + 1);
+    rig_free(&r);
+    unlink(path);
+}
