@@ -62,6 +62,7 @@ struct keel_tcp_info {
     uint32_t rcv_nxt, rcv_wnd, rcv_irs, rcv_up;
     uint8_t rcv_wscale;  /* shift applied to our advertised windows */
     uint32_t snd_mss, rcv_mss;
+    uint32_t adv_mss;        /* the MSS we advertise */
     /* Congestion control and RTT (RFC 5681, RFC 6298) */
     char cc_name[16];
     uint32_t cwnd, ssthresh; /* bytes */
@@ -89,6 +90,7 @@ struct keel_tcp_info {
     uint64_t bytes_sent, bytes_retrans, bytes_acked, bytes_received;
     uint64_t segs_out, segs_in, retrans_segs, dsack_received;
     uint64_t data_segs_out, data_segs_in; /* segments carrying data */
+    uint32_t rcv_ooopack;    /* segments that arrived out of order */
     /* When the last data segment left, the last in-order data arrived and
      * the last acceptable ACK arrived (the handshake counts for all three). */
     uint64_t last_data_sent_us, last_data_recv_us, last_ack_recv_us;

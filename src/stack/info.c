@@ -67,6 +67,7 @@ static void fill_totals(const struct tcb *t, struct keel_tcp_info *i)
     i->dsack_received = t->dsack_received;
     i->data_segs_out = t->data_segs_out;
     i->data_segs_in = t->data_segs_in;
+    i->rcv_ooopack = t->rcv_ooopack;
     i->last_activity_us = t->last_activity_us;
     i->state_since_us = t->state_since_us;
     i->stalls = t->stalls;
@@ -96,6 +97,7 @@ void tcb_fill_info(const struct tcb *t, struct keel_tcp_info *i)
     i->remote_port = t->rport;
     i->snd_mss = t->mss;
     i->rcv_mss = t->rcv_mss;
+    i->adv_mss = t->adv_mss;
     i->ts_ok = t->ts_ok;
     i->sack_ok = t->sack_ok;
     i->wscale_ok = t->ws_ok;

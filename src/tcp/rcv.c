@@ -66,6 +66,7 @@ static void pull_in_order(struct tcb *tcb)
 
 static bool store_out_of_order(struct tcb *tcb, seq_t seq, const uint8_t *data, uint32_t len)
 {
+    tcb->rcv_ooopack++; /* Linux tcp_data_queue_ofo: duplicates count too */
     if (rangeset_covers(&tcb->ofo, seq, seq_add(seq, len))) {
         /* RFC 2883 §4: a duplicate of data held above RCV.NXT is reported in
          * a D-SACK block, followed by the SACK block that holds it. */

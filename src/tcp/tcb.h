@@ -196,6 +196,7 @@ struct tcb {
     uint64_t bytes_sent, bytes_retrans, bytes_acked, bytes_received;
     uint64_t segs_out, segs_in, retrans_segs, dsack_received;
     uint64_t data_segs_out, data_segs_in; /* segments that carried data */
+    uint32_t rcv_ooopack;      /* segments that arrived out of order */
 
     /* Introspection times (Linux lsndtime and icsk_ack.lrcvtime): the last
      * data segment sent, the last in-order data received. */

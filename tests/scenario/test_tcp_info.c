@@ -52,7 +52,8 @@ TEST(info_last_data_and_ack_times)
 }
 
 /* Out-of-order data is not "data received" until it is in order (Linux
- * updates lrcvtime in tcp_event_data_recv, for in-order data only). */
+ * updates lrcvtime in tcp_event_data_recv, for in-order data only); each
+ * out-of-order segment is counted, a duplicate too (tcpi_rcv_ooopack). */
 TEST(info_out_of_order_data_is_not_last_data_recv)
 {
     struct script s;
@@ -65,6 +66,27 @@ TEST(info_out_of_order_data_is_not_last_data_recv)
     struct keel_tcp_info i = script_info(&s, c);
     CHECK_EQ_U(i.last_data_recv_us, opened);
     CHECK_EQ_U(i.data_segs_in, 1);
+    CHECK_EQ_U(i.rcv_ooopack, 1);
+    script_send(&s, .flags = A, .seq = 1001, .ack = 1, .len = 1000);
+    script_expect(&s, .flags = A, .seq = 1, .ack = 1);
+    CHECK_EQ_U(script_info(&s, c).rcv_ooopack, 2);
+    script_send(&s, .flags = A, .seq = 1, .ack = 1, .len = 1000);
+    script_expect(&s, .flags = A, .seq = 1, .ack = 2001);
+    i = script_info(&s, c);
+    CHECK_EQ_U(i.rcv_ooopack, 2);
+    CHECK_EQ_U(i.last_data_recv_us, s.now_us);
+    script_free(&s);
+}
+
+/* The MSS keel advertises (tcpi_advmss), apart from the peer's (snd_mss). */
+TEST(info_advertised_mss)
+{
+    struct script s;
+    script_init(&s, NULL);
+    int c = script_passive_open(&s, &OPTS_MSS_1000);
+    struct keel_tcp_info i = script_info(&s, c);
+    CHECK_EQ_U(i.adv_mss, 1460);
+    CHECK_EQ_U(i.snd_mss, 1000);
     script_free(&s);
 }
 

@@ -78,7 +78,7 @@ static void fill_counts(const struct keel_tcp_info *k, struct linux_tcp_info *l)
     l->rttvar = k->rttvar_us;
     l->snd_ssthresh = k->ssthresh == UINT32_MAX || !mss ? L_INFINITE_SSTHRESH : k->ssthresh / mss;
     l->snd_cwnd = mss ? k->cwnd / mss : 0;
-    l->advmss = k->rcv_mss;
+    l->advmss = k->adv_mss;
     l->reordering = 3; /* tcp_reordering */
     l->total_retrans = (uint32_t)k->retrans_segs;
 }
@@ -100,6 +100,7 @@ static void fill_totals(const struct keel_tcp_info *k, struct linux_tcp_info *l)
     l->rcv_wnd = k->rcv_wnd;
     l->data_segs_out = (uint32_t)k->data_segs_out;
     l->data_segs_in = (uint32_t)k->data_segs_in;
+    l->rcv_ooopack = k->rcv_ooopack;
     l->busy_time = k->busy_us;
     l->rwnd_limited = k->rwnd_limited_us;
     l->sndbuf_limited = k->sndbuf_limited_us;

@@ -159,6 +159,18 @@ TEST(handshake_data_and_tcp_info)
     CHECK_EQ(li.unacked, 1);
     CHECK_EQ(li.options, LTI_OPT_SACK | LTI_OPT_WSCALE);
     CHECK_EQ(li.wscales & 0xf, 7);
+    CHECK_EQ(li.advmss, 1460);
+    CHECK_EQ(li.data_segs_in, 1);
+    CHECK_EQ(li.data_segs_out, 1);
+    CHECK_EQ(li.busy_time, 0);
+    /* Ages in milliseconds, from keel's times (tcp_info's last_*). */
+    CHECK_EQ(r.t.sleep_us(r.t.ctx, 25000), 0);
+    len = sizeof li;
+    CHECK_EQ(r.t.getsockopt(r.t.ctx, fd, IPPROTO_TCP, TCP_INFO, &li, &len), 0);
+    CHECK_EQ(li.last_data_recv_ms, 25);
+    CHECK_EQ(li.last_data_sent_ms, 25);
+    CHECK_EQ(li.last_ack_recv_ms, 25);
+    CHECK_EQ(li.busy_time, 25000);
     rig_free(&r);
 }
 
