@@ -190,10 +190,12 @@ int keel_getpeername(keel_stack *st, int sock, struct keel_sockaddr *addr);
  * TOS byte of every packet the connection sends; the two ECN bits stay
  * TCP's), IP_MTU_DISCOVER (KEEL_IP_PMTUDISC_*: DO and WANT, the default,
  * send with DF and follow ICMP "fragmentation needed"; DONT sends without
- * DF and ignores them; INTERFACE and OMIT ignore them too). */
+ * DF and ignores them; INTERFACE and OMIT ignore them too), IP_FREEBIND
+ * (bind may name an address the stack does not have). */
 #define KEEL_IPPROTO_IP 0
 #define KEEL_IP_TOS 1
 #define KEEL_IP_MTU_DISCOVER 10
+#define KEEL_IP_FREEBIND 15
 #define KEEL_IP_PMTUDISC_DONT 0
 #define KEEL_IP_PMTUDISC_WANT 1
 #define KEEL_IP_PMTUDISC_DO 2

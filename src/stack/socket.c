@@ -56,7 +56,9 @@ int keel_bind(keel_stack *st, int sock, const struct keel_sockaddr *addr)
         return KEEL_EBADF;
     if (tcb->bound || tcb->state != KEEL_TCP_CLOSED)
         return KEEL_EINVAL;
-    if (addr->addr != 0 && addr->addr != st->cfg.addr)
+    /* Linux inet_bind: an address the stack does not have only with
+     * IP_FREEBIND (its packets then never arrive). */
+    if (addr->addr != 0 && addr->addr != st->cfg.addr && !tcb->freebind)
         return KEEL_EADDRNOTAVAIL;
     if (addr->port && port_taken(st, tcb, addr->port))
         return KEEL_EADDRINUSE;

@@ -180,6 +180,7 @@ static int set_ip_opt(struct tcb *t, int name, const void *val, size_t len)
             return KEEL_EINVAL;
         t->pmtudisc = (uint8_t)v;
         return 0;
+    case KEEL_IP_FREEBIND: t->freebind = v != 0; return 0;
     }
     return KEEL_ENOPROTOOPT;
 }
@@ -189,6 +190,7 @@ static int get_ip_opt(const struct tcb *t, int name, int *v)
     switch (name) {
     case KEEL_IP_TOS: *v = t->ip_tos; return 0;
     case KEEL_IP_MTU_DISCOVER: *v = t->pmtudisc; return 0;
+    case KEEL_IP_FREEBIND: *v = t->freebind; return 0;
     }
     return KEEL_ENOPROTOOPT;
 }

@@ -175,6 +175,7 @@ struct tcb {
     bool reuseaddr;
     uint8_t ip_tos;            /* IP_TOS */
     uint8_t pmtudisc;          /* IP_MTU_DISCOVER: KEEL_IP_PMTUDISC_* */
+    bool freebind;             /* IP_FREEBIND */
     bool bound, shut_rd, shut_wr;
     bool closed_by_app;
     int soerror;               /* pending error for SO_ERROR / the next call */

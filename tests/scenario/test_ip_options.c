@@ -1,7 +1,8 @@
 /* IP-level socket options as Linux has them: IP_TOS sets the TOS byte of
  * the connection's packets (the ECN bits stay TCP's), IP_MTU_DISCOVER
  * decides the DF bit (Linux ip_dont_fragment); both take an int or a single
- * byte, and a listener's settings pass to its connections. */
+ * byte, and a listener's settings pass to its connections. IP_FREEBIND
+ * allows binding a foreign address. */
 #include <string.h>
 
 #include "harness.h"
@@ -126,5 +127,24 @@ TEST(ip_options_pass_from_listener)
     script_expect(&s, .flags = S | A, .seq = 0, .ack = 1);
     CHECK_EQ(last_tos, 0x20);
     CHECK(!(last_frag_hi & IP_DF_BIT));
+    script_free(&s);
+}
+
+/* IP_FREEBIND lets bind name an address the stack does not have (Linux
+ * inet_bind: EADDRNOTAVAIL without it). */
+TEST(ip_freebind_allows_foreign_address)
+{
+    struct script s;
+    script_init(&s, NULL);
+    int a = keel_socket(s.st, KEEL_SOCK_STREAM), b = keel_socket(s.st, KEEL_SOCK_STREAM);
+    struct keel_sockaddr foreign = {0xc6336401u /* 198.51.100.1 */, KEEL_PORT};
+    CHECK_EQ(keel_bind(s.st, a, &foreign), KEEL_EADDRNOTAVAIL);
+    int one = 1;
+    CHECK_EQ(set_ip(&s, b, KEEL_IP_FREEBIND, &one, sizeof one), 0);
+    CHECK_EQ(get_ip_int(&s, b, KEEL_IP_FREEBIND), 1);
+    CHECK_EQ(keel_bind(s.st, b, &foreign), 0);
+    struct keel_sockaddr name;
+    CHECK_EQ(keel_getsockname(s.st, b, &name), 0);
+    CHECK_EQ_U(name.addr, foreign.addr);
     script_free(&s);
 }
