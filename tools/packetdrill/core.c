@@ -452,5 +452,6 @@ packetdrill_interface_init(const char *flags, struct kpd_table *t)
     kpd_fill_socket_calls(t);
     kpd_fill_sockopt_calls(t);
     kpd_fill_poll_calls(t);
+    kpd_fill_splice_calls(t);
     kpd_current = p;
 }

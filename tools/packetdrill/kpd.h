@@ -29,7 +29,9 @@
 #define KPD_MAX_WAITERS 8
 #define KPD_MAX_EPOLL_ITEMS 64
 
-enum kfd_kind { KFD_FREE, KFD_SOCKET, KFD_EPOLL };
+/* KFD_PIPE: an end of a host pipe made by pipe() (splice.c); its number is
+ * the host descriptor itself. */
+enum kfd_kind { KFD_FREE, KFD_SOCKET, KFD_EPOLL, KFD_PIPE };
 
 struct kpd_epitem {
     int fd;
@@ -137,6 +139,8 @@ int kpd_errno(int err); /* errno = err, returns -1 */
 
 /* fds.c */
 int kpd_fd_new(struct kpd *p, enum kfd_kind kind, int sock);
+/* Enters host descriptor fd (a pipe end) in the table; false if it does not fit. */
+bool kpd_fd_adopt(struct kpd *p, int fd, enum kfd_kind kind);
 void kpd_fd_free(struct kpd *p, int fd);
 struct kfd *kpd_fd(struct kpd *p, int fd, enum kfd_kind kind);
 /* Marks the fds whose readiness keel reported changed, and puts the epoll
@@ -147,6 +151,14 @@ void kpd_take_events(struct kpd *p);
 void kpd_fill_socket_calls(struct kpd_table *t);
 void kpd_fill_sockopt_calls(struct kpd_table *t);
 void kpd_fill_poll_calls(struct kpd_table *t);
+void kpd_fill_splice_calls(struct kpd_table *t);
+/* Is fd a host pipe end from pipe()? (Its read, write and fcntl are the host's.) */
+bool kpd_is_pipe(struct kpd *p, int fd);
+/* read/recv and write/send on a keel socket fd, as the table's calls do
+ * them (blocking unless the fd is non-blocking or MSG_DONTWAIT); -1 and
+ * errno on failure. Called with the lock held. */
+long kpd_recv(struct kpd *p, int fd, void *buf, size_t len, int flags);
+long kpd_send(struct kpd *p, int fd, const void *buf, size_t len, int flags);
 /* Linux poll bits for a socket fd (POLLIN|POLLRDNORM...), or POLLNVAL. */
 uint32_t kpd_poll_mask(struct kpd *p, int fd);
 /* An fd's readiness changed: epoll items watching it become ready if their

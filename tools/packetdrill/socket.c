@@ -293,6 +293,8 @@ static long recv_iov(struct kpd *p, int fd, const struct iovec *iov, int iovcnt,
 
 static ssize_t k_read(void *ctx, int fd, void *buf, size_t n)
 {
+    if (kpd_is_pipe(ctx, fd))
+        return read(fd, buf, n);
     KPD_RECV_ENTRY((struct kpd *)ctx, do_recv(ctx, fd, buf, n, 0));
 }
 
@@ -425,6 +427,16 @@ static long send_iov(struct kpd *p, int fd, const struct iovec *iov, int iovcnt,
 
 #define KPD_SEND_ENTRY KPD_RECV_ENTRY
 
+long kpd_recv(struct kpd *p, int fd, void *buf, size_t len, int flags)
+{
+    return do_recv(p, fd, buf, len, flags);
+}
+
+long kpd_send(struct kpd *p, int fd, const void *buf, size_t len, int flags)
+{
+    return do_send(p, fd, buf, len, flags);
+}
+
 /* ---- sendfile (reached through interpose.c) ---- */
 
 #define KPD_SENDFILE_CHUNK 65536
@@ -490,6 +502,8 @@ ssize_t kpd_sendfile(struct kpd *p, int out_fd, int in_fd, off_t *offset, size_t
 
 static ssize_t k_write(void *ctx, int fd, const void *buf, size_t n)
 {
+    if (kpd_is_pipe(ctx, fd))
+        return write(fd, buf, n);
     KPD_SEND_ENTRY((struct kpd *)ctx, do_send(ctx, fd, buf, n, 0));
 }
 

@@ -322,6 +322,8 @@ static int k_fcntl(void *ctx, int fd, int cmd, ...)
         arg = va_arg(ap, int);
         va_end(ap);
     }
+    if (kpd_is_pipe(p, fd))
+        return cmd == F_SETFL || cmd == F_SETFD ? fcntl(fd, cmd, arg) : fcntl(fd, cmd);
     kpd_lock(p);
     int r = do_fcntl(p, fd, cmd, arg);
     kpd_unlock(p);

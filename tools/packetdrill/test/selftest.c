@@ -521,3 +521,36 @@ TEST(qdisc_limit_0_refuses_packets)
     rig_free(&r);
     unlink(path);
 }
+
+/* pipe() gives host pipe ends that close, read and write reach; splice()
+ * moves a keel socket's bytes into a pipe and a pipe's into the socket,
+ * refusing an offset on the socket (ESPIPE) and two non-pipes (EINVAL). */
+TEST(pipe_and_splice)
+{
+    struct rig r;
+    rig_init(&r, NULL);
+    int fd = established(&r);
+    int pfd[2];
+    CHECK_EQ(r.t.pipe(r.t.ctx, pfd), 0);
+    inject(&r, TCP_FLAG_ACK | TCP_FLAG_PSH, 1, 1, "spliced!", NULL);
+    sniff(&r); /* the ACK */
+    loff_t none = 0, some = 5;
+    CHECK_EQ(r.t.splice(r.t.ctx, fd, &none, pfd[1], &none, 3, 0), 3);
+    CHECK_EQ(r.t.splice(r.t.ctx, fd, &some, pfd[1], &none, 3, 0), -1);
+    CHECK_EQ(errno, ESPIPE);
+    CHECK_EQ(r.t.splice(r.t.ctx, fd, &none, fd, &none, 3, 0), -1);
+    CHECK_EQ(errno, EINVAL);
+    CHECK_EQ(r.t.splice(r.t.ctx, fd, &none, pfd[1], &none, 100, 0), 5);
+    char got[16] = {0};
+    CHECK_EQ(r.t.read(r.t.ctx, pfd[0], got, sizeof got), 8);
+    CHECK(memcmp(got, "spliced!", 8) == 0);
+    CHECK_EQ(r.t.write(r.t.ctx, pfd[1], "back", 4), 4);
+    CHECK_EQ(r.t.splice(r.t.ctx, pfd[0], &none, fd, &none, 100, 0), 4);
+    struct out data = sniff(&r);
+    CHECK_EQ(data.len, 4);
+    CHECK_EQ(r.t.close(r.t.ctx, pfd[0]), 0);
+    CHECK_EQ(r.t.close(r.t.ctx, pfd[1]), 0);
+    CHECK_EQ(r.t.splice(r.t.ctx, pfd[0], &none, fd, &none, 1, 0), -1);
+    CHECK_EQ(errno, EBADF);
+    rig_free(&r);
+}
