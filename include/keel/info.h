@@ -60,6 +60,11 @@ struct keel_tcp_info {
     uint8_t snd_wscale;  /* shift applied to the peer's windows */
     /* Receive sequence variables */
     uint32_t rcv_nxt, rcv_wnd, rcv_irs, rcv_up;
+    /* Urgent data received: 0 none, 1 pointer known but byte not yet here,
+     * 2 byte waiting out of band, 3 byte read (MSG_OOB); and the unread
+     * bytes before the urgent byte (0: at the mark), if 1 to 3. */
+    uint8_t rcv_urgent;
+    uint32_t rcv_urgent_offset;
     uint8_t rcv_wscale;  /* shift applied to our advertised windows */
     uint32_t snd_mss, rcv_mss;
     uint32_t adv_mss;        /* the MSS we advertise */

@@ -144,6 +144,7 @@ int keel_connect(keel_stack *st, int sock, const struct keel_sockaddr *addr);
  * (buffer full), KEEL_ENOTCONN, KEEL_EPIPE (shut down for writing or closed
  * by the peer's RST after it), KEEL_ECONNRESET, KEEL_ETIMEDOUT. */
 long keel_send(keel_stack *st, int sock, const void *buf, size_t len, int flags);
+#define KEEL_MSG_OOB 0x1  /* the out-of-band urgent byte (Linux tcp_recv_urg) */
 #define KEEL_MSG_PEEK 0x2
 /* Returns bytes read, 0 at end of stream. Errors: KEEL_EBADF, KEEL_EAGAIN,
  * KEEL_ENOTCONN (never connected, or listening, as Linux answers),
@@ -176,6 +177,7 @@ int keel_getpeername(keel_stack *st, int sock, struct keel_sockaddr *addr);
 #define KEEL_SO_SNDBUF 7
 #define KEEL_SO_RCVBUF 8
 #define KEEL_SO_KEEPALIVE 9
+#define KEEL_SO_OOBINLINE 10
 #define KEEL_SO_LINGER 13
 #define KEEL_TCP_NODELAY 1
 #define KEEL_TCP_MAXSEG 2
@@ -214,6 +216,7 @@ int keel_getsockopt(keel_stack *st, int sock, int level, int name, void *val,
 
 /* ---- readiness and events ---- */
 #define KEEL_POLLIN 0x001
+#define KEEL_POLLPRI 0x002 /* an urgent byte waits out of band */
 #define KEEL_POLLOUT 0x004
 #define KEEL_POLLERR 0x008
 #define KEEL_POLLHUP 0x010

@@ -19,6 +19,8 @@ static void fill_sequence_vars(const struct tcb *t, struct keel_tcp_info *i)
     i->rcv_wnd = tcb_rcv_window(t);
     i->rcv_irs = t->rcv.irs.v;
     i->rcv_up = t->rcv.up.v;
+    i->rcv_urgent = t->urg_state;
+    i->rcv_urgent_offset = tcp_urgent_offset(t);
     i->rcv_wscale = t->rcv.wscale;
 }
 

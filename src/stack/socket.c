@@ -275,13 +275,18 @@ long keel_recv(keel_stack *st, int sock, void *buf, size_t len, int flags)
     struct tcb *tcb = lookup(st, sock);
     if (!tcb)
         return KEEL_EBADF;
-    if (tcb->rcvq.len == 0 || len == 0)
-        return tcb->rcvq.len ? 0 : recv_empty_result(tcb);
-    uint32_t n = len < tcb->rcvq.len ? (uint32_t)len : tcb->rcvq.len;
-    ring_peek(&tcb->rcvq, 0, buf, n);
+    if (flags & KEEL_MSG_OOB)
+        return tcp_urgent_recv(tcb, buf, len, (flags & KEEL_MSG_PEEK) != 0);
+    uint32_t skip = tcp_urgent_skip(tcb); /* the out-of-band byte, passed over */
+    uint32_t avail = tcb->rcvq.len - skip;
+    if (avail == 0 || len == 0)
+        return avail ? 0 : recv_empty_result(tcb);
+    uint32_t n = tcp_urgent_read_limit(tcb, len < avail ? (uint32_t)len : avail);
+    ring_peek(&tcb->rcvq, skip, buf, n);
     if (flags & KEEL_MSG_PEEK)
         return n;
-    ring_consume(&tcb->rcvq, n);
+    ring_consume(&tcb->rcvq, skip + n);
+    tcp_urgent_consumed(tcb);
     tcp_rcv_space_adjust(tcb);
     window_update_after_read(tcb);
     return n;

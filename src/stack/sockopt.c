@@ -57,6 +57,7 @@ static int set_socket_opt(struct tcb *t, int name, int v)
         ring_set_limit(&t->sndq, t->sndbuf);
         return 0;
     case KEEL_SO_RCVBUF: set_rcvbuf(t, v); return 0;
+    case KEEL_SO_OOBINLINE: t->oobinline = v != 0; return 0;
     }
     return KEEL_ENOPROTOOPT;
 }
@@ -239,6 +240,7 @@ static int get_socket_opt(struct tcb *t, int name, int *v)
     case KEEL_SO_KEEPALIVE: *v = t->keepalive; return 0;
     case KEEL_SO_SNDBUF: *v = (int)t->sndbuf; return 0;
     case KEEL_SO_RCVBUF: *v = (int)t->rcvbuf; return 0;
+    case KEEL_SO_OOBINLINE: *v = t->oobinline; return 0;
     case KEEL_SO_ERROR:
         *v = -t->soerror;
         t->soerror = 0;

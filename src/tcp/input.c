@@ -391,6 +391,7 @@ void tcp_text_and_fin(struct tcb *tcb, const struct segment *s)
     seq_t before = tcb->rcv.nxt;
     bool in_order = seq_eq(s->seq, before);
     tcp_rcv_data(tcb, s);
+    tcp_urgent_arrived(tcb);
     if (s->len)
         tcb->unacked_bytes += seq_dist(before, tcb->rcv.nxt);
     tcp_schedule_ack(tcb, in_order && seq_gt(tcb->rcv.nxt, before));
@@ -442,6 +443,8 @@ void tcp_input_synchronized(struct tcb *tcb, const struct segment *s)
     tcp_store_ts_recent(tcb, s);
     if (!handle_ack(tcb, s))
         return;
+    if (may_receive_text(tcb))
+        tcp_urgent_pointer(tcb, s); /* §3.10.7.4 sixth, check the URG bit */
     tcp_text_and_fin(tcb, s);
     tcp_output(tcb);
 }

@@ -42,6 +42,14 @@ enum tcp_chrono {
     TCP_CHRONO_COUNT
 };
 
+/* Urgent data received (src/tcp/urgent.c), as Linux's tp->urg_data. */
+enum tcp_urg {
+    TCP_URG_NONE,
+    TCP_URG_NOTYET, /* the pointer is known, the byte not yet received */
+    TCP_URG_VALID,  /* the byte is here, unread out of band */
+    TCP_URG_READ,   /* read with MSG_OOB */
+};
+
 enum tcb_timer {
     TT_RETRANSMIT = KEEL_TIMER_RETRANSMIT, /* also carries the persist timer */
     TT_PERSIST = KEEL_TIMER_PERSIST,
@@ -117,6 +125,10 @@ struct tcb {
     uint32_t rcv_space;        /* window space granted to the peer (<= rcvbuf/2) */
     seq_t rcv_space_seq;       /* DRS: rcv.nxt at the start of the measurement */
     uint64_t rcv_space_us;
+    uint8_t urg_state;         /* enum tcp_urg */
+    seq_t urg_seq;             /* the last urgent byte: RCV.UP - 1 */
+    uint8_t urg_byte;
+    bool oobinline;            /* SO_OOBINLINE */
     struct tcp_sack_block sack_recent[TCP_MAX_SACK_BLOCKS]; /* RFC 2018 §4 order */
     uint8_t sack_recent_n;
     bool dsack_pending;        /* RFC 2883: report a duplicate next ACK */
@@ -324,6 +336,21 @@ void tcp_cwnd_usage_ack(struct tcb *tcb);
 uint32_t sack_pipe(const struct tcb *tcb);
 bool sack_retransmit_next(struct tcb *tcb, uint32_t usable, bool new_data_waiting);
 void sack_recovery_on_ack(struct tcb *tcb, uint32_t delivered);
+
+/* Urgent data received (src/tcp/urgent.c). A segment's urgent pointer,
+ * before its text is taken; then the urgent byte, once it is in order. */
+void tcp_urgent_pointer(struct tcb *tcb, const struct segment *s);
+void tcp_urgent_arrived(struct tcb *tcb);
+/* 1 if the next unread byte is the urgent byte, out of band: reads pass it. */
+uint32_t tcp_urgent_skip(const struct tcb *tcb);
+/* Unread bytes before the urgent byte (UINT32_MAX: none pending). */
+uint32_t tcp_urgent_offset(const struct tcb *tcb);
+/* How many of n bytes a read may take: it stops before the urgent byte. */
+uint32_t tcp_urgent_read_limit(const struct tcb *tcb, uint32_t n);
+/* After a read: the urgent byte is forgotten once read past. */
+void tcp_urgent_consumed(struct tcb *tcb);
+/* recv(MSG_OOB) (Linux tcp_recv_urg). */
+long tcp_urgent_recv(struct tcb *tcb, void *buf, size_t len, bool peek);
 
 /* Chronographs and activity times for introspection (src/tcp/chrono.c). */
 void tcp_chrono_start(struct tcb *tcb, enum tcp_chrono type);

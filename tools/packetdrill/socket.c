@@ -222,8 +222,10 @@ struct recv_args {
 static long try_recv(struct kpd *p, void *arg)
 {
     struct recv_args *a = arg;
-    if (a->flags & MSG_PEEK)
-        return keel_recv(p->st, a->sock, a->buf, a->len, KEEL_MSG_PEEK);
+    if (a->flags & (MSG_PEEK | MSG_OOB))
+        return keel_recv(p->st, a->sock, a->buf, a->len,
+                         (a->flags & MSG_PEEK ? KEEL_MSG_PEEK : 0) |
+                             (a->flags & MSG_OOB ? KEEL_MSG_OOB : 0));
     long n = keel_recv(p->st, a->sock, a->buf + a->got, a->len - a->got, 0);
     if (n > 0) {
         a->got += (size_t)n;
@@ -242,7 +244,8 @@ static long do_recv(struct kpd *p, int fd, void *buf, size_t len, int flags)
     if (len && !buf)
         return kpd_errno(EFAULT); /* Linux: copying out to NULL faults */
     struct recv_args a = {.sock = f->sock, .buf = buf, .len = len, .flags = flags};
-    bool block = !f->nonblock && !(flags & MSG_DONTWAIT);
+    /* MSG_OOB never waits (Linux tcp_recv_urg: EAGAIN until the byte is in). */
+    bool block = !f->nonblock && !(flags & (MSG_DONTWAIT | MSG_OOB));
     long r = kpd_block(p, block, UINT64_MAX, try_recv, &a, "a read");
     if (r == KEEL_EAGAIN && a.got)
         r = (long)a.got; /* MSG_WAITALL cut short by a non-blocking return */

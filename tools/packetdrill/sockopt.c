@@ -26,6 +26,7 @@
 #define L_SIOCINQ 0x541B     /* FIONREAD */
 #define L_SIOCOUTQ 0x5411    /* TIOCOUTQ */
 #define L_SIOCOUTQNSD 0x894B
+#define L_SIOCATMARK 0x8905
 #define L_FIONBIO 0x5421
 #define L_INFINITE_SSTHRESH 0x7fffffffu /* Linux TCP_INFINITE_SSTHRESH */
 
@@ -335,11 +336,15 @@ static int k_fcntl(void *ctx, int fd, int cmd, ...)
 /* Linux tcp_ioctl: SIOCINQ counts unread bytes (the FIN not included),
  * SIOCOUTQ bytes not yet acknowledged (the FIN included), SIOCOUTQNSD
  * bytes not yet sent; a listener answers EINVAL, a connection still in its
- * handshake 0. */
+ * handshake 0. SIOCATMARK: is the urgent byte the next to read? */
 static int queue_size(struct kpd *p, int sock, unsigned long req, int *out)
 {
     struct keel_tcp_info k;
     keel_tcp_info(p->st, sock, &k);
+    if (req == L_SIOCATMARK) { /* Linux tcp_ioctl: the urgent byte is next */
+        *out = k.rcv_urgent && k.rcv_urgent_offset == 0;
+        return 0;
+    }
     if (k.state == KEEL_TCP_LISTEN)
         return kpd_errno(EINVAL);
     bool opening = k.state == KEEL_TCP_SYN_SENT || k.state == KEEL_TCP_SYN_RECEIVED;
@@ -366,7 +371,7 @@ static int do_ioctl(struct kpd *p, int fd, unsigned long req, int *arg)
         f->nonblock = *arg != 0;
         return 0;
     }
-    if (req != L_SIOCINQ && req != L_SIOCOUTQ && req != L_SIOCOUTQNSD)
+    if (req != L_SIOCINQ && req != L_SIOCOUTQ && req != L_SIOCOUTQNSD && req != L_SIOCATMARK)
         return kpd_errno(ENOTTY);
     if (f->kind != KFD_SOCKET)
         return kpd_errno(ENOTTY);

@@ -83,6 +83,14 @@ static long socket_to_pipe(struct kpd *p, int sock_fd, int pipe_fd, size_t len, 
     size_t want = len < room ? len : room;
     if (want > SPLICE_CHUNK)
         want = SPLICE_CHUNK;
+    /* Linux tcp_read_sock stops at the urgent mark, inline or not, and
+     * moves nothing while at it. */
+    struct keel_tcp_info k;
+    keel_tcp_info(p->st, p->fds[sock_fd].sock, &k);
+    if (k.rcv_urgent && k.rcv_urgent_offset == 0)
+        return 0;
+    if (k.rcv_urgent && k.rcv_urgent_offset < want)
+        want = k.rcv_urgent_offset;
     long got = kpd_recv(p, sock_fd, buf, want, MSG_PEEK | (nonblock ? MSG_DONTWAIT : 0));
     if (got <= 0)
         return got;

@@ -43,9 +43,19 @@ static void rig_free(struct rig *r)
     r->t.release(r->t.ctx);
 }
 
+static void inject_urgent(struct rig *r, uint8_t flags, uint32_t seq, uint32_t ack,
+                          const char *data, const struct tcp_opts *opts, uint16_t urp);
+
 /* The peer sends a segment (seq and ack relative to the ISNs). */
 static void inject(struct rig *r, uint8_t flags, uint32_t seq, uint32_t ack, const char *data,
                    const struct tcp_opts *opts)
+{
+    inject_urgent(r, flags, seq, ack, data, opts, 0);
+}
+
+/* The same, with an urgent pointer. */
+static void inject_urgent(struct rig *r, uint8_t flags, uint32_t seq, uint32_t ack,
+                          const char *data, const struct tcp_opts *opts, uint16_t urp)
 {
     uint8_t pkt[2048];
     struct tcp_hdr h;
@@ -56,6 +66,7 @@ static void inject(struct rig *r, uint8_t flags, uint32_t seq, uint32_t ack, con
     h.ack = r->keel_isn + ack;
     h.flags = flags;
     h.wnd = 65535;
+    h.urp = urp;
     if (opts)
         h.opts = *opts;
     size_t dlen = data ? strlen(data) : 0;
@@ -552,5 +563,37 @@ TEST(pipe_and_splice)
     CHECK_EQ(r.t.close(r.t.ctx, pfd[1]), 0);
     CHECK_EQ(r.t.splice(r.t.ctx, pfd[0], &none, fd, &none, 1, 0), -1);
     CHECK_EQ(errno, EBADF);
+    rig_free(&r);
+}
+
+/* The urgent byte through the table (splice/tcp_splice_loop_test): splice
+ * stops at the mark and moves nothing there; SIOCATMARK tells; recv with
+ * MSG_OOB takes the byte, which a normal read then passes over. */
+TEST(urgent_mark_splice_and_oob)
+{
+    struct rig r;
+    rig_init(&r, NULL);
+    int fd = established(&r);
+    int pfd[2];
+    CHECK_EQ(r.t.pipe(r.t.ctx, pfd), 0);
+    inject_urgent(&r, TCP_FLAG_ACK | TCP_FLAG_URG, 1, 1, "abcdefghij", NULL, 10);
+    loff_t none = 0;
+    int mark = -1;
+    CHECK_EQ(r.t.ioctl(r.t.ctx, fd, SIOCATMARK, &mark), 0);
+    CHECK_EQ(mark, 0);
+    CHECK_EQ(r.t.splice(r.t.ctx, fd, &none, pfd[1], &none, 99, 0), 9);
+    CHECK_EQ(r.t.ioctl(r.t.ctx, fd, SIOCATMARK, &mark), 0);
+    CHECK_EQ(mark, 1);
+    CHECK_EQ(r.t.splice(r.t.ctx, fd, &none, pfd[1], &none, 1, 0), 0);
+    struct pollfd p = {.fd = fd, .events = POLLIN | POLLPRI};
+    CHECK_EQ(r.t.poll(r.t.ctx, &p, 1, 0), 1);
+    CHECK_EQ(p.revents, POLLPRI);
+    char c = 0;
+    CHECK_EQ(r.t.recv(r.t.ctx, fd, &c, 1, MSG_OOB), 1);
+    CHECK_EQ(c, 'j');
+    CHECK_EQ(r.t.recv(r.t.ctx, fd, &c, 1, MSG_OOB), -1);
+    CHECK_EQ(errno, EINVAL);
+    CHECK_EQ(r.t.recv(r.t.ctx, fd, &c, 1, MSG_DONTWAIT), -1);
+    CHECK_EQ(errno, EAGAIN);
     rig_free(&r);
 }
