@@ -212,7 +212,12 @@ static void on_keepalive(struct tcb *tcb)
         tcb_abort(tcb, KEEL_ETIMEDOUT);
         return;
     }
-    tcp_send_probe(tcb);
+    if (!tcp_send_probe(tcb)) {
+        /* Linux tcp_keepalive_timer: "If keepalive was lost due to local
+         * congestion, try harder": not counted, again in 500 ms. */
+        tcb_arm(tcb, TT_KEEPALIVE, TCP_RESOURCE_PROBE_INTERVAL_US);
+        return;
+    }
     CTR_INC(st, TCPKeepAliveProbes);
     tcb->probes++;
     trace_event(tcb, KEEL_EV_KEEPALIVE_PROBE, tcb->snd.una.v, tcb->probes);

@@ -164,3 +164,28 @@ TEST(refused_ack_needs_no_probe)
     CHECK(!i.timer_armed[KEEL_TIMER_RETRANSMIT]);
     script_free(&s);
 }
+
+/* A keepalive probe the device refuses is not counted and is tried again
+ * 500 ms later (Linux tcp_keepalive_timer: "try harder"). */
+TEST(refused_keepalive_probe_retried_soon)
+{
+    struct script s;
+    script_init(&s, NULL);
+    int c = open_conn(&s);
+    int one = 1, idle = 10;
+    CHECK_EQ(keel_setsockopt(s.st, c, KEEL_SOL_SOCKET, KEEL_SO_KEEPALIVE, &one, sizeof one), 0);
+    CHECK_EQ(keel_setsockopt(s.st, c, KEEL_IPPROTO_TCP, KEEL_TCP_KEEPIDLE, &idle, sizeof idle),
+             0);
+    uint64_t start = s.now_us;
+    refusing = true;
+    script_advance_to(&s, start + 10 * SEC);
+    CHECK_EQ(refused, 1);
+    struct keel_tcp_info i = script_info(&s, c);
+    CHECK_EQ(i.probes, 0);
+    CHECK_EQ_U(i.timer_expiry_us[KEEL_TIMER_KEEPALIVE], s.now_us + RESOURCE_PROBE);
+    refusing = false;
+    script_advance_to(&s, start + 10 * SEC + RESOURCE_PROBE);
+    script_expect(&s, .flags = A, .seq = 0, .ack = 1);
+    CHECK_EQ(script_info(&s, c).probes, 1);
+    script_free(&s);
+}
