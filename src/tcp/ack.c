@@ -90,7 +90,6 @@ static void congestion_on_ack(struct tcb *tcb, seq_t ack, uint32_t acked)
     } else if (tcp_cwnd_limited(tcb)) {
         tcb->cc->on_ack(tcb, acked, tcb->st->now_us);
     }
-    tcp_cwnd_usage_ack(tcb);
 }
 
 /* Linux grows an unlocked send buffer with the congestion window

@@ -90,43 +90,37 @@ static bool send_one(struct tcb *tcb)
     tcb->snd.nxt = seq_add(tcb->snd.nxt, len + fin);
     if (seq_gt(tcb->snd.nxt, tcb->snd.max))
         tcb->snd.max = tcb->snd.nxt;
-    if (tcp_flight(tcb) > tcb->max_flight)
-        tcb->max_flight = tcp_flight(tcb);
     return true;
 }
 
-/* Data waits and the congestion window, not the peer's, is what stops it. */
-static void note_cwnd_usage(struct tcb *tcb)
+/* Linux tcp_cwnd_validate, after each attempt to send that sent something
+ * or found cwnd full (in flight >= cwnd): the books on cwnd usage are kept
+ * per window of data, and only at send time. A new window (SND.UNA has
+ * passed the data sent when the last began), cwnd full now, or a larger
+ * flight while not cwnd-limited start them again from this flight. */
+static void note_cwnd_usage(struct tcb *tcb, bool sent)
 {
-    seq_t end = tcb_snd_end(tcb);
     uint32_t flight = tcp_flight(tcb);
-    bool waiting = seq_lt(tcb->snd.nxt, end);
-    bool rwnd_room = tcb->snd.wnd > flight + tcp_mss_now(tcb);
-    if (waiting && rwnd_room && cwnd_room(tcb) < tcp_mss_now(tcb))
-        tcb->cwnd_ran_out = true;
+    bool full = flight + tcp_mss_now(tcb) > tcb->cwnd;
+    if (!sent && !full)
+        return;
+    if (!seq_lt(tcb->snd.una, tcb->usage_end) || full ||
+        (!tcb->cwnd_limited && flight > tcb->max_flight)) {
+        tcb->cwnd_limited = full;
+        tcb->max_flight = flight;
+        tcb->usage_end = tcb->snd.nxt;
+    }
 }
 
-/* Linux's tcp_is_cwnd_limited: in slow start, cwnd may grow while it is
- * under twice the largest flight of the current window; afterwards, only
- * if cwnd ran out in this window or the last. An application-limited
- * sender does not grow a window it does not use (RFC 7661's concern). */
+/* Linux's tcp_is_cwnd_limited: cwnd was full in the current window; or, in
+ * slow start, cwnd is under twice the largest flight of the window. An
+ * application-limited sender does not grow a window it does not use
+ * (RFC 7661's concern). */
 bool tcp_cwnd_limited(const struct tcb *tcb)
 {
-    if (tcb->cwnd < tcb->ssthresh)
-        return tcb->cwnd < 2 * tcb->max_flight;
-    return tcb->cwnd_limited || tcb->cwnd_ran_out;
-}
-
-/* Each window of data (until SND.UNA passes the data sent when it began)
- * closes the books on cwnd usage. */
-void tcp_cwnd_usage_ack(struct tcb *tcb)
-{
-    if (seq_lt(tcb->snd.una, tcb->usage_end))
-        return;
-    tcb->cwnd_limited = tcb->cwnd_ran_out;
-    tcb->cwnd_ran_out = false;
-    tcb->max_flight = tcp_flight(tcb);
-    tcb->usage_end = tcb->snd.max;
+    if (tcb->cwnd_limited)
+        return true;
+    return tcb->cwnd < tcb->ssthresh && tcb->cwnd < 2 * tcb->max_flight;
 }
 
 /* RFC 9293 §3.8.6.1: with data waiting, nothing in flight and a window too
@@ -187,7 +181,7 @@ void tcp_output(struct tcb *tcb)
     bool sent = false;
     while (send_one(tcb))
         sent = true;
-    note_cwnd_usage(tcb);
+    note_cwnd_usage(tcb, sent);
     tcp_chrono_after_output(tcb, sent, peer_window_limits(tcb));
     if (!sent && tcb->ack_now)
         tcp_send_ack(tcb);

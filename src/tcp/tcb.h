@@ -158,10 +158,11 @@ struct tcb {
     seq_t recover;
     uint32_t prr_delivered, prr_out, recover_fs; /* RFC 6937 */
     /* Was cwnd what held the sender back (Linux tcp_is_cwnd_limited)? Per
-     * window of data: the largest flight, and whether cwnd ran out. */
+     * window of data, ending at usage_end (Linux cwnd_usage_seq), kept when
+     * sending: the largest flight, and whether cwnd was full. */
     seq_t usage_end;
     uint32_t max_flight;
-    bool cwnd_ran_out, cwnd_limited;
+    bool cwnd_limited;
 
     /* ACK generation (RFC 9293 §3.8.6.3, RFC 5681 §4.2). */
     bool ack_now;
@@ -330,7 +331,6 @@ void tcp_note_write_end(struct tcb *tcb);
 void tcp_forget_push_points(struct tcb *tcb);
 bool tcp_holds_push_point(const struct tcb *tcb, seq_t seq, uint32_t len);
 bool tcp_cwnd_limited(const struct tcb *tcb);
-void tcp_cwnd_usage_ack(struct tcb *tcb);
 
 /* SACK loss recovery with PRR (src/tcp/recovery.c, RFC 6675, RFC 6937). */
 uint32_t sack_pipe(const struct tcb *tcb);
