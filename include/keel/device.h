@@ -12,7 +12,10 @@ struct keel_device;
 struct keel_device_ops {
     /* Sends one IPv4 packet of len bytes (len <= dev->mtu). The device copies
      * what it keeps; pkt belongs to the caller. Returns 0, or a negative
-     * keel_err when the packet was not sent (it counts as lost). */
+     * keel_err when the packet was not sent: KEEL_ENOBUFS when the device
+     * refused it for local congestion (a full queue, Linux's NET_XMIT_DROP),
+     * so that TCP treats it as never sent and tries again later; any other
+     * error counts as a packet lost on the way. */
     int (*transmit)(struct keel_device *dev, const uint8_t *pkt, size_t len,
                     uint64_t now_us);
     /* Copies the next packet that has arrived by now_us into buf. Returns its

@@ -60,8 +60,14 @@ struct keel_tcp_info {
     uint8_t snd_wscale;  /* shift applied to the peer's windows */
     /* Receive sequence variables */
     uint32_t rcv_nxt, rcv_wnd, rcv_irs, rcv_up;
+    /* Urgent data received: 0 none, 1 pointer known but byte not yet here,
+     * 2 byte waiting out of band, 3 byte read (MSG_OOB); and the unread
+     * bytes before the urgent byte (0: at the mark), if 1 to 3. */
+    uint8_t rcv_urgent;
+    uint32_t rcv_urgent_offset;
     uint8_t rcv_wscale;  /* shift applied to our advertised windows */
     uint32_t snd_mss, rcv_mss;
+    uint32_t adv_mss;        /* the MSS we advertise */
     /* Congestion control and RTT (RFC 5681, RFC 6298) */
     char cc_name[16];
     uint32_t cwnd, ssthresh; /* bytes */
@@ -91,6 +97,15 @@ struct keel_tcp_info {
     /* Per-connection totals */
     uint64_t bytes_sent, bytes_retrans, bytes_acked, bytes_received;
     uint64_t segs_out, segs_in, retrans_segs, dsack_received;
+    uint64_t data_segs_out, data_segs_in; /* segments carrying data */
+    uint32_t rcv_ooopack;    /* segments that arrived out of order */
+    /* When the last data segment left, the last in-order data arrived and
+     * the last acceptable ACK arrived (the handshake counts for all three). */
+    uint64_t last_data_sent_us, last_data_recv_us, last_ack_recv_us;
+    /* Time (us) with data outstanding or waiting, and the part of it spent
+     * limited by the peer's window and by the send buffer (Linux's
+     * tcpi_busy_time, tcpi_rwnd_limited, tcpi_sndbuf_limited). */
+    uint64_t busy_us, rwnd_limited_us, sndbuf_limited_us;
     uint64_t last_activity_us; /* last application call on this socket */
     uint64_t state_since_us;   /* when the current state was entered */
     /* Stall watchdog: bit k set when enum keel_stall k was seen, and when. */

@@ -50,6 +50,7 @@ enum keel_err {
     KEEL_ENETUNREACH = -101,
     KEEL_ECONNABORTED = -103,
     KEEL_ECONNRESET = -104,
+    KEEL_ENOBUFS = -105,
     KEEL_EISCONN = -106,
     KEEL_ENOTCONN = -107,
     KEEL_ETIMEDOUT = -110,
@@ -161,6 +162,7 @@ int keel_connect(keel_stack *st, int sock, const struct keel_sockaddr *addr);
  * (buffer full), KEEL_ENOTCONN, KEEL_EPIPE (shut down for writing or closed
  * by the peer's RST after it), KEEL_ECONNRESET, KEEL_ETIMEDOUT. */
 long keel_send(keel_stack *st, int sock, const void *buf, size_t len, int flags);
+#define KEEL_MSG_OOB 0x1  /* the out-of-band urgent byte (Linux tcp_recv_urg) */
 #define KEEL_MSG_PEEK 0x2
 /* Returns bytes read, 0 at end of stream. Errors: KEEL_EBADF, KEEL_EAGAIN,
  * KEEL_ENOTCONN (never connected, or listening, as Linux answers),
@@ -193,6 +195,7 @@ int keel_getpeername(keel_stack *st, int sock, struct keel_sockaddr *addr);
 #define KEEL_SO_SNDBUF 7
 #define KEEL_SO_RCVBUF 8
 #define KEEL_SO_KEEPALIVE 9
+#define KEEL_SO_OOBINLINE 10
 #define KEEL_SO_LINGER 13
 #define KEEL_TCP_NODELAY 1
 #define KEEL_TCP_MAXSEG 2
@@ -203,6 +206,22 @@ int keel_getpeername(keel_stack *st, int sock, struct keel_sockaddr *addr);
 #define KEEL_TCP_QUICKACK 12
 #define KEEL_TCP_CONGESTION 13
 #define KEEL_TCP_USER_TIMEOUT 18
+/* IPPROTO_IP (an int, or a single byte as Linux also takes): IP_TOS (the
+ * TOS byte of every packet the connection sends; the two ECN bits stay
+ * TCP's), IP_MTU_DISCOVER (KEEL_IP_PMTUDISC_*: DO and WANT, the default,
+ * send with DF and follow ICMP "fragmentation needed"; DONT sends without
+ * DF and ignores them; INTERFACE and OMIT ignore them too), IP_FREEBIND
+ * (bind may name an address the stack does not have). */
+#define KEEL_IPPROTO_IP 0
+#define KEEL_IP_TOS 1
+#define KEEL_IP_MTU_DISCOVER 10
+#define KEEL_IP_FREEBIND 15
+#define KEEL_IP_PMTUDISC_DONT 0
+#define KEEL_IP_PMTUDISC_WANT 1
+#define KEEL_IP_PMTUDISC_DO 2
+#define KEEL_IP_PMTUDISC_PROBE 3
+#define KEEL_IP_PMTUDISC_INTERFACE 4
+#define KEEL_IP_PMTUDISC_OMIT 5
 struct keel_linger {
     int l_onoff;
     int l_linger; /* seconds */
@@ -274,6 +293,7 @@ int keel_errqueue_read(keel_stack *st, int sock, struct keel_tx_timestamp *ts);
 
 /* ---- readiness and events ---- */
 #define KEEL_POLLIN 0x001
+#define KEEL_POLLPRI 0x002 /* an urgent byte waits out of band */
 #define KEEL_POLLOUT 0x004
 #define KEEL_POLLERR 0x008
 #define KEEL_POLLHUP 0x010

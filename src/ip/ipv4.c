@@ -6,15 +6,15 @@
 
 #define IP_DEFAULT_TTL 64
 
-void ip_output(keel_stack *st, uint8_t proto, uint32_t src, uint32_t dst, size_t payload_len,
-               uint16_t gso_mss)
+int ip_output(keel_stack *st, uint8_t proto, uint32_t src, uint32_t dst, size_t payload_len,
+              uint16_t gso_mss)
 {
     static const struct ip_tx plain = {.tos = 0, .dont_fragment = true};
-    ip_output_with(st, &plain, proto, src, dst, payload_len, gso_mss);
+    return ip_output_with(st, &plain, proto, src, dst, payload_len, gso_mss);
 }
 
-void ip_output_with(keel_stack *st, const struct ip_tx *tx, uint8_t proto, uint32_t src,
-                    uint32_t dst, size_t payload_len, uint16_t gso_mss)
+int ip_output_with(keel_stack *st, const struct ip_tx *tx, uint8_t proto, uint32_t src,
+                   uint32_t dst, size_t payload_len, uint16_t gso_mss)
 {
     struct ipv4_hdr h = {
         .ihl = 5,
@@ -32,13 +32,14 @@ void ip_output_with(keel_stack *st, const struct ip_tx *tx, uint8_t proto, uint3
         /* keel sizes every segment to the MTU: a bigger one is a keel bug. */
         stack_bug(st, "packet larger than the device MTU");
         CTR_INC(st, IpOutDiscards);
-        return;
+        return KEEL_EMSGSIZE;
     }
     int rc = len > st->dev->mtu
                  ? st->dev->ops->transmit_tso(st->dev, st->txbuf, len, gso_mss, st->now_us)
                  : st->dev->ops->transmit(st->dev, st->txbuf, len, st->now_us);
     if (rc < 0)
         CTR_INC(st, IpOutDiscards);
+    return rc < 0 ? rc : 0;
 }
 
 static void icmp_echo_reply(keel_stack *st, const struct ipv4_hdr *ip, const struct icmp_msg *m)

@@ -14,8 +14,11 @@ int tcb_readiness(const struct tcb *tcb)
     if (tcb->state == KEEL_TCP_LISTEN)
         return tcb->aq_head ? KEEL_POLLIN : 0;
     int r = 0;
-    if (tcb->rcvq.len || tcb->rcv_fin || tcb->shut_rd || connection_over(tcb))
+    if (tcb->rcvq.len > tcp_urgent_skip(tcb) || tcb->rcv_fin || tcb->shut_rd ||
+        connection_over(tcb))
         r |= KEEL_POLLIN;
+    if (tcb->urg_state == TCP_URG_VALID)
+        r |= KEEL_POLLPRI; /* Linux tcp_poll */
     if (tcb->rcv_fin)
         r |= KEEL_POLLRDHUP;
     bool sending = tcb->state == KEEL_TCP_ESTABLISHED || tcb->state == KEEL_TCP_CLOSE_WAIT;

@@ -19,6 +19,8 @@ static void fill_sequence_vars(const struct tcb *t, struct keel_tcp_info *i)
     i->rcv_wnd = tcb_rcv_window(t);
     i->rcv_irs = t->rcv.irs.v;
     i->rcv_up = t->rcv.up.v;
+    i->rcv_urgent = t->urg_state;
+    i->rcv_urgent_offset = tcp_urgent_offset(t);
     i->rcv_wscale = t->rcv.wscale;
 }
 
@@ -73,11 +75,26 @@ static void fill_totals(const struct tcb *t, struct keel_tcp_info *i)
     i->segs_in = t->segs_in;
     i->retrans_segs = t->retrans_segs;
     i->dsack_received = t->dsack_received;
+    i->data_segs_out = t->data_segs_out;
+    i->data_segs_in = t->data_segs_in;
+    i->rcv_ooopack = t->rcv_ooopack;
     i->last_activity_us = t->last_activity_us;
     i->state_since_us = t->state_since_us;
     i->stalls = t->stalls;
     for (int k = 0; k < KEEL_STALL_COUNT; k++)
         i->stall_first_us[k] = t->stall_first_us[k];
+}
+
+/* Linux tcp_get_info_chrono_stats: busy time includes the limited times. */
+static void fill_times(const struct tcb *t, struct keel_tcp_info *i)
+{
+    i->last_data_sent_us = t->last_data_sent_us;
+    i->last_data_recv_us = t->last_data_rcvd_us;
+    i->last_ack_recv_us = t->last_ack_rcvd_us;
+    i->rwnd_limited_us = tcp_chrono_total(t, TCP_CHRONO_RWND_LIMITED);
+    i->sndbuf_limited_us = tcp_chrono_total(t, TCP_CHRONO_SNDBUF_LIMITED);
+    i->busy_us = tcp_chrono_total(t, TCP_CHRONO_BUSY) + i->rwnd_limited_us +
+                 i->sndbuf_limited_us;
 }
 
 void tcb_fill_info(const struct tcb *t, struct keel_tcp_info *i)
@@ -90,6 +107,7 @@ void tcb_fill_info(const struct tcb *t, struct keel_tcp_info *i)
     i->remote_port = t->rport;
     i->snd_mss = t->mss;
     i->rcv_mss = t->rcv_mss;
+    i->adv_mss = t->adv_mss;
     i->ts_ok = t->ts_ok;
     i->sack_ok = t->sack_ok;
     i->wscale_ok = t->ws_ok;
@@ -98,6 +116,7 @@ void tcb_fill_info(const struct tcb *t, struct keel_tcp_info *i)
     fill_congestion_vars(t, i);
     fill_queues(t, i);
     fill_totals(t, i);
+    fill_times(t, i);
 }
 
 int keel_tcp_info(const keel_stack *st, int sock, struct keel_tcp_info *info)

@@ -26,6 +26,7 @@ const char *keel_strerror(int err)
     case KEEL_ENETUNREACH: return "Network is unreachable";
     case KEEL_ECONNABORTED: return "Software caused connection abort";
     case KEEL_ECONNRESET: return "Connection reset by peer";
+    case KEEL_ENOBUFS: return "No buffer space available";
     case KEEL_EISCONN: return "Transport endpoint is already connected";
     case KEEL_ENOTCONN: return "Transport endpoint is not connected";
     case KEEL_ETIMEDOUT: return "Connection timed out";

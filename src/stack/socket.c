@@ -56,7 +56,9 @@ int keel_bind(keel_stack *st, int sock, const struct keel_sockaddr *addr)
         return KEEL_EBADF;
     if (tcb->bound || tcb->state != KEEL_TCP_CLOSED)
         return KEEL_EINVAL;
-    if (addr->addr != 0 && addr->addr != st->cfg.addr)
+    /* Linux inet_bind: an address the stack does not have only with
+     * IP_FREEBIND (its packets then never arrive). */
+    if (addr->addr != 0 && addr->addr != st->cfg.addr && !tcb->freebind)
         return KEEL_EADDRNOTAVAIL;
     if (addr->port && port_taken(st, tcb, addr->port))
         return KEEL_EADDRINUSE;
@@ -221,7 +223,9 @@ long keel_send(keel_stack *st, int sock, const void *buf, size_t len, int flags)
     if (len == 0)
         return 0;
     uint32_t n = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
+    bool nothing_unsent = seq_ge(tcb->snd.max, tcb_snd_end(tcb));
     uint32_t put = ring_append(&tcb->sndq, buf, n);
+    tcp_chrono_after_write(tcb, nothing_unsent && put, put < n);
     if (!put)
         return KEEL_EAGAIN;
     tcp_note_write_end(tcb);
@@ -273,13 +277,18 @@ long keel_recv(keel_stack *st, int sock, void *buf, size_t len, int flags)
     struct tcb *tcb = lookup(st, sock);
     if (!tcb)
         return KEEL_EBADF;
-    if (tcb->rcvq.len == 0 || len == 0)
-        return tcb->rcvq.len ? 0 : recv_empty_result(tcb);
-    uint32_t n = len < tcb->rcvq.len ? (uint32_t)len : tcb->rcvq.len;
-    ring_peek(&tcb->rcvq, 0, buf, n);
+    if (flags & KEEL_MSG_OOB)
+        return tcp_urgent_recv(tcb, buf, len, (flags & KEEL_MSG_PEEK) != 0);
+    uint32_t skip = tcp_urgent_skip(tcb); /* the out-of-band byte, passed over */
+    uint32_t avail = tcb->rcvq.len - skip;
+    if (avail == 0 || len == 0)
+        return avail ? 0 : recv_empty_result(tcb);
+    uint32_t n = tcp_urgent_read_limit(tcb, len < avail ? (uint32_t)len : avail);
+    ring_peek(&tcb->rcvq, skip, buf, n);
     if (flags & KEEL_MSG_PEEK)
         return n;
-    ring_consume(&tcb->rcvq, n);
+    ring_consume(&tcb->rcvq, skip + n);
+    tcp_urgent_consumed(tcb);
     tcp_rcv_space_adjust(tcb);
     window_update_after_read(tcb);
     return n;

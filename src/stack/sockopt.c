@@ -58,6 +58,7 @@ static int set_socket_opt(struct tcb *t, int name, int v)
         return 0;
     case KEEL_SO_RCVBUF: set_rcvbuf(t, v); return 0;
     case KEEL_SO_TIMESTAMPING: return tstamp_set_flags(t, v);
+    case KEEL_SO_OOBINLINE: t->oobinline = v != 0; return 0;
     }
     return KEEL_ENOPROTOOPT;
 }
@@ -147,6 +148,71 @@ static int set_linger(struct tcb *t, const void *val, size_t len)
     return 0;
 }
 
+/* ---- IPPROTO_IP ---- */
+
+/* Linux do_ip_setsockopt: an int, or a single byte when less is given
+ * (nothing at all reads as 0). */
+static int ip_int_arg(const void *val, size_t len, int *out)
+{
+    *out = 0;
+    if (len && !val)
+        return KEEL_EFAULT;
+    if (len >= sizeof(int))
+        memcpy(out, val, sizeof(int));
+    else if (len >= 1)
+        *out = *(const uint8_t *)val;
+    return 0;
+}
+
+/* Linux __ip_sock_set_tos: on a TCP socket the ECN bits (IP_ECN_MASK)
+ * stay the stack's. */
+static int set_ip_opt(struct tcb *t, int name, const void *val, size_t len)
+{
+    int v;
+    int err = ip_int_arg(val, len, &v);
+    if (err)
+        return err;
+    switch (name) {
+    case KEEL_IP_TOS:
+        t->ip_tos = (uint8_t)((v & ~IP_ECN_MASK) | (t->ip_tos & IP_ECN_MASK));
+        return 0;
+    case KEEL_IP_MTU_DISCOVER:
+        if (v < KEEL_IP_PMTUDISC_DONT || v > KEEL_IP_PMTUDISC_OMIT)
+            return KEEL_EINVAL;
+        t->pmtudisc = (uint8_t)v;
+        return 0;
+    case KEEL_IP_FREEBIND: t->freebind = v != 0; return 0;
+    }
+    return KEEL_ENOPROTOOPT;
+}
+
+static int get_ip_opt(const struct tcb *t, int name, int *v)
+{
+    switch (name) {
+    case KEEL_IP_TOS: *v = t->ip_tos; return 0;
+    case KEEL_IP_MTU_DISCOVER: *v = t->pmtudisc; return 0;
+    case KEEL_IP_FREEBIND: *v = t->freebind; return 0;
+    }
+    return KEEL_ENOPROTOOPT;
+}
+
+/* Linux do_ip_getsockopt: a buffer shorter than an int gets one byte. */
+static int ip_int_out(void *val, size_t *len, int v)
+{
+    if (!val || !len)
+        return KEEL_EFAULT;
+    if (*len > 0 && *len < sizeof(int)) {
+        *(uint8_t *)val = (uint8_t)v;
+        *len = 1;
+        return 0;
+    }
+    *len = sizeof(int);
+    memcpy(val, &v, sizeof(int));
+    return 0;
+}
+
+/* ---- setsockopt / getsockopt ---- */
+
 int keel_setsockopt(keel_stack *st, int sock, int level, int name, const void *val,
                     size_t len)
 {
@@ -159,6 +225,8 @@ int keel_setsockopt(keel_stack *st, int sock, int level, int name, const void *v
         return set_linger(t, val, len);
     if (level == KEEL_IPPROTO_TCP && name == KEEL_TCP_MD5SIG)
         return tcp_md5_set(t, val, len);
+    if (level == KEEL_IPPROTO_IP)
+        return set_ip_opt(t, name, val, len);
     int v;
     if (level != KEEL_SOL_SOCKET && level != KEEL_IPPROTO_TCP)
         return KEEL_ENOPROTOOPT;
@@ -175,6 +243,7 @@ static int get_socket_opt(struct tcb *t, int name, int *v)
     case KEEL_SO_SNDBUF: *v = (int)t->sndbuf; return 0;
     case KEEL_SO_RCVBUF: *v = (int)t->rcvbuf; return 0;
     case KEEL_SO_TIMESTAMPING: *v = tstamp_flags(t); return 0;
+    case KEEL_SO_OOBINLINE: *v = t->oobinline; return 0;
     case KEEL_SO_ERROR:
         *v = -t->soerror;
         t->soerror = 0;
@@ -225,6 +294,10 @@ int keel_getsockopt(keel_stack *st, int sock, int level, int name, void *val, si
         return copy_out(val, len, &l, sizeof l);
     }
     int v, err;
+    if (level == KEEL_IPPROTO_IP) {
+        err = get_ip_opt(t, name, &v);
+        return err ? err : ip_int_out(val, len, v);
+    }
     if (level == KEEL_SOL_SOCKET)
         err = get_socket_opt(t, name, &v);
     else if (level == KEEL_IPPROTO_TCP)

@@ -91,14 +91,15 @@ void demux_visit(const struct demux *d, int (*fn)(void *, struct tcb *), void *a
 /* IPv4 output (src/ip/ipv4.c): sends st->txbuf[IPV4_HDR_LEN ..
  * IPV4_HDR_LEN + payload_len) as one datagram to dst. gso_mss > 0 marks a
  * TCP packet larger than the MTU for the device to segment (tso_max). */
-void ip_output(keel_stack *st, uint8_t proto, uint32_t src, uint32_t dst,
-               size_t payload_len, uint16_t gso_mss);
+int ip_output(keel_stack *st, uint8_t proto, uint32_t src, uint32_t dst,
+              size_t payload_len, uint16_t gso_mss);
 /* What a socket sets in the IPv4 headers it sends (IP_TOS, IP_MTU_DISCOVER). */
 struct ip_tx {
     uint8_t tos;
     bool dont_fragment;
 };
-void ip_output_with(keel_stack *st, const struct ip_tx *tx, uint8_t proto, uint32_t src,
-                    uint32_t dst, size_t payload_len, uint16_t gso_mss);
+/* Returns 0, or the device's error (KEEL_ENOBUFS: refused, not sent). */
+int ip_output_with(keel_stack *st, const struct ip_tx *tx, uint8_t proto, uint32_t src,
+                   uint32_t dst, size_t payload_len, uint16_t gso_mss);
 
 #endif

@@ -167,6 +167,7 @@ void tcp_ack_advance(struct tcb *tcb, const struct segment *s)
     else
         tcb_arm(tcb, TT_RETRANSMIT, rto_current(tcb));
     sndbuf_autotune(tcb);
+    tcp_chrono_after_ack(tcb);
     event_notify(tcb->st, tcb);
 }
 

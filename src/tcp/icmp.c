@@ -16,6 +16,15 @@ static void path_mtu_reduced(struct tcb *tcb, uint16_t mtu)
         tcp_retransmit_head(tcb);
 }
 
+/* Linux tcp_v4_mtu_reduced and ip_sk_accept_pmtu: IP_PMTUDISC_DONT,
+ * INTERFACE and OMIT keep the segment size whatever the path reports. */
+static bool follows_path_mtu(const struct tcb *tcb)
+{
+    return tcb->pmtudisc != KEEL_IP_PMTUDISC_DONT &&
+           tcb->pmtudisc != KEEL_IP_PMTUDISC_INTERFACE &&
+           tcb->pmtudisc != KEEL_IP_PMTUDISC_OMIT;
+}
+
 void tcp_icmp_error(struct tcb *tcb, uint8_t type, uint8_t code, uint16_t mtu, seq_t seq)
 {
     /* RFC 5927 §4.1: only errors quoting a segment in flight are believed. */
@@ -24,7 +33,8 @@ void tcp_icmp_error(struct tcb *tcb, uint8_t type, uint8_t code, uint16_t mtu, s
     if (type != ICMP_DEST_UNREACH)
         return;
     if (code == ICMP_CODE_FRAG_NEEDED) {
-        path_mtu_reduced(tcb, mtu);
+        if (follows_path_mtu(tcb))
+            path_mtu_reduced(tcb, mtu);
         return;
     }
     bool hard = code == ICMP_CODE_PORT_UNREACH || code == ICMP_CODE_PROTO_UNREACH;

@@ -56,6 +56,7 @@ void tcp_input(keel_stack *st, uint32_t src, uint32_t dst, uint8_t ecn, const ui
         if (signature_check_fails(tcb, &s, pkt, len))
             return;
         tcb->segs_in++;
+        tcb->data_segs_in += s.len != 0; /* Linux tcp_segs_in */
         if (tcb->state == KEEL_TCP_SYN_SENT)
             tcp_input_syn_sent(tcb, &s);
         else
@@ -428,6 +429,7 @@ void tcp_text_and_fin(struct tcb *tcb, const struct segment *s)
     seq_t before = tcb->rcv.nxt;
     bool in_order = seq_eq(s->seq, before);
     tcp_rcv_data(tcb, s);
+    tcp_urgent_arrived(tcb);
     if (s->len)
         tcb->unacked_bytes += seq_dist(before, tcb->rcv.nxt);
     tcp_schedule_ack(tcb, in_order && seq_gt(tcb->rcv.nxt, before));
@@ -479,6 +481,8 @@ void tcp_input_synchronized(struct tcb *tcb, const struct segment *s)
     tcp_store_ts_recent(tcb, s);
     if (!handle_ack(tcb, s))
         return;
+    if (may_receive_text(tcb))
+        tcp_urgent_pointer(tcb, s); /* §3.10.7.4 sixth, check the URG bit */
     tcp_text_and_fin(tcb, s);
     tcp_output(tcb);
 }

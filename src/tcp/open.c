@@ -35,6 +35,9 @@ void tcb_established(struct tcb *tcb)
     tcb->rcv_space_seq = tcb->rcv.nxt;
     tcb->rcv_space_us = tcb->st->now_us;
     tcb->last_ack_rcvd_us = tcb->st->now_us;
+    /* Linux tcp_finish_connect and tcp_create_openreq_child: the handshake
+     * counts as the last data sent and received. */
+    tcb->last_data_sent_us = tcb->last_data_rcvd_us = tcb->st->now_us;
     tcb->retransmits = 0;
     tcb->retrans_start_us = 0;
     tcb->backoff = 0;
@@ -66,6 +69,8 @@ static void inherit_from_listener(struct tcb *tcb, const struct tcb *l)
     tcb->rcvbuf = l->rcvbuf;
     tcb->rcvbuf_locked = l->rcvbuf_locked;
     tcb->cc = l->cc;
+    tcb->ip_tos = l->ip_tos;
+    tcb->pmtudisc = l->pmtudisc;
     ring_set_limit(&tcb->sndq, tcb->sndbuf);
 }
 

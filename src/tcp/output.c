@@ -220,15 +220,17 @@ static void note_ack_sent(struct tcb *tcb, uint32_t wnd_bytes)
         CTR_INC(tcb->st, TCPZeroWindowAdv);
 }
 
-/* Linux tcp_event_data_sent: data leaving with nothing in flight tells the
- * congestion control how long the sender was idle; lsndtime moves on. */
-static void note_data_time(struct tcb *tcb, uint32_t len)
+/* Linux tcp_event_data_sent and __tcp_transmit_skb: data leaving with
+ * nothing in flight tells the congestion control how long the sender was
+ * idle; every transmission carrying data, resent or not, counts its
+ * segments (tcp_skb_pcount) and is the last data sent (lsndtime). */
+static void note_payload_sent(struct tcb *tcb, uint32_t len)
 {
     uint64_t now = tcb->st->now_us;
-    if (!len)
-        return;
+    uint32_t mss = tcp_mss_now(tcb);
     if (tcp_flight(tcb) == 0 && tcb->last_data_sent_us && tcb->cc->on_tx_start)
         tcb->cc->on_tx_start(tcb, now - tcb->last_data_sent_us, now);
+    tcb->data_segs_out += mss ? (len + mss - 1) / mss : 1;
     tcb->last_data_sent_us = now;
 }
 
@@ -237,7 +239,8 @@ static void note_data_sent(struct tcb *tcb, seq_t seq, uint32_t len, uint8_t fla
     uint32_t seg_len = len + !!(flags & TCP_FLAG_SYN) + !!(flags & TCP_FLAG_FIN);
     if (!seg_len)
         return;
-    note_data_time(tcb, len);
+    if (len)
+        note_payload_sent(tcb, len);
     if (!(flags & TCP_FLAG_SYN))
         rack_on_xmit(tcb, seq, seg_len, seq_lt(seq, tcb->snd.max));
     if (seq_lt(seq, tcb->snd.max)) {
@@ -262,7 +265,7 @@ static void note_data_sent(struct tcb *tcb, seq_t seq, uint32_t len, uint8_t fla
     }
 }
 
-void tcp_xmit(struct tcb *tcb, seq_t seq, uint32_t len, uint8_t flags)
+bool tcp_xmit(struct tcb *tcb, seq_t seq, uint32_t len, uint8_t flags)
 {
     keel_stack *st = tcb->st;
     struct tcp_hdr h;
@@ -298,9 +301,18 @@ void tcp_xmit(struct tcb *tcb, seq_t seq, uint32_t len, uint8_t flags)
     if (md5)
         tcp_md5_sign(seg, hlen + len, tcb->laddr, tcb->raddr, md5->key, md5->len);
     uint32_t mss = tcp_mss_now(tcb);
-    struct ip_tx tx = {.tos = ecn, .dont_fragment = true}; /* the ECN field is TCP's */
-    ip_output_with(st, &tx, IPV4_PROTO_TCP, tcb->laddr, tcb->raddr, hlen + len,
-                   len > mss ? (uint16_t)mss : 0);
+    /* Linux ip_dont_fragment: DF when discovering the path MTU. */
+    struct ip_tx tx = {.tos = (uint8_t)((tcb->ip_tos & ~IP_ECN_MASK) | ecn), /* the ECN field is TCP's */
+                       .dont_fragment = tcb->pmtudisc == KEEL_IP_PMTUDISC_DO ||
+                                        tcb->pmtudisc == KEEL_IP_PMTUDISC_WANT};
+    int rc = ip_output_with(st, &tx, IPV4_PROTO_TCP, tcb->laddr, tcb->raddr, hlen + len,
+                            len > mss ? (uint16_t)mss : 0);
+    /* Linux __tcp_transmit_skb: a packet the local device refused (NET_XMIT_DROP)
+     * was not sent; the caller tries again later. A refused bare ACK is
+     * merely lost. */
+    bool refused = rc == KEEL_ENOBUFS;
+    if (len || (flags & (TCP_FLAG_SYN | TCP_FLAG_FIN)))
+        tcb->xmit_refused = refused;
     CTR_INC(st, TcpOutSegs);
     tcb->segs_out++;
     if (flags & TCP_FLAG_ACK)
@@ -309,9 +321,12 @@ void tcp_xmit(struct tcb *tcb, seq_t seq, uint32_t len, uint8_t flags)
         tcb->rcv.wnd = wnd_bytes; /* RCV.NXT is unknown until the SYN-ACK */
     if (flags & TCP_FLAG_RST)
         CTR_INC(st, TcpOutRsts);
+    if (refused)
+        return false;
     note_data_sent(tcb, seq, len, flags);
     if (tcb->tstamp && len)
         tstamp_on_xmit(tcb, seq, len);
+    return true;
 }
 
 /* A bare ACK carries the next new sequence number, SND.MAX: while a timeout
@@ -342,9 +357,9 @@ void tcp_send_syn(struct tcb *tcb)
 /* Zero-window and keepalive probes: Linux sends a bare ACK whose sequence
  * number is one below SND.UNA, which any live peer must answer (RFC 9293
  * §3.8.4 allows it for keepalives; it serves as a window probe too). */
-void tcp_send_probe(struct tcb *tcb)
+bool tcp_send_probe(struct tcb *tcb)
 {
-    tcp_xmit(tcb, seq_sub_n(tcb->snd.una, 1), 0, TCP_FLAG_ACK);
+    return tcp_xmit(tcb, seq_sub_n(tcb->snd.una, 1), 0, TCP_FLAG_ACK);
 }
 
 /* RFC 9293 §3.10.7.1: the reset for a segment that belongs to no connection
@@ -394,6 +409,7 @@ uint32_t tcp_retransmit_head(struct tcb *tcb)
         return 0;
     if (len && tcp_holds_push_point(tcb, tcb->snd.una, len))
         flags |= TCP_FLAG_PSH;
-    tcp_xmit(tcb, tcb->snd.una, len, flags);
+    if (!tcp_xmit(tcb, tcb->snd.una, len, flags))
+        return 0;
     return len + !!(flags & TCP_FLAG_FIN);
 }

@@ -66,6 +66,7 @@ static void pull_in_order(struct tcb *tcb)
 
 static bool store_out_of_order(struct tcb *tcb, seq_t seq, const uint8_t *data, uint32_t len)
 {
+    tcb->rcv_ooopack++; /* Linux tcp_data_queue_ofo: duplicates count too */
     if (rangeset_covers(&tcb->ofo, seq, seq_add(seq, len))) {
         /* RFC 2883 §4: a duplicate of data held above RCV.NXT is reported in
          * a D-SACK block, followed by the SACK block that holds it. */
@@ -165,6 +166,7 @@ bool tcp_rcv_data(struct tcb *tcb, const struct segment *s)
         tcb->bytes_received += len;
         if (seq_eq(seq, tcb->rcv.nxt)) {
             store_in_order(tcb, data, len);
+            tcb->last_data_rcvd_us = tcb->st->now_us; /* Linux tcp_event_data_recv */
             new_data = true;
         } else {
             new_data = store_out_of_order(tcb, seq, data, len);

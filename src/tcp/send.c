@@ -84,7 +84,8 @@ static bool send_one(struct tcb *tcb)
         flags |= TCP_FLAG_PSH;
     if (fin)
         flags |= TCP_FLAG_FIN;
-    tcp_xmit(tcb, tcb->snd.nxt, len, flags);
+    if (!tcp_xmit(tcb, tcb->snd.nxt, len, flags))
+        return false; /* refused by the device: not sent, the persist timer retries */
     if (tcb->in_recovery || tcb->in_cwr)
         tcb->prr_out += len;
     tcb->snd.nxt = seq_add(tcb->snd.nxt, len + fin);
@@ -138,7 +139,9 @@ bool tcp_cwnd_limited(const struct tcb *tcb)
 }
 
 /* RFC 9293 §3.8.6.1: with data waiting, nothing in flight and a window too
- * small to send into, only the persist timer can restart the flow. */
+ * small to send into, only the persist timer can restart the flow; so too
+ * when the device refused the data (Linux tcp_check_probe_timer after
+ * tcp_write_xmit sent nothing). */
 static void arm_progress_timers(struct tcb *tcb)
 {
     bool in_flight = seq_lt(tcb->snd.una, tcb->snd.max);
@@ -151,7 +154,8 @@ static void arm_progress_timers(struct tcb *tcb)
     tcb_disarm(tcb, TT_RETRANSMIT);
     bool waiting = seq_lt(tcb->snd.nxt, tcb_snd_end(tcb)) ||
                    (fin_may_go(tcb) && seq_eq(tcb->snd.nxt, tcb_snd_end(tcb)));
-    if (waiting && tcb->snd.wnd < tcb->mss && !tcb_armed(tcb, TT_PERSIST))
+    bool stuck = tcb->snd.wnd < tcb->mss || tcb->xmit_refused;
+    if (waiting && stuck && !tcb_armed(tcb, TT_PERSIST))
         tcb_arm(tcb, TT_PERSIST, rto_current(tcb)); /* on_persist notes the first probe */
 }
 
@@ -184,6 +188,20 @@ static void restart_after_idle(struct tcb *tcb)
         cc_restart_after_idle(tcb, idle);
 }
 
+/* Linux tcp_write_xmit's rwnd test: data waits, the congestion window has
+ * room for it, and the next segment does not fit the peer's window
+ * (tcp_snd_wnd_test). */
+static bool peer_window_limits(const struct tcb *tcb)
+{
+    seq_t end = tcb_snd_end(tcb);
+    uint32_t mss = tcp_mss_now(tcb);
+    if (!seq_lt(tcb->snd.nxt, end) || cwnd_room(tcb) < mss)
+        return false;
+    uint32_t queued = seq_dist(tcb->snd.nxt, end);
+    uint32_t next = queued < mss ? queued : mss;
+    return seq_gt(seq_add(tcb->snd.nxt, next), seq_add(tcb->snd.una, tcb->snd.wnd));
+}
+
 void tcp_output(struct tcb *tcb)
 {
     if (!may_send_data(tcb)) {
@@ -197,6 +215,7 @@ void tcp_output(struct tcb *tcb)
     while (send_one(tcb))
         sent = true;
     note_cwnd_usage(tcb, sent);
+    tcp_chrono_after_output(tcb, sent, peer_window_limits(tcb));
     if (!sent && tcb->ack_now)
         tcp_send_ack(tcb);
     arm_progress_timers(tcb);

@@ -24,6 +24,7 @@ struct tcb *tcb_new(keel_stack *st)
     tcb->keepidle_us = TCP_KEEPIDLE_US;
     tcb->keepintvl_us = TCP_KEEPINTVL_US;
     tcb->keepcnt = TCP_KEEPCNT;
+    tcb->pmtudisc = KEEL_IP_PMTUDISC_WANT; /* Linux, with ip_no_pmtu_disc 0 */
     tcb->state_since_us = st->now_us;
     tcb->last_activity_us = st->now_us;
     for (int i = 0; i < TT_COUNT; i++)

@@ -30,6 +30,26 @@
 #define TCP_KEEPCNT 9u
 #define TCP_INVALID_ACK_INTERVAL_US 500000u /* Linux tcp_invalid_ratelimit */
 #define TCP_PUSH_POINTS 16u          /* write ends remembered for PSH */
+#define TCP_RESOURCE_PROBE_INTERVAL_US 500000u /* Linux: retry after local congestion */
+
+/* What holds the sender back, in Linux's order of priority (enum
+ * tcp_chrono): busy (data outstanding), limited by the peer's window,
+ * limited by the send buffer. */
+enum tcp_chrono {
+    TCP_CHRONO_NONE,
+    TCP_CHRONO_BUSY,
+    TCP_CHRONO_RWND_LIMITED,
+    TCP_CHRONO_SNDBUF_LIMITED,
+    TCP_CHRONO_COUNT
+};
+
+/* Urgent data received (src/tcp/urgent.c), as Linux's tp->urg_data. */
+enum tcp_urg {
+    TCP_URG_NONE,
+    TCP_URG_NOTYET, /* the pointer is known, the byte not yet received */
+    TCP_URG_VALID,  /* the byte is here, unread out of band */
+    TCP_URG_READ,   /* read with MSG_OOB */
+};
 
 enum tcb_timer {
     TT_RETRANSMIT = KEEL_TIMER_RETRANSMIT, /* also carries the persist timer */
@@ -106,6 +126,10 @@ struct tcb {
     uint32_t rcv_space;        /* window space granted to the peer (<= rcvbuf/2) */
     seq_t rcv_space_seq;       /* DRS: rcv.nxt at the start of the measurement */
     uint64_t rcv_space_us;
+    uint8_t urg_state;         /* enum tcp_urg */
+    seq_t urg_seq;             /* the last urgent byte: RCV.UP - 1 */
+    uint8_t urg_byte;
+    bool oobinline;            /* SO_OOBINLINE */
     struct tcp_sack_block sack_recent[TCP_MAX_SACK_BLOCKS]; /* RFC 2018 §4 order */
     uint8_t sack_recent_n;
     bool dsack_pending;        /* RFC 2883: report a duplicate next ACK */
@@ -161,6 +185,7 @@ struct tcb {
     struct timer timers[TT_COUNT];
     uint8_t probes;            /* zero-window or keepalive probes unanswered */
     uint64_t persist_start_us;
+    bool xmit_refused;         /* the device refused the last data, SYN or FIN (KEEL_ENOBUFS) */
 
     /* Socket options and application-facing state. */
     bool nodelay, keepalive;
@@ -170,6 +195,9 @@ struct tcb {
     uint32_t keepcnt;
     uint32_t user_timeout_ms;
     bool reuseaddr;
+    uint8_t ip_tos;            /* IP_TOS */
+    uint8_t pmtudisc;          /* IP_MTU_DISCOVER: KEEL_IP_PMTUDISC_* */
+    bool freebind;             /* IP_FREEBIND */
     bool bound, shut_rd, shut_wr;
     bool closed_by_app;
     int soerror;               /* pending error for SO_ERROR / the next call */
@@ -180,7 +208,6 @@ struct tcb {
     bool event_queued;
     bool buried;               /* on the stack's graveyard, freed soon */
     uint64_t last_activity_us, state_since_us, last_ack_rcvd_us;
-    uint64_t last_data_sent_us; /* Linux lsndtime: the last segment with data */
 
     /* Stall watchdog: kinds seen (enum keel_stall bits), kinds reported since
      * the last progress, and when each was first seen. */
@@ -196,6 +223,20 @@ struct tcb {
     /* Totals for introspection. */
     uint64_t bytes_sent, bytes_retrans, bytes_acked, bytes_received;
     uint64_t segs_out, segs_in, retrans_segs, dsack_received;
+    uint64_t data_segs_out, data_segs_in; /* segments that carried data */
+    uint32_t rcv_ooopack;      /* segments that arrived out of order */
+
+    /* Introspection times (Linux lsndtime and icsk_ack.lrcvtime): the last
+     * data segment sent, the last in-order data received. */
+    uint64_t last_data_sent_us, last_data_rcvd_us;
+    /* Chronographs (Linux tcp_chrono_start/stop): which one runs
+     * (enum tcp_chrono), since when, and the time each has run before. */
+    uint8_t chrono_type;
+    uint64_t chrono_start_us;
+    uint64_t chrono_us[TCP_CHRONO_COUNT];
+    /* A write found the send buffer full, and not enough has been freed
+     * since (Linux SOCK_NOSPACE). */
+    bool snd_nospace;
 };
 
 /* RCV.WND as last advertised, measured from RCV.NXT. */
@@ -295,9 +336,10 @@ void tcp_send_ack(struct tcb *tcb);
 void tcp_send_rst_for(keel_stack *st, const struct tcb *owner, const struct segment *s);
 void tcp_send_rst(struct tcb *tcb, seq_t seq);
 void tcp_send_syn(struct tcb *tcb);
-void tcp_send_probe(struct tcb *tcb);
-/* (Re)transmits [seq, seq + len) with flags; len 0 sends only a header. */
-void tcp_xmit(struct tcb *tcb, seq_t seq, uint32_t len, uint8_t flags);
+bool tcp_send_probe(struct tcb *tcb); /* false: the device refused it */
+/* (Re)transmits [seq, seq + len) with flags; len 0 sends only a header.
+ * Returns false if the device refused the packet (tcb->xmit_refused). */
+bool tcp_xmit(struct tcb *tcb, seq_t seq, uint32_t len, uint8_t flags);
 uint32_t tcp_retransmit_head(struct tcb *tcb);
 uint32_t tcp_advertise_window(struct tcb *tcb);
 uint32_t tcp_flight(const struct tcb *tcb);
@@ -332,6 +374,30 @@ void ecn_data_received(struct tcb *tcb, const struct segment *s);
 void ecn_on_ack(struct tcb *tcb, const struct segment *s, const struct prr_ack *a);
 void ecn_queue_cwr(struct tcb *tcb);
 void prr_update(struct tcb *tcb, const struct prr_ack *a);
+
+/* Urgent data received (src/tcp/urgent.c). A segment's urgent pointer,
+ * before its text is taken; then the urgent byte, once it is in order. */
+void tcp_urgent_pointer(struct tcb *tcb, const struct segment *s);
+void tcp_urgent_arrived(struct tcb *tcb);
+/* 1 if the next unread byte is the urgent byte, out of band: reads pass it. */
+uint32_t tcp_urgent_skip(const struct tcb *tcb);
+/* Unread bytes before the urgent byte (UINT32_MAX: none pending). */
+uint32_t tcp_urgent_offset(const struct tcb *tcb);
+/* How many of n bytes a read may take: it stops before the urgent byte. */
+uint32_t tcp_urgent_read_limit(const struct tcb *tcb, uint32_t n);
+/* After a read: the urgent byte is forgotten once read past. */
+void tcp_urgent_consumed(struct tcb *tcb);
+/* recv(MSG_OOB) (Linux tcp_recv_urg). */
+long tcp_urgent_recv(struct tcb *tcb, void *buf, size_t len, bool peek);
+
+/* Chronographs and activity times for introspection (src/tcp/chrono.c). */
+void tcp_chrono_start(struct tcb *tcb, enum tcp_chrono type);
+void tcp_chrono_stop(struct tcb *tcb, enum tcp_chrono type);
+/* Microseconds the chronograph `type` has run, the running one included. */
+uint64_t tcp_chrono_total(const struct tcb *tcb, enum tcp_chrono type);
+void tcp_chrono_after_write(struct tcb *tcb, bool queue_was_empty, bool buffer_full);
+void tcp_chrono_after_output(struct tcb *tcb, bool sent, bool rwnd_limited);
+void tcp_chrono_after_ack(struct tcb *tcb);
 
 /* Stall watchdog (src/tcp/watchdog.c). */
 void watchdog_report(struct tcb *tcb, enum keel_stall kind);

@@ -96,11 +96,19 @@ static void retransmit_timeout(struct tcb *tcb)
     tcb->dupacks = 0;
     tcb->sacked.n = 0;
     tcb->rtt_timing = false;
-    tcb->retransmits++;
-    rto_backoff(tcb);
     tcb->snd.nxt = tcb->snd.una;
     tcb->high_rxt = tcb->snd.una;
     tcb->snd.nxt = seq_add(tcb->snd.una, tcp_retransmit_head(tcb));
+    if (tcb->xmit_refused) {
+        /* Linux tcp_retransmit_timer: local congestion is no sign of a
+         * slower path; try again soon, without backing off. */
+        tcb_arm(tcb, TT_RETRANSMIT, clamp_to_user_timeout(tcb, tcb->retrans_start_us,
+                                                          TCP_RESOURCE_PROBE_INTERVAL_US));
+        watchdog_after_rto(tcb, segs_before);
+        return;
+    }
+    tcb->retransmits++;
+    rto_backoff(tcb);
     tcb_arm(tcb, TT_RETRANSMIT,
              clamp_to_user_timeout(tcb, tcb->retrans_start_us, rto_current(tcb)));
     trace_event(tcb, KEEL_EV_RTO, tcb->snd.una.v, tcb->backoff);
@@ -115,10 +123,21 @@ static void on_retransmit(struct tcb *tcb)
         retransmit_timeout(tcb);
 }
 
+/* Linux tcp_send_probe0: a probe the device refused (local congestion)
+ * counts as a probe and is tried again after TCP_RESOURCE_PROBE_INTERVAL,
+ * without backing off. */
+static void probe_refused(struct tcb *tcb)
+{
+    tcb->probes++;
+    tcb_arm(tcb, TT_PERSIST, clamp_to_user_timeout(tcb, tcb->persist_start_us,
+                                                    TCP_RESOURCE_PROBE_INTERVAL_US));
+}
+
 /* A window with room for some data is probed with that data (Linux
  * tcp_write_wakeup). Once it is in flight the retransmission timer takes
  * over, with the plain RTO: Linux tcp_send_probe0 ends the probing (probe
- * count, backoff and start time) as soon as packets are out. */
+ * count, backoff and start time) as soon as packets are out. Returns false
+ * if there was no data to probe with. */
 static bool persist_send_data(struct tcb *tcb)
 {
     seq_t end = tcb_snd_end(tcb);
@@ -128,7 +147,10 @@ static bool persist_send_data(struct tcb *tcb)
         len = tcp_mss_now(tcb);
     if (!len)
         return false;
-    tcp_xmit(tcb, tcb->snd.nxt, len, TCP_FLAG_ACK | TCP_FLAG_PSH);
+    if (!tcp_xmit(tcb, tcb->snd.nxt, len, TCP_FLAG_ACK | TCP_FLAG_PSH)) {
+        probe_refused(tcb);
+        return true;
+    }
     tcb->snd.nxt = seq_add(tcb->snd.nxt, len);
     tcb->snd.max = seq_max(tcb->snd.max, tcb->snd.nxt);
     tcb->probes = 0;
@@ -155,11 +177,15 @@ static void on_persist(struct tcb *tcb)
     CTR_INC(st, TCPPersistProbes);
     if (persist_send_data(tcb)) {
         trace_event(tcb, KEEL_EV_PERSIST_PROBE, tcb->snd.una.v, tcb->probes);
-        tcp_output(tcb);
+        if (!tcb->xmit_refused)
+            tcp_output(tcb);
         return;
     }
-    tcp_send_probe(tcb);
     CTR_INC(st, TCPWinProbe);
+    if (!tcp_send_probe(tcb)) {
+        probe_refused(tcb);
+        return;
+    }
     tcb->probes++;
     trace_event(tcb, KEEL_EV_PERSIST_PROBE, tcb->snd.una.v, tcb->probes);
     rto_backoff(tcb);
@@ -189,7 +215,12 @@ static void on_keepalive(struct tcb *tcb)
         tcb_abort(tcb, KEEL_ETIMEDOUT);
         return;
     }
-    tcp_send_probe(tcb);
+    if (!tcp_send_probe(tcb)) {
+        /* Linux tcp_keepalive_timer: "If keepalive was lost due to local
+         * congestion, try harder": not counted, again in 500 ms. */
+        tcb_arm(tcb, TT_KEEPALIVE, TCP_RESOURCE_PROBE_INTERVAL_US);
+        return;
+    }
     CTR_INC(st, TCPKeepAliveProbes);
     tcb->probes++;
     trace_event(tcb, KEEL_EV_KEEPALIVE_PROBE, tcb->snd.una.v, tcb->probes);

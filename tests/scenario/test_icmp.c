@@ -295,3 +295,26 @@ TEST(icmp_for_unknown_connection_ignored)
     CHECK_EQ(counter(&s, KEEL_C_IcmpInDestUnreachs), 1);
     script_free(&s);
 }
+
+/* IP_MTU_DISCOVER IP_PMTUDISC_DONT: the path MTU is not followed (Linux
+ * tcp_v4_mtu_reduced); IP_PMTUDISC_DO follows it as the default does. */
+TEST(frag_needed_ignored_without_path_mtu_discovery)
+{
+    struct script s;
+    script_init(&s, NULL);
+    int c = script_active_open(&s, &OPTS_MSS_ONLY);
+    int v = KEEL_IP_PMTUDISC_DONT;
+    CHECK_EQ(keel_setsockopt(s.st, c, KEEL_IPPROTO_IP, KEEL_IP_MTU_DISCOVER, &v, sizeof v), 0);
+    CHECK_EQ(keel_send(s.st, c, data, 1460, 0), 1460);
+    script_expect(&s, .flags = P | A, .seq = 1, .ack = 1, .len = 1460);
+    inject_error(&s, ICMP_DEST_UNREACH, ICMP_CODE_FRAG_NEEDED, 1000, s.keel_isn + 1);
+    script_expect_none(&s);
+    CHECK_EQ(script_info(&s, c).snd_mss, 1460);
+
+    v = KEEL_IP_PMTUDISC_DO;
+    CHECK_EQ(keel_setsockopt(s.st, c, KEEL_IPPROTO_IP, KEEL_IP_MTU_DISCOVER, &v, sizeof v), 0);
+    inject_error(&s, ICMP_DEST_UNREACH, ICMP_CODE_FRAG_NEEDED, 1000, s.keel_isn + 1);
+    script_expect(&s, .flags = A, .seq = 1, .ack = 1, .len = 960);
+    CHECK_EQ(script_info(&s, c).snd_mss, 960);
+    script_free(&s);
+}

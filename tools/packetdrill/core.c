@@ -163,11 +163,19 @@ static int queue_out(struct kpd *p, const uint8_t *pkt, size_t len)
     return 0;
 }
 
+/* A packet the queue discipline refuses never reaches packetdrill: the
+ * stack hears KEEL_ENOBUFS, as Linux's TCP hears NET_XMIT_DROP. */
 static int dev_transmit(struct keel_device *dev, const uint8_t *pkt, size_t len,
                         uint64_t now_us)
 {
     (void)now_us; /* the same as the instance's clock */
-    return queue_out(of_dev(dev), pkt, len);
+    struct kpd *p = of_dev(dev);
+    if (kpd_qdisc_refuses(p, len)) {
+        if (p->trace)
+            trace_packet(p, "x (refused by the qdisc)", pkt, len);
+        return KEEL_ENOBUFS;
+    }
+    return queue_out(p, pkt, len);
 }
 
 /* Segmentation offload: the large packet goes to packetdrill whole, as a
@@ -414,6 +422,7 @@ static struct kpd *kpd_new(const char *flags)
     p->dev.ops = &kpd_dev_ops;
     p->dev.mtu = 1500;         /* packetdrill's tun device */
     p->dev.tso_max = 65536;    /* Linux's GSO limit (keel trims to one IPv4 packet) */
+    p->qdisc = (struct kpd_qdisc){.limit_packets = -1, .limit_bytes = -1, .settings_size = -1};
     struct in_addr a;
     inet_pton(AF_INET, KPD_DEFAULT_LOCAL, &a);
     p->local_addr = ntohl(a.s_addr);
@@ -446,5 +455,6 @@ packetdrill_interface_init(const char *flags, struct kpd_table *t)
     kpd_fill_socket_calls(t);
     kpd_fill_sockopt_calls(t);
     kpd_fill_poll_calls(t);
+    kpd_fill_splice_calls(t);
     kpd_current = p;
 }

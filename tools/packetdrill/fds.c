@@ -44,6 +44,16 @@ static void forget_in_epoll_sets(struct kpd *p, int fd)
     }
 }
 
+bool kpd_fd_adopt(struct kpd *p, int fd, enum kfd_kind kind)
+{
+    if (fd < 0 || fd >= KPD_MAX_FDS)
+        return false;
+    struct kfd *f = &p->fds[fd];
+    free(f->items);
+    *f = (struct kfd){.kind = kind, .sock = -1};
+    return true;
+}
+
 void kpd_fd_free(struct kpd *p, int fd)
 {
     struct kfd *f = &p->fds[fd];

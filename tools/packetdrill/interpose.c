@@ -1,30 +1,64 @@
-/* packetdrill runs %{ }% assertions on data it reads with the host's own
- * getsockopt(TCP_INFO) (and TCP_CC_INFO, SO_MEMINFO), not through the
- * shared-object table. With this library also in LD_PRELOAD (run-suite.sh
- * does that), the host call lands here: descriptors that are keel sockets
- * are answered by keel, every other call goes on to the C library. The
- * preloaded copy and the one packetdrill dlopen()s are the same object, so
- * kpd_current is the running instance. */
+/* Host calls that packetdrill makes on keel's descriptors without going
+ * through the shared-object table: getsockopt (its %{ }% assertions read
+ * TCP_INFO, TCP_CC_INFO and SO_MEMINFO with the host's own call) and
+ * sendfile (sendfile/ scripts: the file is the host's, the socket keel's).
+ * With this library also in LD_PRELOAD (run-suite.sh does that), the host
+ * call lands here: descriptors that are keel sockets are answered by keel,
+ * every other call goes on to the C library untouched. The preloaded copy
+ * and the one packetdrill dlopen()s are the same object, so kpd_current is
+ * the running instance. */
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/sendfile.h>
 
 #include "kpd.h"
 
+/* The C library's definition of the symbol this library overrides. */
+static void *next_symbol(const char *name)
+{
+    return dlsym(RTLD_NEXT, name);
+}
+
 typedef int (*getsockopt_fn)(int, int, int, void *, socklen_t *);
+typedef ssize_t (*sendfile_fn)(int, int, off_t *, size_t);
 
 static getsockopt_fn next_getsockopt(void)
 {
     static getsockopt_fn next;
     if (!next) {
-        void *sym = dlsym(RTLD_NEXT, "getsockopt");
         union {
             void *obj;
             getsockopt_fn fn;
-        } u = {sym}; /* POSIX: dlsym's object pointer holds a function */
+        } u = {next_symbol("getsockopt")}; /* POSIX: dlsym's object pointer holds a function */
         next = u.fn;
     }
     return next;
+}
+
+static sendfile_fn next_sendfile(void)
+{
+    static sendfile_fn next;
+    if (!next) {
+        union {
+            void *obj;
+            sendfile_fn fn;
+        } u = {next_symbol("sendfile")};
+        next = u.fn;
+    }
+    return next;
+}
+
+/* The running instance if fd is one of its sockets, else NULL. */
+static struct kpd *keel_socket_owner(int fd)
+{
+    struct kpd *p = kpd_current;
+    if (!p || fd < 0 || fd >= KPD_MAX_FDS)
+        return NULL;
+    kpd_lock(p);
+    bool ours = p->fds[fd].kind == KFD_SOCKET;
+    kpd_unlock(p);
+    return ours ? p : NULL;
 }
 
 __attribute__((visibility("default"))) int getsockopt(int fd, int level, int name,
@@ -71,4 +105,18 @@ __attribute__((visibility("default"))) int system(const char *command)
         return -1;
     }
     return next.fn(command);
+}
+
+__attribute__((visibility("default"))) ssize_t sendfile(int out_fd, int in_fd, off_t *offset,
+                                                        size_t count)
+{
+    struct kpd *p = keel_socket_owner(out_fd);
+    if (p)
+        return kpd_sendfile(p, out_fd, in_fd, offset, count);
+    sendfile_fn next = next_sendfile();
+    if (!next) {
+        errno = ENOSYS;
+        return -1;
+    }
+    return next(out_fd, in_fd, offset, count);
 }

@@ -29,7 +29,9 @@
 #define KPD_MAX_WAITERS 8
 #define KPD_MAX_EPOLL_ITEMS 64
 
-enum kfd_kind { KFD_FREE, KFD_SOCKET, KFD_EPOLL };
+/* KFD_PIPE: an end of a host pipe made by pipe() (splice.c); its number is
+ * the host descriptor itself. */
+enum kfd_kind { KFD_FREE, KFD_SOCKET, KFD_EPOLL, KFD_PIPE };
 
 struct kpd_epitem {
     int fd;
@@ -48,6 +50,10 @@ struct kfd {
     bool nonblock;
     bool cloexec;
     bool inq;          /* TCP_INQ: recvmsg reports the bytes left to read */
+    bool zerocopy;     /* SO_ZEROCOPY */
+    uint32_t zc_next_id;      /* MSG_ZEROCOPY: the next send's notification id */
+    bool zc_queued;           /* a notification waits on the error queue... */
+    uint32_t zc_lo, zc_hi;    /* ...for the sends with ids zc_lo..zc_hi */
     struct kpd_epitem *items; /* KFD_EPOLL */
     int nitems;
 };
@@ -70,6 +76,14 @@ struct kpd_sysctls {
     int ecn; /* tcp_ecn: -1 unset, 0 off, 1 on, 2 accept only */
 };
 
+/* The device's root queue discipline as `tc` set it (the tc shim records
+ * it with the sysctls, possibly while the script runs): pfifo and bfifo
+ * limits, in packets and bytes, -1 for none. */
+struct kpd_qdisc {
+    long limit_packets, limit_bytes;
+    long long settings_size; /* of the settings file when last read */
+};
+
 struct kpd {
     pthread_mutex_t mu;
     pthread_cond_t wake;     /* a blocked call should look again */
@@ -89,6 +103,7 @@ struct kpd {
     char sysctl_path[512];
     char proc_net_dir[512];  /* where /proc/net/tcp is written ("": nowhere) */
     struct kpd_sysctls sysctls; /* read when the stack is created */
+    struct kpd_qdisc qdisc;     /* read again whenever the settings change */
 
     struct kpd_packet *out;  /* packets keel sent, oldest first */
     size_t out_head, out_len, out_cap;
@@ -127,6 +142,8 @@ int kpd_errno(int err); /* errno = err, returns -1 */
 
 /* fds.c */
 int kpd_fd_new(struct kpd *p, enum kfd_kind kind, int sock);
+/* Enters host descriptor fd (a pipe end) in the table; false if it does not fit. */
+bool kpd_fd_adopt(struct kpd *p, int fd, enum kfd_kind kind);
 void kpd_fd_free(struct kpd *p, int fd);
 struct kfd *kpd_fd(struct kpd *p, int fd, enum kfd_kind kind);
 /* Marks the fds whose readiness keel reported changed, and puts the epoll
@@ -137,12 +154,28 @@ void kpd_take_events(struct kpd *p);
 void kpd_fill_socket_calls(struct kpd_table *t);
 void kpd_fill_sockopt_calls(struct kpd_table *t);
 void kpd_fill_poll_calls(struct kpd_table *t);
+void kpd_fill_splice_calls(struct kpd_table *t);
+/* Is fd a host pipe end from pipe()? (Its read, write and fcntl are the host's.) */
+bool kpd_is_pipe(struct kpd *p, int fd);
+/* read/recv and write/send on a keel socket fd, as the table's calls do
+ * them (blocking unless the fd is non-blocking or MSG_DONTWAIT); -1 and
+ * errno on failure. Called with the lock held. */
+long kpd_recv(struct kpd *p, int fd, void *buf, size_t len, int flags);
+long kpd_send(struct kpd *p, int fd, const void *buf, size_t len, int flags);
 /* Linux poll bits for a socket fd (POLLIN|POLLRDNORM...), or POLLNVAL. */
 uint32_t kpd_poll_mask(struct kpd *p, int fd);
 /* An fd's readiness changed: epoll items watching it become ready if their
  * events match now (Linux ep_poll_callback). */
 void kpd_epoll_wakeup(struct kpd *p, int fd);
 int kpd_getsockopt(struct kpd *p, int fd, int level, int name, void *val, socklen_t *len);
+/* sendfile(2) from a host file to the keel socket out_fd. */
+ssize_t kpd_sendfile(struct kpd *p, int out_fd, int in_fd, off_t *offset, size_t count);
+
+/* zerocopy.c */
+int kpd_zerocopy_set(struct kfd *f, const void *val, socklen_t len);
+void kpd_zerocopy_sent(struct kpd *p, int fd, int flags, long sent);
+long kpd_zerocopy_errqueue(struct kpd *p, int fd, struct msghdr *msg);
+bool kpd_zerocopy_pending(const struct kfd *f);
 
 /* procnet.c: rewrites proc_net_dir/tcp and tcp6 from keel's sockets. */
 void kpd_write_proc_net(struct kpd *p);
@@ -151,5 +184,7 @@ void kpd_write_proc_net(struct kpd *p);
 void kpd_sysctls_read(const char *path, struct kpd_sysctls *s);
 void kpd_sysctls_apply(const struct kpd_sysctls *s, struct keel_config *cfg,
                        struct keel_device *dev);
+/* Does the device's queue discipline refuse a packet of len bytes now? */
+bool kpd_qdisc_refuses(struct kpd *p, size_t len);
 
 #endif

@@ -23,6 +23,8 @@ uint32_t kpd_poll_mask(struct kpd *p, int fd)
     if (r < 0)
         return POLLNVAL;
     uint32_t m = (uint32_t)r;
+    if (kpd_zerocopy_pending(f))
+        m |= POLLERR;
     if (m & POLLIN)
         m |= POLLRDNORM;
     if (m & POLLOUT)
@@ -224,27 +226,10 @@ static int k_epoll_wait(void *ctx, int epfd, struct epoll_event *evs, int max, i
     return (int)r;
 }
 
-/* Pipes and splice are not keel's: packetdrill's pipe and splice scripts
- * fail with ENOSYS. */
-static int k_pipe(void *ctx, int fds[2])
-{
-    (void)ctx, (void)fds;
-    return kpd_errno(ENOSYS);
-}
-
-static int k_splice(void *ctx, int fd_in, loff_t *off_in, int fd_out, loff_t *off_out,
-                    size_t len, unsigned int flags)
-{
-    (void)ctx, (void)fd_in, (void)off_in, (void)fd_out, (void)off_out, (void)len, (void)flags;
-    return kpd_errno(ENOSYS);
-}
-
 void kpd_fill_poll_calls(struct kpd_table *t)
 {
     t->poll = k_poll;
     t->epoll_create = k_epoll_create;
     t->epoll_ctl = k_epoll_ctl;
     t->epoll_wait = k_epoll_wait;
-    t->pipe = k_pipe;
-    t->splice = k_splice;
 }

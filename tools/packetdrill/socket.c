@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kpd.h"
 
@@ -148,6 +149,7 @@ static int do_accept(struct kpd *p, int fd, struct sockaddr *addr, socklen_t *le
         keel_close(p->st, (int)s);
         return kpd_errno(e);
     }
+    p->fds[nfd].zerocopy = p->fds[fd].zerocopy; /* Linux sk_clone_lock copies sk_flags */
     sockaddr_in_out(&a.peer, addr, len);
     return nfd;
 }
@@ -221,8 +223,10 @@ struct recv_args {
 static long try_recv(struct kpd *p, void *arg)
 {
     struct recv_args *a = arg;
-    if (a->flags & MSG_PEEK)
-        return keel_recv(p->st, a->sock, a->buf, a->len, KEEL_MSG_PEEK);
+    if (a->flags & (MSG_PEEK | MSG_OOB))
+        return keel_recv(p->st, a->sock, a->buf, a->len,
+                         (a->flags & MSG_PEEK ? KEEL_MSG_PEEK : 0) |
+                             (a->flags & MSG_OOB ? KEEL_MSG_OOB : 0));
     long n = keel_recv(p->st, a->sock, a->buf + a->got, a->len - a->got, 0);
     if (n > 0) {
         a->got += (size_t)n;
@@ -241,7 +245,8 @@ static long do_recv(struct kpd *p, int fd, void *buf, size_t len, int flags)
     if (len && !buf)
         return kpd_errno(EFAULT); /* Linux: copying out to NULL faults */
     struct recv_args a = {.sock = f->sock, .buf = buf, .len = len, .flags = flags};
-    bool block = !f->nonblock && !(flags & MSG_DONTWAIT);
+    /* MSG_OOB never waits (Linux tcp_recv_urg: EAGAIN until the byte is in). */
+    bool block = !f->nonblock && !(flags & (MSG_DONTWAIT | MSG_OOB));
     long r = kpd_block(p, block, UINT64_MAX, try_recv, &a, "a read");
     if (r == KEEL_EAGAIN && a.got)
         r = (long)a.got; /* MSG_WAITALL cut short by a non-blocking return */
@@ -292,6 +297,8 @@ static long recv_iov(struct kpd *p, int fd, const struct iovec *iov, int iovcnt,
 
 static ssize_t k_read(void *ctx, int fd, void *buf, size_t n)
 {
+    if (kpd_is_pipe(ctx, fd))
+        return read(fd, buf, n);
     KPD_RECV_ENTRY((struct kpd *)ctx, do_recv(ctx, fd, buf, n, 0));
 }
 
@@ -409,8 +416,14 @@ static long do_recvmsg(struct kpd *p, int fd, struct msghdr *msg, int flags)
 {
     if (!msg)
         return kpd_errno(EFAULT);
-    if (flags & MSG_ERRQUEUE)
+    if (flags & MSG_ERRQUEUE) {
+        struct kfd *f = sock_fd(p, fd);
+        if (!f)
+            return -1;
+        if (kpd_zerocopy_pending(f))
+            return kpd_zerocopy_errqueue(p, fd, msg);
         return recv_errqueue(p, fd, msg);
+    }
     long r = recv_iov(p, fd, msg->msg_iov, (int)msg->msg_iovlen, flags);
     if (r < 0)
         return r;
@@ -463,7 +476,10 @@ static long do_send(struct kpd *p, int fd, const void *buf, size_t len, int flag
     long r = kpd_block(p, block, UINT64_MAX, try_send, &a, "a write");
     if (r == KEEL_EAGAIN && a.done)
         r = (long)a.done; /* non-blocking, or a main-thread call that would block */
-    return r < 0 ? kpd_fail((int)r) : r;
+    if (r < 0)
+        return kpd_fail((int)r);
+    kpd_zerocopy_sent(p, fd, flags, r);
+    return r;
 }
 
 /* The pieces of an iovec go to keel as one write, as Linux copies them all
@@ -487,8 +503,83 @@ static long send_iov(struct kpd *p, int fd, const struct iovec *iov, int iovcnt,
 
 #define KPD_SEND_ENTRY KPD_RECV_ENTRY
 
+long kpd_recv(struct kpd *p, int fd, void *buf, size_t len, int flags)
+{
+    return do_recv(p, fd, buf, len, flags);
+}
+
+long kpd_send(struct kpd *p, int fd, const void *buf, size_t len, int flags)
+{
+    return do_send(p, fd, buf, len, flags);
+}
+
+/* ---- sendfile (reached through interpose.c) ---- */
+
+#define KPD_SENDFILE_CHUNK 65536
+
+/* One piece of the file, written as a send() would write it: all of it
+ * unless the socket is non-blocking and its buffer fills. */
+static long sendfile_piece(struct kpd *p, int out_fd, const uint8_t *buf, size_t n)
+{
+    kpd_lock(p);
+    long r = do_send(p, out_fd, buf, n, 0);
+    int err = errno;
+    kpd_kick(p);
+    kpd_unlock(p);
+    errno = err;
+    return r;
+}
+
+/* Copies up to count bytes from in_fd, starting at pos, to the socket;
+ * returns the bytes sent, or -1 (errno set) if none could be. */
+static long sendfile_copy(struct kpd *p, int out_fd, int in_fd, off_t pos, size_t count,
+                          uint8_t *buf)
+{
+    size_t done = 0;
+    while (done < count) {
+        size_t want = count - done < KPD_SENDFILE_CHUNK ? count - done : KPD_SENDFILE_CHUNK;
+        ssize_t got = pread(in_fd, buf, want, pos + (off_t)done);
+        if (got <= 0)
+            return done || got == 0 ? (long)done : -1;
+        long sent = sendfile_piece(p, out_fd, buf, (size_t)got);
+        if (sent < 0)
+            return done ? (long)done : -1;
+        done += (size_t)sent;
+        if ((size_t)sent < (size_t)got)
+            break;
+    }
+    return (long)done;
+}
+
+/* Linux sendfile(2) with a keel socket as out_fd: reads from *offset and
+ * advances it, or, without one, from the file's position and advances
+ * that; returns the bytes sent. */
+ssize_t kpd_sendfile(struct kpd *p, int out_fd, int in_fd, off_t *offset, size_t count)
+{
+    if (offset && *offset < 0)
+        return kpd_errno(EINVAL);
+    off_t pos = offset ? *offset : lseek(in_fd, 0, SEEK_CUR);
+    if (pos < 0)
+        return kpd_errno(errno == ESPIPE ? EINVAL : errno);
+    uint8_t *buf = malloc(KPD_SENDFILE_CHUNK);
+    if (!buf)
+        return kpd_errno(ENOMEM);
+    long sent = sendfile_copy(p, out_fd, in_fd, pos, count, buf);
+    int err = errno;
+    free(buf);
+    if (sent < 0)
+        return kpd_errno(err);
+    if (offset)
+        *offset = pos + sent;
+    else
+        lseek(in_fd, pos + sent, SEEK_SET);
+    return sent;
+}
+
 static ssize_t k_write(void *ctx, int fd, const void *buf, size_t n)
 {
+    if (kpd_is_pipe(ctx, fd))
+        return write(fd, buf, n);
     KPD_SEND_ENTRY((struct kpd *)ctx, do_send(ctx, fd, buf, n, 0));
 }
 

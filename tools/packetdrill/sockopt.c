@@ -19,12 +19,14 @@
 #define L_SO_PROTOCOL 38
 #define L_SO_DOMAIN 39
 #define L_SO_MEMINFO 55
+#define L_SO_ZEROCOPY 60
 #define L_SK_MEMINFO_VARS 9
 #define L_TCP_CC_INFO 26
 #define L_TCP_INQ 36
 #define L_SIOCINQ 0x541B     /* FIONREAD */
 #define L_SIOCOUTQ 0x5411    /* TIOCOUTQ */
 #define L_SIOCOUTQNSD 0x894B
+#define L_SIOCATMARK 0x8905
 #define L_FIONBIO 0x5421
 #define L_INFINITE_SSTHRESH 0x7fffffffu /* Linux TCP_INFINITE_SSTHRESH */
 
@@ -79,7 +81,7 @@ static void fill_counts(const struct keel_tcp_info *k, struct linux_tcp_info *l)
     l->rttvar = k->rttvar_us;
     l->snd_ssthresh = k->ssthresh == UINT32_MAX || !mss ? L_INFINITE_SSTHRESH : k->ssthresh / mss;
     l->snd_cwnd = mss ? k->cwnd / mss : 0;
-    l->advmss = k->rcv_mss;
+    l->advmss = k->adv_mss;
     l->reordering = k->reordering;
     l->total_retrans = (uint32_t)k->retrans_segs;
 }
@@ -100,6 +102,25 @@ static void fill_totals(const struct keel_tcp_info *k, struct linux_tcp_info *l)
     l->reord_seen = k->reord_seen;
     l->snd_wnd = k->snd_wnd;
     l->rcv_wnd = k->rcv_wnd;
+    l->data_segs_out = (uint32_t)k->data_segs_out;
+    l->data_segs_in = (uint32_t)k->data_segs_in;
+    l->rcv_ooopack = k->rcv_ooopack;
+    l->busy_time = k->busy_us;
+    l->rwnd_limited = k->rwnd_limited_us;
+    l->sndbuf_limited = k->sndbuf_limited_us;
+}
+
+/* Linux reports how long ago, in milliseconds (jiffies_to_msecs). */
+static uint32_t ms_since(uint64_t now_us, uint64_t then_us)
+{
+    return now_us > then_us ? (uint32_t)((now_us - then_us) / 1000) : 0;
+}
+
+static void fill_ages(const struct keel_tcp_info *k, uint64_t now_us, struct linux_tcp_info *l)
+{
+    l->last_data_sent_ms = ms_since(now_us, k->last_data_sent_us);
+    l->last_data_recv_ms = ms_since(now_us, k->last_data_recv_us);
+    l->last_ack_recv_ms = ms_since(now_us, k->last_ack_recv_us);
 }
 
 static void linux_tcp_info(struct kpd *p, int sock, struct linux_tcp_info *l)
@@ -110,9 +131,9 @@ static void linux_tcp_info(struct kpd *p, int sock, struct linux_tcp_info *l)
     fill_header(&k, l);
     fill_counts(&k, l);
     fill_totals(&k, l);
-    /* keel keeps no last_data_sent/recv or last_ack_recv times, no pacing
-     * rate, no delivery-rate or chrono (busy, rwnd- and sndbuf-limited)
-     * statistics: those fields stay 0. */
+    fill_ages(&k, p->now_us, l);
+    /* keel does not pace and keeps no delivery-rate samples: pacing_rate
+     * and delivery_rate stay 0; last_ack_sent is 0 on Linux too. */
 }
 
 /* ---- getsockopt ---- */
@@ -169,6 +190,8 @@ static int get_special(struct kpd *p, struct kfd *f, int level, int name, void *
         return int_out(val, len, f->inq);
     if (level == SOL_SOCKET && name == L_SO_MEMINFO)
         return get_meminfo(p, f->sock, val, len);
+    if (level == SOL_SOCKET && name == L_SO_ZEROCOPY)
+        return int_out(val, len, f->zerocopy);
     if (level == SOL_SOCKET && (name == L_SO_TYPE || name == L_SO_PROTOCOL || name == L_SO_DOMAIN))
         return int_out(val, len, name == L_SO_TYPE ? SOCK_STREAM
                                  : name == L_SO_PROTOCOL ? IPPROTO_TCP : AF_INET);
@@ -269,6 +292,8 @@ static int do_setsockopt(struct kpd *p, int fd, int level, int name, const void 
         return set_congestion(p, f->sock, val, len);
     if (level == IPPROTO_TCP && name == TCP_MD5SIG)
         return set_md5sig(p, f->sock, val, len);
+    if (level == SOL_SOCKET && name == L_SO_ZEROCOPY)
+        return kpd_zerocopy_set(f, val, len);
     if (level == IPPROTO_TCP && name == L_TCP_INQ) {
         int v;
         if (!val || len < sizeof v)
@@ -323,6 +348,8 @@ static int k_fcntl(void *ctx, int fd, int cmd, ...)
         arg = va_arg(ap, int);
         va_end(ap);
     }
+    if (kpd_is_pipe(p, fd))
+        return cmd == F_SETFL || cmd == F_SETFD ? fcntl(fd, cmd, arg) : fcntl(fd, cmd);
     kpd_lock(p);
     int r = do_fcntl(p, fd, cmd, arg);
     kpd_unlock(p);
@@ -334,11 +361,15 @@ static int k_fcntl(void *ctx, int fd, int cmd, ...)
 /* Linux tcp_ioctl: SIOCINQ counts unread bytes (the FIN not included),
  * SIOCOUTQ bytes not yet acknowledged (the FIN included), SIOCOUTQNSD
  * bytes not yet sent; a listener answers EINVAL, a connection still in its
- * handshake 0. */
+ * handshake 0. SIOCATMARK: is the urgent byte the next to read? */
 static int queue_size(struct kpd *p, int sock, unsigned long req, int *out)
 {
     struct keel_tcp_info k;
     keel_tcp_info(p->st, sock, &k);
+    if (req == L_SIOCATMARK) { /* Linux tcp_ioctl: the urgent byte is next */
+        *out = k.rcv_urgent && k.rcv_urgent_offset == 0;
+        return 0;
+    }
     if (k.state == KEEL_TCP_LISTEN)
         return kpd_errno(EINVAL);
     bool opening = k.state == KEEL_TCP_SYN_SENT || k.state == KEEL_TCP_SYN_RECEIVED;
@@ -365,7 +396,7 @@ static int do_ioctl(struct kpd *p, int fd, unsigned long req, int *arg)
         f->nonblock = *arg != 0;
         return 0;
     }
-    if (req != L_SIOCINQ && req != L_SIOCOUTQ && req != L_SIOCOUTQNSD)
+    if (req != L_SIOCINQ && req != L_SIOCOUTQ && req != L_SIOCOUTQNSD && req != L_SIOCATMARK)
         return kpd_errno(ENOTTY);
     if (f->kind != KFD_SOCKET)
         return kpd_errno(ENOTTY);

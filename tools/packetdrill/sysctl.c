@@ -7,6 +7,7 @@
  * keel (or its device) has a counterpart for; the rest are ignored. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "kpd.h"
 
@@ -125,4 +126,50 @@ void kpd_sysctls_apply(const struct kpd_sysctls *s, struct keel_config *cfg,
     cfg->congestion_control = s->congestion[0] ? s->congestion : NULL;
     /* net.ipv4.tcp_ecn: 0 off, 1 ask and answer, 2 (the default) answer. */
     cfg->ecn = s->ecn == 0 ? KEEL_ECN_OFF : s->ecn == 1 ? KEEL_ECN_ON : KEEL_ECN_ACCEPT;
+}
+
+/* ---- the device's queue discipline (tc) ----
+ * `tc qdisc add dev tun0 root pfifo limit 0` comes while the script runs,
+ * after the stack exists: the tc shim appends device.qdisc=KIND [LIMIT] to
+ * the settings file, and the device reads the last such line again whenever
+ * the file has changed size. keel-packetdrill's device holds no packets
+ * (each goes to packetdrill at once), so its queue is always empty: a pfifo
+ * refuses a packet only with a limit of 0, a bfifo one larger than its
+ * limit, as Linux's qdiscs drop what does not fit (NET_XMIT_DROP). */
+
+static void qdisc_parse(struct kpd_qdisc *q, const char *v)
+{
+    char kind[32] = "";
+    long limit = -1;
+    sscanf(v, "%31s %ld", kind, &limit);
+    q->limit_packets = strcmp(kind, "pfifo") == 0 ? limit : -1;
+    q->limit_bytes = strcmp(kind, "bfifo") == 0 ? limit : -1;
+}
+
+static void qdisc_read(const char *path, struct kpd_qdisc *q)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    const char *key = "device.qdisc=";
+    char line[512];
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\r\n")] = 0;
+        if (strncmp(line, key, strlen(key)) == 0)
+            qdisc_parse(q, line + strlen(key));
+    }
+    fclose(f);
+}
+
+bool kpd_qdisc_refuses(struct kpd *p, size_t len)
+{
+    struct stat sb;
+    struct kpd_qdisc *q = &p->qdisc;
+    if (p->sysctl_path[0] && stat(p->sysctl_path, &sb) == 0 &&
+        (long long)sb.st_size != q->settings_size) {
+        q->settings_size = (long long)sb.st_size;
+        q->limit_packets = q->limit_bytes = -1;
+        qdisc_read(p->sysctl_path, q);
+    }
+    return q->limit_packets == 0 || (q->limit_bytes >= 0 && len > (size_t)q->limit_bytes);
 }

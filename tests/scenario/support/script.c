@@ -166,6 +166,7 @@ void script_inject(struct script *s, const struct seg *g)
     h.ack = (g->flags & TCP_FLAG_ACK) ? (g->abs_ack ? g->ack : s->keel_isn + g->ack) : 0;
     h.flags = g->flags;
     h.wnd = default_window(s, g);
+    h.urp = g->urp;
     h.opts = g->opts;
     if (g->raw_opts_len) {
         inject_raw_opts(s, &h, g);

@@ -33,6 +33,7 @@ struct seg {
     bool win_set;           /* expect exactly win (even 0) */
     uint32_t len;           /* payload bytes; injected payload is 'a' + offset % 26 */
     const uint8_t *data;    /* injected payload, if not the default pattern */
+    uint16_t urp;           /* injected only: the urgent pointer (with URG) */
     struct tcp_opts opts;
     bool opts_set;          /* expect exactly these options (TS val is never compared) */
     bool abs_seq, abs_ack;  /* numbers are absolute */

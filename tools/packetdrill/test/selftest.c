@@ -12,7 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sendfile.h>
+#include <time.h> /* before linux/errqueue.h */
 #include <unistd.h>
+
+#include <linux/errqueue.h>
 
 #include "harness.h"
 #include "linux_tcp_info.h"
@@ -41,9 +45,19 @@ static void rig_free(struct rig *r)
     r->t.release(r->t.ctx);
 }
 
+static void inject_urgent(struct rig *r, uint8_t flags, uint32_t seq, uint32_t ack,
+                          const char *data, const struct tcp_opts *opts, uint16_t urp);
+
 /* The peer sends a segment (seq and ack relative to the ISNs). */
 static void inject(struct rig *r, uint8_t flags, uint32_t seq, uint32_t ack, const char *data,
                    const struct tcp_opts *opts)
+{
+    inject_urgent(r, flags, seq, ack, data, opts, 0);
+}
+
+/* The same, with an urgent pointer. */
+static void inject_urgent(struct rig *r, uint8_t flags, uint32_t seq, uint32_t ack,
+                          const char *data, const struct tcp_opts *opts, uint16_t urp)
 {
     uint8_t pkt[2048];
     struct tcp_hdr h;
@@ -54,6 +68,7 @@ static void inject(struct rig *r, uint8_t flags, uint32_t seq, uint32_t ack, con
     h.ack = r->keel_isn + ack;
     h.flags = flags;
     h.wnd = 65535;
+    h.urp = urp;
     if (opts)
         h.opts = *opts;
     size_t dlen = data ? strlen(data) : 0;
@@ -157,6 +172,18 @@ TEST(handshake_data_and_tcp_info)
     CHECK_EQ(li.unacked, 1);
     CHECK_EQ(li.options, LTI_OPT_SACK | LTI_OPT_WSCALE);
     CHECK_EQ(li.wscales & 0xf, 7);
+    CHECK_EQ(li.advmss, 1460);
+    CHECK_EQ(li.data_segs_in, 1);
+    CHECK_EQ(li.data_segs_out, 1);
+    CHECK_EQ(li.busy_time, 0);
+    /* Ages in milliseconds, from keel's times (tcp_info's last_*). */
+    CHECK_EQ(r.t.sleep_us(r.t.ctx, 25000), 0);
+    len = sizeof li;
+    CHECK_EQ(r.t.getsockopt(r.t.ctx, fd, IPPROTO_TCP, TCP_INFO, &li, &len), 0);
+    CHECK_EQ(li.last_data_recv_ms, 25);
+    CHECK_EQ(li.last_data_sent_ms, 25);
+    CHECK_EQ(li.last_ack_recv_ms, 25);
+    CHECK_EQ(li.busy_time, 25000);
     rig_free(&r);
 }
 
@@ -401,5 +428,280 @@ TEST(proc_net_tcp_written_before_commands)
     fclose(f);
     unlink(path);
     rmdir(dir);
+    rig_free(&r);
+}
+
+/* The next packet keel sends, with its payload copied to data. */
+static size_t sniff_payload(struct rig *r, uint8_t *data, size_t cap)
+{
+    uint8_t pkt[70000];
+    size_t len = sizeof pkt;
+    long long at;
+    CHECK_EQ(r->t.from_stack(r->t.ctx, pkt, &len, &at), 0);
+    struct ipv4_hdr ip;
+    struct tcp_hdr h;
+    const uint8_t *seg, *payload;
+    size_t slen, plen;
+    CHECK_EQ(ipv4_parse(pkt, len, &ip, &seg, &slen), WIRE_OK);
+    CHECK_EQ(tcp_parse(seg, slen, ip.src, ip.dst, true, &h, &payload, &plen), WIRE_OK);
+    CHECK(plen <= cap);
+    memcpy(data, payload, plen);
+    return plen;
+}
+
+/* A host file of n bytes, byte k being 'a' + k % 26; returns its fd. */
+static int pattern_file(char *path, size_t n)
+{
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    for (size_t k = 0; k < n; k++) {
+        char c = (char)('a' + k % 26);
+        CHECK_EQ(write(fd, &c, 1), 1);
+    }
+    return fd;
+}
+
+/* sendfile(2) to a keel socket (interpose.c): with an offset it reads from
+ * there and advances the offset, not the file position; without one it
+ * reads from the file position and advances that; at the end of the file
+ * it sends what is left. */
+TEST(sendfile_to_keel_socket)
+{
+    struct rig r;
+    rig_init(&r, NULL);
+    int fd = established(&r);
+    char path[] = "/tmp/keel-pd-sendfile-XXXXXX";
+    int file = pattern_file(path, 100);
+    off_t off = 30;
+    CHECK_EQ(sendfile(fd, file, &off, 5), 5);
+    CHECK_EQ(off, 35);
+    uint8_t data[64];
+    CHECK_EQ(sniff_payload(&r, data, sizeof data), 5);
+    CHECK(memcmp(data, "efghi", 5) == 0);
+    CHECK_EQ(lseek(file, 0, SEEK_CUR), 100);
+
+    CHECK_EQ(lseek(file, 95, SEEK_SET), 95);
+    CHECK_EQ(sendfile(fd, file, NULL, 20), 5);
+    CHECK_EQ(lseek(file, 0, SEEK_CUR), 100);
+    CHECK_EQ(sendfile(fd, file, NULL, 20), 0);
+    rig_free(&r);
+    close(file);
+    unlink(path);
+}
+
+/* Linux's errors: a file not open for reading (EBADF), a negative offset
+ * (EINVAL); and a descriptor that is not keel's goes to the C library. */
+TEST(sendfile_errors)
+{
+    struct rig r;
+    rig_init(&r, NULL);
+    int fd = established(&r);
+    char path[] = "/tmp/keel-pd-sendfile-XXXXXX";
+    int file = pattern_file(path, 10);
+    int wronly = open(path, O_WRONLY);
+    off_t off = 0;
+    CHECK_EQ(sendfile(fd, wronly, &off, 5), -1);
+    CHECK_EQ(errno, EBADF);
+    off = -1;
+    CHECK_EQ(sendfile(fd, file, &off, 5), -1);
+    CHECK_EQ(errno, EINVAL);
+    int pipefd[2];
+    CHECK_EQ(pipe(pipefd), 0);
+    off = 0;
+    CHECK_EQ(sendfile(pipefd[1], file, &off, 4), 4); /* the host's own sendfile */
+    char got[4];
+    CHECK_EQ(read(pipefd[0], got, 4), 4);
+    CHECK(memcmp(got, "abcd", 4) == 0);
+    close(pipefd[0]);
+    close(pipefd[1]);
+    close(wronly);
+    close(file);
+    unlink(path);
+    rig_free(&r);
+}
+
+/* The zerocopy completion waiting on fd's error queue: its id range, or
+ * -1 in *lo when recvmsg(MSG_ERRQUEUE) says EAGAIN. */
+static void zerocopy_completion(struct rig *r, int fd, long *lo, long *hi)
+{
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof(struct sock_extended_err) + sizeof(struct sockaddr_in))];
+    } control;
+    struct iovec iov = {NULL, 0};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                         .msg_controllen = sizeof control.buf};
+    *lo = *hi = -1;
+    if (r->t.recvmsg(r->t.ctx, fd, &msg, MSG_ERRQUEUE) < 0) {
+        CHECK_EQ(errno, EAGAIN);
+        return;
+    }
+    CHECK_EQ(msg.msg_flags, MSG_ERRQUEUE);
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    CHECK(c != NULL);
+    CHECK_EQ(c->cmsg_level, IPPROTO_IP);
+    CHECK_EQ(c->cmsg_type, IP_RECVERR);
+    CHECK_EQ(c->cmsg_len, CMSG_LEN(sizeof(struct sock_extended_err) + sizeof(struct sockaddr_in)));
+    struct sock_extended_err ee;
+    memcpy(&ee, CMSG_DATA(c), sizeof ee);
+    CHECK_EQ(ee.ee_errno, 0);
+    CHECK_EQ(ee.ee_origin, SO_EE_ORIGIN_ZEROCOPY);
+    CHECK_EQ(ee.ee_code, SO_EE_CODE_ZEROCOPY_COPIED);
+    *lo = ee.ee_info;
+    *hi = ee.ee_data;
+}
+
+static short poll_events(struct rig *r, int fd)
+{
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    r->t.poll(r->t.ctx, &pfd, 1, 0);
+    return pfd.revents;
+}
+
+/* SO_ZEROCOPY and MSG_ZEROCOPY (zerocopy.c): keel copies, so each send
+ * completes at once as Linux reports a copied one: consecutive sends share
+ * one notification, an empty or plain send takes no id, the error queue
+ * makes the socket POLLERR, and an accepted socket inherits the option. */
+TEST(zerocopy_completions)
+{
+    struct rig r;
+    rig_init(&r, NULL);
+    int lfd = listener(&r);
+    int one = 1, two = 2, v = -1;
+    socklen_t len = sizeof v;
+    CHECK_EQ(r.t.setsockopt(r.t.ctx, lfd, SOL_SOCKET, SO_ZEROCOPY, &two, sizeof two), -1);
+    CHECK_EQ(errno, EINVAL);
+    CHECK_EQ(r.t.setsockopt(r.t.ctx, lfd, SOL_SOCKET, SO_ZEROCOPY, &one, 1), -1);
+    CHECK_EQ(errno, EINVAL);
+    CHECK_EQ(r.t.setsockopt(r.t.ctx, lfd, SOL_SOCKET, SO_ZEROCOPY, &one, sizeof one), 0);
+    inject(&r, TCP_FLAG_SYN, 0, 0, NULL, &SYN_OPTS);
+    r.keel_isn = sniff(&r).h.seq;
+    inject(&r, TCP_FLAG_ACK, 1, 1, NULL, NULL);
+    int fd = r.t.accept(r.t.ctx, lfd, NULL, NULL);
+    CHECK_EQ(r.t.getsockopt(r.t.ctx, fd, SOL_SOCKET, SO_ZEROCOPY, &v, &len), 0);
+    CHECK_EQ(v, 1);
+
+    long lo, hi;
+    CHECK_EQ(r.t.send(r.t.ctx, fd, "", 0, MSG_ZEROCOPY), 0);
+    CHECK_EQ(r.t.send(r.t.ctx, fd, "abc", 3, 0), 3);
+    zerocopy_completion(&r, fd, &lo, &hi);
+    CHECK_EQ(lo, -1);
+    CHECK_EQ(poll_events(&r, fd) & POLLERR, 0);
+    CHECK_EQ(r.t.send(r.t.ctx, fd, "defg", 4, MSG_ZEROCOPY), 4);
+    CHECK_EQ(r.t.send(r.t.ctx, fd, "hi", 2, MSG_ZEROCOPY), 2);
+    CHECK(poll_events(&r, fd) & POLLERR);
+    zerocopy_completion(&r, fd, &lo, &hi);
+    CHECK_EQ(lo, 0);
+    CHECK_EQ(hi, 1);
+    CHECK_EQ(poll_events(&r, fd) & POLLERR, 0);
+    CHECK_EQ(r.t.send(r.t.ctx, fd, "j", 1, MSG_ZEROCOPY), 1);
+    zerocopy_completion(&r, fd, &lo, &hi);
+    CHECK_EQ(lo, 2);
+    CHECK_EQ(hi, 2);
+    rig_free(&r);
+}
+
+static void append_line(const char *path, const char *line)
+{
+    FILE *f = fopen(path, "a");
+    CHECK(f != NULL);
+    fprintf(f, "%s\n", line);
+    fclose(f);
+}
+
+/* `tc qdisc add dev tun0 root pfifo limit 0`, as the tc shim records it
+ * while the script runs: the device refuses every packet, so keel's data
+ * stays unsent (its probes refused too) until the qdisc goes; the next
+ * probe then carries the data. */
+TEST(qdisc_limit_0_refuses_packets)
+{
+    char path[] = "/tmp/keel-pd-qdisc-XXXXXX";
+    int tfd = mkstemp(path);
+    CHECK(tfd >= 0);
+    close(tfd);
+    char flags[128];
+    snprintf(flags, sizeof flags, "local_ip=192.168.0.1,sysctls=%s", path);
+    struct rig r;
+    rig_init(&r, flags);
+    int fd = established(&r);
+    append_line(path, "device.qdisc=none");
+    append_line(path, "device.qdisc=pfifo 0");
+    CHECK_EQ(r.t.write(r.t.ctx, fd, "abc", 3), 3);
+    struct linux_tcp_info li;
+    socklen_t len = sizeof li;
+    CHECK_EQ(r.t.sleep_us(r.t.ctx, 1500000), 0); /* probes at 0.2 s (the RTO), 0.7, 1.2 */
+    CHECK_EQ(r.t.getsockopt(r.t.ctx, fd, IPPROTO_TCP, TCP_INFO, &li, &len), 0);
+    CHECK_EQ(li.unacked, 0);
+    CHECK_EQ(li.probes, 3);
+    append_line(path, "device.qdisc=pfifo");
+    struct out data = sniff(&r);
+    CHECK_EQ(data.len, 3);
+    CHECK_EQ(data.h.seq, r.keel_isn + 1);
+    rig_free(&r);
+    unlink(path);
+}
+
+/* pipe() gives host pipe ends that close, read and write reach; splice()
+ * moves a keel socket's bytes into a pipe and a pipe's into the socket,
+ * refusing an offset on the socket (ESPIPE) and two non-pipes (EINVAL). */
+TEST(pipe_and_splice)
+{
+    struct rig r;
+    rig_init(&r, NULL);
+    int fd = established(&r);
+    int pfd[2];
+    CHECK_EQ(r.t.pipe(r.t.ctx, pfd), 0);
+    inject(&r, TCP_FLAG_ACK | TCP_FLAG_PSH, 1, 1, "spliced!", NULL);
+    sniff(&r); /* the ACK */
+    loff_t none = 0, some = 5;
+    CHECK_EQ(r.t.splice(r.t.ctx, fd, &none, pfd[1], &none, 3, 0), 3);
+    CHECK_EQ(r.t.splice(r.t.ctx, fd, &some, pfd[1], &none, 3, 0), -1);
+    CHECK_EQ(errno, ESPIPE);
+    CHECK_EQ(r.t.splice(r.t.ctx, fd, &none, fd, &none, 3, 0), -1);
+    CHECK_EQ(errno, EINVAL);
+    CHECK_EQ(r.t.splice(r.t.ctx, fd, &none, pfd[1], &none, 100, 0), 5);
+    char got[16] = {0};
+    CHECK_EQ(r.t.read(r.t.ctx, pfd[0], got, sizeof got), 8);
+    CHECK(memcmp(got, "spliced!", 8) == 0);
+    CHECK_EQ(r.t.write(r.t.ctx, pfd[1], "back", 4), 4);
+    CHECK_EQ(r.t.splice(r.t.ctx, pfd[0], &none, fd, &none, 100, 0), 4);
+    struct out data = sniff(&r);
+    CHECK_EQ(data.len, 4);
+    CHECK_EQ(r.t.close(r.t.ctx, pfd[0]), 0);
+    CHECK_EQ(r.t.close(r.t.ctx, pfd[1]), 0);
+    CHECK_EQ(r.t.splice(r.t.ctx, pfd[0], &none, fd, &none, 1, 0), -1);
+    CHECK_EQ(errno, EBADF);
+    rig_free(&r);
+}
+
+/* The urgent byte through the table (splice/tcp_splice_loop_test): splice
+ * stops at the mark and moves nothing there; SIOCATMARK tells; recv with
+ * MSG_OOB takes the byte, which a normal read then passes over. */
+TEST(urgent_mark_splice_and_oob)
+{
+    struct rig r;
+    rig_init(&r, NULL);
+    int fd = established(&r);
+    int pfd[2];
+    CHECK_EQ(r.t.pipe(r.t.ctx, pfd), 0);
+    inject_urgent(&r, TCP_FLAG_ACK | TCP_FLAG_URG, 1, 1, "abcdefghij", NULL, 10);
+    loff_t none = 0;
+    int mark = -1;
+    CHECK_EQ(r.t.ioctl(r.t.ctx, fd, SIOCATMARK, &mark), 0);
+    CHECK_EQ(mark, 0);
+    CHECK_EQ(r.t.splice(r.t.ctx, fd, &none, pfd[1], &none, 99, 0), 9);
+    CHECK_EQ(r.t.ioctl(r.t.ctx, fd, SIOCATMARK, &mark), 0);
+    CHECK_EQ(mark, 1);
+    CHECK_EQ(r.t.splice(r.t.ctx, fd, &none, pfd[1], &none, 1, 0), 0);
+    struct pollfd p = {.fd = fd, .events = POLLIN | POLLPRI};
+    CHECK_EQ(r.t.poll(r.t.ctx, &p, 1, 0), 1);
+    CHECK_EQ(p.revents, POLLPRI);
+    char c = 0;
+    CHECK_EQ(r.t.recv(r.t.ctx, fd, &c, 1, MSG_OOB), 1);
+    CHECK_EQ(c, 'j');
+    CHECK_EQ(r.t.recv(r.t.ctx, fd, &c, 1, MSG_OOB), -1);
+    CHECK_EQ(errno, EINVAL);
+    CHECK_EQ(r.t.recv(r.t.ctx, fd, &c, 1, MSG_DONTWAIT), -1);
+    CHECK_EQ(errno, EAGAIN);
     rig_free(&r);
 }
