@@ -211,7 +211,6 @@ static long send_state_error(struct tcb *tcb)
 
 long keel_send(keel_stack *st, int sock, const void *buf, size_t len, int flags)
 {
-    (void)flags;
     struct tcb *tcb = lookup(st, sock);
     if (!tcb)
         return KEEL_EBADF;
@@ -221,13 +220,10 @@ long keel_send(keel_stack *st, int sock, const void *buf, size_t len, int flags)
     if (len == 0)
         return 0;
     uint32_t n = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
-    uint32_t put = ring_append(&tcb->sndq, buf, n);
-    if (!put)
-        return KEEL_EAGAIN;
-    tcp_note_write_end(tcb);
-    tcp_output(tcb);
+    uint32_t put = sendq_append(tcb, buf, n);
+    sendq_write_end(tcb, put, put == len, flags);
     tcb_check_invariants(tcb);
-    return put;
+    return put ? (long)put : KEEL_EAGAIN;
 }
 
 /* RFC 9293 §3.8.6.2.2 and Linux's tcp_cleanup_rbuf: after the application

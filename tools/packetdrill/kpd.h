@@ -66,6 +66,7 @@ struct kpd_sysctls {
     uint32_t syn_retries, synack_retries, retries2, fin_timeout_s;
     char congestion[16];
     int tso; /* device.tso (ethtool -K tso/gso): -1 unset, 0 off, 1 on */
+    uint32_t notsent_lowat; /* tcp_notsent_lowat; 0: unset (no limit) */
 };
 
 struct kpd {

@@ -63,6 +63,8 @@ static void set_one(struct kpd_sysctls *s, const char *name, const char *v)
         s->retries2 = n;
     else if (strcmp(name, "tcp_fin_timeout") == 0)
         s->fin_timeout_s = n;
+    else if (strcmp(name, "tcp_notsent_lowat") == 0)
+        s->notsent_lowat = n;
     else if (strcmp(name, "tcp_congestion_control") == 0 && strcmp(v, "cubic") == 0)
         snprintf(s->congestion, sizeof s->congestion, "cubic");
     else if (strcmp(name, "tcp_congestion_control") == 0 && strcmp(v, "reno") == 0)
@@ -108,4 +110,5 @@ void kpd_sysctls_apply(const struct kpd_sysctls *s, struct keel_config *cfg,
     cfg->retries2 = s->retries2;
     cfg->fin_timeout_us = s->fin_timeout_s * 1000000u;
     cfg->congestion_control = s->congestion[0] ? s->congestion : NULL;
+    cfg->notsent_lowat = s->notsent_lowat;
 }
