@@ -46,12 +46,17 @@ static bool short_segment_may_go(const struct tcb *tcb, uint32_t len, uint32_t q
  * holds every partial segment; a push sends them; a segment that ends a
  * record with more queued behind it is not the tail of the queue and goes
  * (Linux tests Nagle on the last skb only). */
+static bool corked(const struct tcb *tcb, enum tcp_nagle mode)
+{
+    return mode == TCP_NAGLE_CORK || (mode == TCP_NAGLE_SOCKET && tcb->cork);
+}
+
 static bool partial_segment_may_go(const struct tcb *tcb, uint32_t len, uint32_t queued,
                                    bool record_end, enum tcp_nagle mode)
 {
     if (mode == TCP_NAGLE_PUSH || (record_end && len < queued))
         return true;
-    if (mode == TCP_NAGLE_CORK || tcb->cork)
+    if (corked(tcb, mode))
         return false;
     return short_segment_may_go(tcb, len, queued);
 }
@@ -79,8 +84,10 @@ static bool send_one(struct tcb *tcb, enum tcp_nagle mode)
     uint32_t len = queued < goal ? queued : goal;
     if (len > usable)
         len = usable;
-    if (len > mss && len < queued)
-        len -= len % mss; /* whole segments; the tail waits for its own turn */
+    /* Whole segments; the tail waits for its own turn, and while corked
+     * for more data (Linux tcp_mss_split_point). */
+    if (len > mss && (len < queued || corked(tcb, mode)))
+        len -= len % mss;
     len = sendq_record_room(tcb, tcb->snd.nxt, len);
     bool record_end = sendq_is_record_end(tcb, seq_add(tcb->snd.nxt, len));
     bool fin = fin_may_go(tcb) && len == queued && seq_le(tcb->snd.nxt, end) &&
