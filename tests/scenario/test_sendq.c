@@ -186,6 +186,32 @@ TEST(eor_retransmission_stops_at_record_end)
     script_free(&s);
 }
 
+/* SACK recovery resends a hole record by record too (eor/no-coalesce-
+ * retrans.pkt's recovery): ten 400-byte records, the first three lost,
+ * the rest SACKed; the first retransmission is the first record alone. */
+TEST(eor_sack_retransmission_stops_at_record_end)
+{
+    static const struct tcp_opts opts = {.present = TCP_OPT_MSS | TCP_OPT_SACK_PERM,
+                                         .mss = 1000};
+    struct script s;
+    script_init(&s, NULL);
+    int c = script_passive_open(&s, &opts);
+    CHECK_EQ(set_int(&s, c, KEEL_TCP_NODELAY, 1), 0);
+    for (uint32_t k = 0; k < 10; k++) {
+        CHECK_EQ(app_send(&s, c, 400, KEEL_MSG_EOR), 400);
+        script_expect(&s, .flags = P | A, .seq = 1 + 400 * k, .ack = 1, .len = 400);
+    }
+    struct seg dup = {.flags = A, .seq = 1, .ack = 1};
+    dup.opts.present = TCP_OPT_SACK;
+    dup.opts.sack_count = 1;
+    dup.opts.sack[0].left = s.keel_isn + 1 + 1200;
+    dup.opts.sack[0].right = s.keel_isn + 1 + 4000;
+    for (int n = 0; n < 3 && !script_pending(&s); n++)
+        script_inject(&s, &dup);
+    script_expect(&s, .flags = P | A, .seq = 1, .ack = 1, .len = 400);
+    script_free(&s);
+}
+
 /* Record ends are remembered in a bounded ring: past TCP_RECORD_MARKS
  * unacknowledged records, the newest two join (counted), none is lost. */
 TEST(eor_marks_full_join_records_and_count)
