@@ -299,7 +299,9 @@ static int shutdown_write(struct tcb *tcb)
     }
     tcb->fin_queued = true;
     tcb->shut_wr = true;
-    tcp_output(tcb);
+    /* Linux tcp_send_fin pushes with TCP_NAGLE_OFF: corking holds no data
+     * back from the FIN. */
+    tcp_output_nagle(tcb, TCP_NAGLE_PUSH);
     return 0;
 }
 

@@ -88,9 +88,9 @@ uint32_t sendq_append(struct tcb *tcb, const uint8_t *buf, uint32_t len)
             room = goal;
         }
         uint32_t want = len - done < room ? len - done : room;
-        uint32_t put = ring_append(&tcb->sndq, buf + done, want);
+        uint32_t put = want ? ring_append(&tcb->sndq, buf + done, want) : 0;
         done += put;
-        if (put < want)
+        if (!put || put < want)
             break; /* no memory for the ring to grow */
         if (done < len)
             push_full_chunk(tcb, goal);

@@ -304,6 +304,24 @@ TEST(cork_holds_until_uncork_or_nodelay)
     script_free(&s);
 }
 
+/* Shutting down writing sends what the cork holds, with the FIN (Linux
+ * tcp_send_fin pushes with TCP_NAGLE_OFF). */
+TEST(cork_releases_its_tail_with_the_fin)
+{
+    struct script s;
+    script_init(&s, NULL);
+    int c = script_active_open_rtt(&s, &OPTS_MSS_1000, 10000);
+    CHECK_EQ(set_int(&s, c, KEEL_TCP_CORK, 1), 0);
+    CHECK_EQ(app_send(&s, c, 2100, 0), 2100);
+    script_expect(&s, .flags = A, .seq = 1, .ack = 1, .len = 1000);
+    script_expect(&s, .flags = A, .seq = 1001, .ack = 1, .len = 1000);
+    script_expect_none(&s);
+    CHECK_EQ(keel_shutdown(s.st, c, KEEL_SHUT_WR), 0);
+    script_expect(&s, .flags = TCP_FLAG_FIN | P | A, .seq = 2001, .ack = 1, .len = 100);
+    script_expect_none(&s);
+    script_free(&s);
+}
+
 /* ---- TSO packet sizes ---- */
 
 /* slow_start/slow-start-ack-per-4pkt.pkt: on a 100 ms path the pacing
