@@ -42,15 +42,16 @@ static bool short_segment_may_go(const struct tcb *tcb, uint32_t len, uint32_t q
     return tcb->snd.max_wnd && len >= tcb->snd.max_wnd / 2;
 }
 
-/* Linux tcp_nagle_test: corking (TCP_CORK, or MSG_MORE for its own write)
- * holds every partial segment; a push sends them; a segment that ends a
- * record with more queued behind it is not the tail of the queue and goes
- * (Linux tests Nagle on the last skb only). */
+/* TCP_CORK, or MSG_MORE for the output of its own write (Linux
+ * TCP_NAGLE_CORK); a push (TCP_NAGLE_PUSH) overrides it. */
 static bool corked(const struct tcb *tcb, enum tcp_nagle mode)
 {
     return mode == TCP_NAGLE_CORK || (mode == TCP_NAGLE_SOCKET && tcb->cork);
 }
 
+/* Linux tcp_nagle_test: corking holds every partial segment; a push sends
+ * them; a segment that ends a record with more queued behind it is not the
+ * tail of the queue and goes (Linux tests Nagle on the last skb only). */
 static bool partial_segment_may_go(const struct tcb *tcb, uint32_t len, uint32_t queued,
                                    bool record_end, enum tcp_nagle mode)
 {
