@@ -139,6 +139,34 @@ TEST(sndbuf_bounds_new_chunks_not_bytes)
     script_free(&s);
 }
 
+/* blocking/blocking-write.pkt's rule: with SO_SNDBUF 20000 (40000 stored)
+ * and the peer's largest window 65535 (chunks of 32000), a write of 61000
+ * queues a chunk, sends 10000 of it, grows it back to 32000 and stops at
+ * 42000, past SO_SNDBUF; the socket turns writable only once the free
+ * part is half the queued part, 26666 queued or less (Linux
+ * sk_stream_wspace >= sk_stream_min_wspace). */
+TEST(sndbuf_writable_again_at_a_third_free)
+{
+    struct script s;
+    script_init(&s, NULL);
+    use_tso_device(&s);
+    int c = script_passive_open(&s, &OPTS_MSS_1000);
+    int sndbuf = 20000;
+    CHECK_EQ(keel_setsockopt(s.st, c, KEEL_SOL_SOCKET, KEEL_SO_SNDBUF, &sndbuf, sizeof sndbuf),
+             0);
+    CHECK_EQ(app_send(&s, c, 61000, 0), 42000);
+    bool was_writable = false;
+    for (int round = 0; round < 10 && !was_writable; round++) {
+        struct keel_tcp_info i = script_info(&s, c);
+        was_writable = writable(&s, c);
+        CHECK_EQ(was_writable, i.snd_queued <= 26666);
+        s.next_out = s.nout;
+        script_send(&s, .flags = A, .seq = 1, .ack = i.snd_nxt, .abs_ack = true);
+    }
+    CHECK(was_writable);
+    script_free(&s);
+}
+
 /* ---- MSG_EOR ---- */
 
 /* eor/no-coalesce-small.pkt: data written after a record end never shares
