@@ -106,9 +106,6 @@ struct keel_config {
     /* Default TCP_NOTSENT_LOWAT of sockets that set none (Linux
      * net.ipv4.tcp_notsent_lowat); 0: no limit (Linux's UINT_MAX). */
     uint32_t notsent_lowat;
-    /* Fewest segments in a TSO packet sized by the pacing rate (Linux
-     * net.ipv4.tcp_min_tso_segs); 0: 2. */
-    uint32_t min_tso_segs;
 };
 
 /* Creates a stack sending through dev (which must outlive it), with now_us as

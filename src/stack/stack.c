@@ -35,7 +35,6 @@ static void resolve_defaults(struct keel_config *cfg)
     DEFAULT(congestion_control, "cubic");
     DEFAULT(close_wait_idle_us, 60000000);
     DEFAULT(trace_events, 4096);
-    DEFAULT(min_tso_segs, 2);
 }
 
 static int init_handles(keel_stack *st)

@@ -81,38 +81,12 @@ bool tcp_holds_push_point(const struct tcb *tcb, seq_t seq, uint32_t len)
     return false;
 }
 
-/* Linux tcp_tso_autosize: a TSO packet carries what the pacing rate sends
- * in about a millisecond (sk_pacing_shift 10), plus up to a whole TSO
- * packet on paths of under a few milliseconds (tcp_tso_rtt_log 9), and at
- * least tcp_min_tso_segs segments. The pacing rate is Linux's
- * tcp_update_pacing_rate: cwnd (or the flight, if larger) per SRTT, at
- * 200 % in slow start's first half and 120 % after. */
-static uint32_t tso_autosize(const struct tcb *tcb, uint32_t mss, uint32_t tso)
-{
-    if (!tcb->srtt_us)
-        return tso;
-    uint64_t window = tcb->cwnd > tcp_flight(tcb) ? tcb->cwnd : tcp_flight(tcb);
-    uint32_t ratio = tcb->cwnd < tcb->ssthresh / 2 ? 200 : 120;
-    uint64_t rate = window * ratio * 10000 / tcb->srtt_us; /* bytes per second */
-    uint64_t bytes = rate >> 10;
-    uint32_t shift = tcb->min_rtt_us >> 9;
-    if (shift < 32)
-        bytes += tso >> shift;
-    if (bytes > tso)
-        bytes = tso;
-    uint32_t segs = (uint32_t)(bytes / mss);
-    if (segs < tcb->st->cfg.min_tso_segs)
-        segs = tcb->st->cfg.min_tso_segs;
-    return segs * mss;
-}
-
 /* How much one transmission may carry: one segment, or with segmentation
  * offload (tso_max) as many whole segments as fit one IPv4 packet, which
- * the device then cuts up, as Linux sends TSO packets, sized to the pacing
- * rate (tso_autosize). Like Linux, no TSO packet carries more than half
- * the congestion window, so that at least two are in flight (tcp_cwnd_test:
- * "ensure we have at least 2 GSO packets in flight", min(cwnd / 2, cwnd -
- * in_flight) segments). */
+ * the device then cuts up, as Linux sends 64 KB TSO packets. Like Linux,
+ * no TSO packet carries more than half the congestion window, so that at
+ * least two are in flight (tcp_cwnd_test: "ensure we have at least 2 GSO
+ * packets in flight", min(cwnd / 2, cwnd - in_flight) segments). */
 uint32_t tcp_send_goal(const struct tcb *tcb, uint32_t mss)
 {
     uint32_t tso = tcb->st->dev->tso_max;
@@ -121,7 +95,6 @@ uint32_t tcp_send_goal(const struct tcb *tcb, uint32_t mss)
         return mss;
     if (tso > room)
         tso = room;
-    tso = tso_autosize(tcb, mss, tso);
     uint32_t half_cwnd = tcb->cwnd / mss / 2;
     if (half_cwnd < 1)
         half_cwnd = 1;

@@ -1,6 +1,6 @@
 /* The send queue's Linux semantics (src/tcp/sendq.c): how writes fill it
  * (chunks, SO_SNDBUF, TCP_NOTSENT_LOWAT), when the socket is writable,
- * record ends (MSG_EOR), corking (MSG_MORE, TCP_CORK) and TSO packet sizes.
+ * record ends (MSG_EOR) and corking (MSG_MORE, TCP_CORK).
  * Each case pins what a packetdrill script of gtests/net/tcp shows Linux
  * doing (named in the comment). */
 #include <string.h>
@@ -346,41 +346,6 @@ TEST(cork_releases_its_tail_with_the_fin)
     script_expect_none(&s);
     CHECK_EQ(keel_shutdown(s.st, c, KEEL_SHUT_WR), 0);
     script_expect(&s, .flags = TCP_FLAG_FIN | P | A, .seq = 2001, .ack = 1, .len = 100);
-    script_expect_none(&s);
-    script_free(&s);
-}
-
-/* ---- TSO packet sizes ---- */
-
-/* slow_start/slow-start-ack-per-4pkt.pkt: on a 100 ms path the pacing
- * rate (2 x cwnd per SRTT) fills a TSO packet with under a millisecond's
- * worth, so packets carry tcp_min_tso_segs (2) segments, each with PSH
- * (Linux tcp_tso_autosize, __tcp_transmit_skb). */
-TEST(tso_packets_sized_by_pacing_rate)
-{
-    struct script s;
-    script_init(&s, NULL);
-    use_tso_device(&s);
-    int c = script_active_open_rtt(&s, &OPTS_MSS_1000, 100000);
-    CHECK_EQ(app_send(&s, c, 30000, 0), 30000);
-    for (uint32_t seq = 1; seq < 10001; seq += 2000)
-        script_expect(&s, .flags = P | A, .seq = seq, .ack = 1, .len = 2000);
-    script_expect_none(&s);
-    script_free(&s);
-}
-
-/* notsent_lowat/notsent-lowat-default.pkt sets tcp_min_tso_segs=10: the
- * floor rises, and half the cwnd (5 segments) caps it. */
-TEST(tso_packets_floor_is_min_tso_segs)
-{
-    struct keel_config cfg = {.min_tso_segs = 10};
-    struct script s;
-    script_init(&s, &cfg);
-    use_tso_device(&s);
-    int c = script_active_open_rtt(&s, &OPTS_MSS_1000, 100000);
-    CHECK_EQ(app_send(&s, c, 30000, 0), 30000);
-    script_expect(&s, .flags = P | A, .seq = 1, .ack = 1, .len = 5000);
-    script_expect(&s, .flags = P | A, .seq = 5001, .ack = 1, .len = 5000);
     script_expect_none(&s);
     script_free(&s);
 }

@@ -67,7 +67,6 @@ struct kpd_sysctls {
     char congestion[16];
     int tso; /* device.tso (ethtool -K tso/gso): -1 unset, 0 off, 1 on */
     uint32_t notsent_lowat; /* tcp_notsent_lowat; 0: unset (no limit) */
-    uint32_t min_tso_segs;  /* tcp_min_tso_segs; 0: unset */
 };
 
 struct kpd {

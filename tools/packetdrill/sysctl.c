@@ -65,8 +65,6 @@ static void set_one(struct kpd_sysctls *s, const char *name, const char *v)
         s->fin_timeout_s = n;
     else if (strcmp(name, "tcp_notsent_lowat") == 0)
         s->notsent_lowat = n;
-    else if (strcmp(name, "tcp_min_tso_segs") == 0)
-        s->min_tso_segs = n;
     else if (strcmp(name, "tcp_congestion_control") == 0 && strcmp(v, "cubic") == 0)
         snprintf(s->congestion, sizeof s->congestion, "cubic");
     else if (strcmp(name, "tcp_congestion_control") == 0 && strcmp(v, "reno") == 0)
@@ -113,5 +111,4 @@ void kpd_sysctls_apply(const struct kpd_sysctls *s, struct keel_config *cfg,
     cfg->fin_timeout_us = s->fin_timeout_s * 1000000u;
     cfg->congestion_control = s->congestion[0] ? s->congestion : NULL;
     cfg->notsent_lowat = s->notsent_lowat;
-    cfg->min_tso_segs = s->min_tso_segs;
 }
