@@ -297,6 +297,12 @@ void tcp_note_write_end(struct tcb *tcb);
 void tcp_forget_push_points(struct tcb *tcb);
 bool tcp_holds_push_point(const struct tcb *tcb, seq_t seq, uint32_t len);
 bool tcp_cwnd_limited(const struct tcb *tcb);
+void tcp_cwnd_usage_ack(struct tcb *tcb);
+
+/* SACK loss recovery with PRR (src/tcp/recovery.c, RFC 6675, RFC 6937). */
+uint32_t sack_pipe(const struct tcb *tcb);
+bool sack_retransmit_next(struct tcb *tcb, uint32_t usable, bool new_data_waiting);
+void sack_recovery_on_ack(struct tcb *tcb, uint32_t delivered);
 
 /* The send queue's Linux semantics (src/tcp/sendq.c). */
 enum tcp_nagle {
@@ -320,12 +326,6 @@ bool sendq_is_record_end(const struct tcb *tcb, seq_t seq);
 void sendq_forget_records(struct tcb *tcb);
 /* Sends what the rules allow, with partial segments judged by mode. */
 void tcp_output_nagle(struct tcb *tcb, enum tcp_nagle mode);
-void tcp_cwnd_usage_ack(struct tcb *tcb);
-
-/* SACK loss recovery with PRR (src/tcp/recovery.c, RFC 6675, RFC 6937). */
-uint32_t sack_pipe(const struct tcb *tcb);
-bool sack_retransmit_next(struct tcb *tcb, uint32_t usable, bool new_data_waiting);
-void sack_recovery_on_ack(struct tcb *tcb, uint32_t delivered);
 
 /* Stall watchdog (src/tcp/watchdog.c). */
 void watchdog_report(struct tcb *tcb, enum keel_stall kind);
