@@ -28,9 +28,9 @@
 #define TCP_KEEPINTVL_US 75000000ull
 #define TCP_KEEPCNT 9u
 #define TCP_INVALID_ACK_INTERVAL_US 500000u /* Linux tcp_invalid_ratelimit */
-#define TCP_PUSH_POINTS 16u          /* write ends remembered for PSH */
 #define TCP_RECORD_MARKS 64u         /* record ends (MSG_EOR) remembered */
 #define TCP_CHUNK_MAX 65535u         /* largest chunk of the send queue */
+#define TCP_PUSH_POINTS 16u          /* write ends remembered for PSH */
 
 enum tcb_timer {
     TT_RETRANSMIT = KEEL_TIMER_RETRANSMIT, /* also carries the persist timer */
@@ -304,6 +304,27 @@ uint32_t sack_pipe(const struct tcb *tcb);
 bool sack_retransmit_next(struct tcb *tcb, uint32_t usable, bool new_data_waiting);
 void sack_recovery_on_ack(struct tcb *tcb, uint32_t delivered);
 
+/* Stall watchdog (src/tcp/watchdog.c). */
+void watchdog_report(struct tcb *tcb, enum keel_stall kind);
+void watchdog_progress(struct tcb *tcb);
+void watchdog_after_output(struct tcb *tcb);
+void watchdog_after_rto(struct tcb *tcb, uint64_t segs_out_before);
+void watchdog_window_refused(struct tcb *tcb, const struct segment *s);
+void watchdog_check_wl1(struct tcb *tcb);
+void watchdog_syn_on_connection(struct tcb *tcb);
+void watchdog_close_wait_start(struct tcb *tcb);
+void watchdog_timer_fired(struct tcb *tcb);
+
+/* Event trace (src/stack/trace.c). */
+void trace_event(struct tcb *tcb, enum keel_trace_kind kind, uint32_t a, uint32_t b);
+/* A limit refused something: counted by name and traced. */
+void tcb_limit_hit(struct tcb *tcb, enum keel_counter_id counter);
+
+/* RTT and RTO (src/tcp/rtt.c, RFC 6298). */
+void rtt_sample(struct tcb *tcb, uint32_t rtt_us);
+uint32_t rto_current(const struct tcb *tcb);
+void rto_backoff(struct tcb *tcb);
+
 /* The send queue's Linux semantics (src/tcp/sendq.c). */
 enum tcp_nagle {
     TCP_NAGLE_SOCKET, /* the socket's own: TCP_CORK, else TCP_NODELAY, else Nagle */
@@ -326,27 +347,6 @@ bool sendq_is_record_end(const struct tcb *tcb, seq_t seq);
 void sendq_forget_records(struct tcb *tcb);
 /* Sends what the rules allow, with partial segments judged by mode. */
 void tcp_output_nagle(struct tcb *tcb, enum tcp_nagle mode);
-
-/* Stall watchdog (src/tcp/watchdog.c). */
-void watchdog_report(struct tcb *tcb, enum keel_stall kind);
-void watchdog_progress(struct tcb *tcb);
-void watchdog_after_output(struct tcb *tcb);
-void watchdog_after_rto(struct tcb *tcb, uint64_t segs_out_before);
-void watchdog_window_refused(struct tcb *tcb, const struct segment *s);
-void watchdog_check_wl1(struct tcb *tcb);
-void watchdog_syn_on_connection(struct tcb *tcb);
-void watchdog_close_wait_start(struct tcb *tcb);
-void watchdog_timer_fired(struct tcb *tcb);
-
-/* Event trace (src/stack/trace.c). */
-void trace_event(struct tcb *tcb, enum keel_trace_kind kind, uint32_t a, uint32_t b);
-/* A limit refused something: counted by name and traced. */
-void tcb_limit_hit(struct tcb *tcb, enum keel_counter_id counter);
-
-/* RTT and RTO (src/tcp/rtt.c, RFC 6298). */
-void rtt_sample(struct tcb *tcb, uint32_t rtt_us);
-uint32_t rto_current(const struct tcb *tcb);
-void rto_backoff(struct tcb *tcb);
 
 /* Connection setup (src/tcp/isn.c, RFC 6528 and RFC 6056). */
 seq_t isn_generate(keel_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
