@@ -196,7 +196,6 @@ int keel_getpeername(keel_stack *st, int sock, struct keel_sockaddr *addr);
 #define KEEL_SO_LINGER 13
 #define KEEL_TCP_NODELAY 1
 #define KEEL_TCP_MAXSEG 2
-#define KEEL_TCP_CORK 3
 #define KEEL_TCP_KEEPIDLE 4
 #define KEEL_TCP_KEEPINTVL 5
 #define KEEL_TCP_KEEPCNT 6
@@ -204,11 +203,13 @@ int keel_getpeername(keel_stack *st, int sock, struct keel_sockaddr *addr);
 #define KEEL_TCP_QUICKACK 12
 #define KEEL_TCP_CONGESTION 13
 #define KEEL_TCP_USER_TIMEOUT 18
-#define KEEL_TCP_NOTSENT_LOWAT 25
 struct keel_linger {
     int l_onoff;
     int l_linger; /* seconds */
 };
+/* The send queue's options (IPPROTO_TCP). */
+#define KEEL_TCP_CORK 3
+#define KEEL_TCP_NOTSENT_LOWAT 25
 int keel_setsockopt(keel_stack *st, int sock, int level, int name, const void *val,
                     size_t len);
 /* *len holds the buffer's size and returns the value's. */

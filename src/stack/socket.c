@@ -221,9 +221,11 @@ long keel_send(keel_stack *st, int sock, const void *buf, size_t len, int flags)
         return 0;
     uint32_t n = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
     uint32_t put = sendq_append(tcb, buf, n);
-    sendq_write_end(tcb, put, put == len, flags);
+    if (!put)
+        return KEEL_EAGAIN;
+    sendq_write_end(tcb, put == len, flags);
     tcb_check_invariants(tcb);
-    return put ? (long)put : KEEL_EAGAIN;
+    return put;
 }
 
 /* RFC 9293 §3.8.6.2.2 and Linux's tcp_cleanup_rbuf: after the application

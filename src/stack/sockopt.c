@@ -52,8 +52,9 @@ static int set_socket_opt(struct tcb *t, int name, int v)
             tcb_arm(t, TT_KEEPALIVE, t->keepidle_us);
         return 0;
     case KEEL_SO_SNDBUF:
-        tcb_set_sndbuf(t, doubled(v, SOCK_MIN_SNDBUF, 2 * t->st->cfg.sndbuf_max));
+        t->sndbuf = doubled(v, SOCK_MIN_SNDBUF, 2 * t->st->cfg.sndbuf_max);
         t->sndbuf_locked = true;
+        ring_set_limit(&t->sndq, t->sndbuf);
         return 0;
     case KEEL_SO_RCVBUF: set_rcvbuf(t, v); return 0;
     }

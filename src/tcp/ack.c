@@ -102,8 +102,10 @@ static void sndbuf_autotune(struct tcb *tcb)
     uint64_t want = 2 * (uint64_t)tcb->cwnd;
     if (want > tcb->st->cfg.sndbuf_max)
         want = tcb->st->cfg.sndbuf_max;
-    if (want > tcb->sndbuf)
-        tcb_set_sndbuf(tcb, (uint32_t)want);
+    if (want > tcb->sndbuf) {
+        tcb->sndbuf = (uint32_t)want;
+        ring_set_limit(&tcb->sndq, tcb->sndbuf);
+    }
 }
 
 /* SND.UNA < SEG.ACK =< SND.MAX: new data acknowledged (RFC 9293 §3.10.7.4,

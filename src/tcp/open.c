@@ -52,8 +52,6 @@ void tcb_established(struct tcb *tcb)
 static void inherit_from_listener(struct tcb *tcb, const struct tcb *l)
 {
     tcb->nodelay = l->nodelay;
-    tcb->cork = l->cork;
-    tcb->notsent_lowat = l->notsent_lowat;
     tcb->keepalive = l->keepalive;
     tcb->keepidle_us = l->keepidle_us;
     tcb->keepintvl_us = l->keepintvl_us;
@@ -62,11 +60,12 @@ static void inherit_from_listener(struct tcb *tcb, const struct tcb *l)
     tcb->user_mss = l->user_mss;
     tcb->linger_on = l->linger_on;
     tcb->linger_s = l->linger_s;
+    tcb->sndbuf = l->sndbuf;
     tcb->sndbuf_locked = l->sndbuf_locked;
     tcb->rcvbuf = l->rcvbuf;
     tcb->rcvbuf_locked = l->rcvbuf_locked;
     tcb->cc = l->cc;
-    tcb_set_sndbuf(tcb, l->sndbuf);
+    ring_set_limit(&tcb->sndq, tcb->sndbuf);
 }
 
 static bool listen_queues_full(struct tcb *l)

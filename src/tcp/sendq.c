@@ -75,9 +75,20 @@ static void push_full_chunk(struct tcb *tcb, uint32_t goal)
         tcp_output_nagle(tcb, TCP_NAGLE_SOCKET);
 }
 
+/* Linux checks SO_SNDBUF before each new chunk, and a chunk started fills:
+ * the ring may hold up to one chunk more than SO_SNDBUF. Whoever changes
+ * SO_SNDBUF (setsockopt, autotuning, inheritance) sets the ring's limit to
+ * it; the slack for the last chunk is added here, where it is used. */
+static void allow_last_chunk(struct tcb *tcb)
+{
+    if (tcb->sndq.limit != tcb->sndbuf + TCP_CHUNK_MAX)
+        ring_set_limit(&tcb->sndq, tcb->sndbuf + TCP_CHUNK_MAX);
+}
+
 uint32_t sendq_append(struct tcb *tcb, const uint8_t *buf, uint32_t len)
 {
     uint32_t done = 0;
+    allow_last_chunk(tcb);
     while (done < len) {
         uint32_t goal = chunk_goal(tcb);
         uint32_t room = tail_room(tcb, goal);
@@ -116,10 +127,8 @@ static void mark_record_end(struct tcb *tcb)
  * of it is queued; tcp_push marks a push point unless MSG_MORE, and a
  * write cut short by a full buffer pushes what it queued past Nagle and
  * corking (wait_for_space: TCP_NAGLE_PUSH). */
-void sendq_write_end(struct tcb *tcb, uint32_t done, bool complete, int flags)
+void sendq_write_end(struct tcb *tcb, bool complete, int flags)
 {
-    if (!done)
-        return;
     if (complete && (flags & KEEL_MSG_EOR))
         mark_record_end(tcb);
     if (!complete || !(flags & KEEL_MSG_MORE))

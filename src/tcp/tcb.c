@@ -14,7 +14,7 @@ struct tcb *tcb_new(keel_stack *st)
     tcb->handle = -1;
     tcb->sndbuf = st->cfg.sndbuf;
     tcb->rcvbuf = st->cfg.rcvbuf;
-    ring_init(&tcb->sndq, tcb->sndbuf + TCP_CHUNK_MAX);
+    ring_init(&tcb->sndq, tcb->sndbuf);
     ring_init(&tcb->rcvq, tcb->rcvbuf / 2);
     rangeset_init(&tcb->ofo, (uint8_t)st->cfg.ofo_max_ranges);
     rangeset_init(&tcb->sacked, RANGESET_MAX);
@@ -139,14 +139,6 @@ bool tcb_armed(const struct tcb *tcb, enum tcb_timer t)
 seq_t tcb_snd_end(const struct tcb *tcb)
 {
     return seq_add(tcb->snd_buf_seq, tcb->sndq.len);
-}
-
-/* Linux checks SO_SNDBUF before each new chunk, and a chunk started fills:
- * the ring may hold up to one chunk more than SO_SNDBUF (src/tcp/sendq.c). */
-void tcb_set_sndbuf(struct tcb *tcb, uint32_t sndbuf)
-{
-    tcb->sndbuf = sndbuf;
-    ring_set_limit(&tcb->sndq, sndbuf + TCP_CHUNK_MAX);
 }
 
 uint32_t tcb_ts_now(const struct tcb *tcb)

@@ -226,8 +226,6 @@ bool tcb_armed(const struct tcb *tcb, enum tcb_timer t);
 void tcb_timer_fired(struct timer *t);
 /* Bytes queued but not yet sent, and the sequence number just past them. */
 seq_t tcb_snd_end(const struct tcb *tcb);
-/* SO_SNDBUF: the limit new chunks start under (the ring holds one more). */
-void tcb_set_sndbuf(struct tcb *tcb, uint32_t sndbuf);
 void tcb_check_invariants(const struct tcb *tcb);
 void tcb_fill_info(const struct tcb *tcb, struct keel_tcp_info *info);
 /* Options and sizes taken from a SYN or SYN-ACK (RFC 9293 §3.7.1, RFC 7323). */
@@ -334,8 +332,8 @@ enum tcp_nagle {
 /* Appends up to len bytes chunk by chunk, sending full chunks as they
  * fill; returns how many were queued. */
 uint32_t sendq_append(struct tcb *tcb, const uint8_t *buf, uint32_t len);
-/* Ends one application write of which done bytes were queued. */
-void sendq_write_end(struct tcb *tcb, uint32_t done, bool complete, int flags);
+/* Ends an application write that queued some bytes (complete: all). */
+void sendq_write_end(struct tcb *tcb, bool complete, int flags);
 /* Bytes queued beyond SND.MAX, never sent. */
 uint32_t sendq_notsent(const struct tcb *tcb);
 /* Linux __sk_stream_is_writeable(sk, 1): may a waiting writer go on? */
