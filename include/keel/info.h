@@ -113,12 +113,12 @@ struct keel_tcp_info {
     X(TCPPersistProbes) X(TCPKeepAliveProbes) X(TCPKeepAliveTimeouts)         \
     X(TCPUserTimeouts) X(TCPAbortOnTimeout) X(TCPAbortOnData)                 \
     X(TCPAbortOnClose) X(TCPAbortOnLinger) X(TCPFinWait2Timeouts)             \
+    X(TCPRecordMarksMerged)                                                   \
     X(TCPTimeWaitRecycled) X(TCPHPHits) X(TCPHPAcks) X(TCPPureAcks)           \
     X(TCPDelayedACKs) X(TCPQuickAcks) X(ListenOverflows) X(ListenDrops)       \
     X(TCPReqQFullDrop) X(TCPRcvWndShrinkPrevented) X(TCPZeroWindowAdv)        \
     X(TCPWinProbe) X(TCPAckForUnsent) X(TCPOutOfWindow) X(TCPMinMssClamped)   \
     X(TCPEphemeralExhausted) X(TCPInvariantViolations)                       \
-    X(TCPRecordMarksMerged)                                                   \
     X(WatchdogSenderIdle) X(WatchdogRtoSilent) X(WatchdogWindowRefused)       \
     X(WatchdogWl1Lag) X(WatchdogCloseWaitIdle) X(WatchdogHalfOpen)  \
     X(WatchdogFinWait2Timeout)

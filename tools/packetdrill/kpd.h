@@ -65,8 +65,8 @@ struct kpd_sysctls {
     int timestamps, sack, window_scaling; /* -1: unset */
     uint32_t syn_retries, synack_retries, retries2, fin_timeout_s;
     char congestion[16];
-    int tso; /* device.tso (ethtool -K tso/gso): -1 unset, 0 off, 1 on */
     uint32_t notsent_lowat; /* tcp_notsent_lowat; 0: unset (no limit) */
+    int tso; /* device.tso (ethtool -K tso/gso): -1 unset, 0 off, 1 on */
 };
 
 struct kpd {

@@ -47,6 +47,8 @@ static void set_one(struct kpd_sysctls *s, const char *name, const char *v)
         triple(v, &s->rmem_default, &s->rmem_max);
     else if (strcmp(name, "tcp_wmem") == 0)
         triple(v, &s->wmem_default, &s->wmem_max);
+    else if (strcmp(name, "tcp_notsent_lowat") == 0)
+        s->notsent_lowat = n;
     else if (strcmp(name, "device.tso") == 0)
         s->tso = n != 0;
     else if (strcmp(name, "tcp_timestamps") == 0)
@@ -63,8 +65,6 @@ static void set_one(struct kpd_sysctls *s, const char *name, const char *v)
         s->retries2 = n;
     else if (strcmp(name, "tcp_fin_timeout") == 0)
         s->fin_timeout_s = n;
-    else if (strcmp(name, "tcp_notsent_lowat") == 0)
-        s->notsent_lowat = n;
     else if (strcmp(name, "tcp_congestion_control") == 0 && strcmp(v, "cubic") == 0)
         snprintf(s->congestion, sizeof s->congestion, "cubic");
     else if (strcmp(name, "tcp_congestion_control") == 0 && strcmp(v, "reno") == 0)
@@ -102,6 +102,7 @@ void kpd_sysctls_apply(const struct kpd_sysctls *s, struct keel_config *cfg,
     cfg->rcvbuf_max = s->rmem_max;
     cfg->sndbuf = s->wmem_default;
     cfg->sndbuf_max = s->wmem_max;
+    cfg->notsent_lowat = s->notsent_lowat;
     cfg->no_timestamps = s->timestamps == 0;
     cfg->no_sack = s->sack == 0;
     cfg->no_window_scaling = s->window_scaling == 0;
@@ -110,5 +111,4 @@ void kpd_sysctls_apply(const struct kpd_sysctls *s, struct keel_config *cfg,
     cfg->retries2 = s->retries2;
     cfg->fin_timeout_us = s->fin_timeout_s * 1000000u;
     cfg->congestion_control = s->congestion[0] ? s->congestion : NULL;
-    cfg->notsent_lowat = s->notsent_lowat;
 }
