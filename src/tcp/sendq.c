@@ -81,8 +81,10 @@ static void push_full_chunk(struct tcb *tcb, uint32_t goal)
  * it; the slack for the last chunk is added here, where it is used. */
 static void allow_last_chunk(struct tcb *tcb)
 {
-    if (tcb->sndq.limit != tcb->sndbuf + TCP_CHUNK_MAX)
-        ring_set_limit(&tcb->sndq, tcb->sndbuf + TCP_CHUNK_MAX);
+    uint32_t limit = tcb->sndbuf < UINT32_MAX - TCP_CHUNK_MAX ? tcb->sndbuf + TCP_CHUNK_MAX
+                                                             : UINT32_MAX;
+    if (tcb->sndq.limit != limit)
+        ring_set_limit(&tcb->sndq, limit);
 }
 
 uint32_t sendq_append(struct tcb *tcb, const uint8_t *buf, uint32_t len)
@@ -102,7 +104,7 @@ uint32_t sendq_append(struct tcb *tcb, const uint8_t *buf, uint32_t len)
         uint32_t put = want ? ring_append(&tcb->sndq, buf + done, want) : 0;
         done += put;
         if (!put || put < want)
-            break; /* no memory for the ring to grow */
+            break; /* no room to grow (no memory), or no segment size */
         if (done < len)
             push_full_chunk(tcb, goal);
     }
