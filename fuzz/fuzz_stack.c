@@ -105,7 +105,13 @@ static void socket_call(keel_stack *st, int *socks, struct reader *r)
     char buf[4096];
     memset(buf, 'y', sizeof buf);
     switch ((op >> 2) % 6) {
-    case 0: keel_send(st, s, buf, take(r, 2) % sizeof buf, 0); break;
+    case 0: {
+        /* The length's two top bits pick MSG_MORE and MSG_EOR. */
+        uint32_t n = take(r, 2);
+        int flags = (n & 0x8000 ? KEEL_MSG_MORE : 0) | (n & 0x4000 ? KEEL_MSG_EOR : 0);
+        keel_send(st, s, buf, n % sizeof buf, flags);
+        break;
+    }
     case 1: keel_recv(st, s, buf, take(r, 2) % sizeof buf, 0); break;
     case 2: keel_shutdown(st, s, (int)(take(r, 1) % 3)); break;
     case 3: {

@@ -133,6 +133,7 @@ struct keel_tcp_info {
     X(TCPPersistProbes) X(TCPKeepAliveProbes) X(TCPKeepAliveTimeouts)         \
     X(TCPUserTimeouts) X(TCPAbortOnTimeout) X(TCPAbortOnData)                 \
     X(TCPAbortOnClose) X(TCPAbortOnLinger) X(TCPFinWait2Timeouts)             \
+    X(TCPRecordMarksMerged)                                                   \
     X(TCPTimeWaitRecycled) X(TCPHPHits) X(TCPHPAcks) X(TCPPureAcks)           \
     X(TCPDelayedACKs) X(TCPQuickAcks) X(ListenOverflows) X(ListenDrops)       \
     X(TCPReqQFullDrop) X(TCPRcvWndShrinkPrevented) X(TCPZeroWindowAdv)        \

@@ -122,6 +122,9 @@ struct keel_config {
     /* Added to every ISN (RFC 6528's clock part): lets a test start its
      * sequence numbers near the wrap. 0 in production. */
     uint32_t isn_offset;
+    /* Default TCP_NOTSENT_LOWAT of sockets that set none (Linux
+     * net.ipv4.tcp_notsent_lowat); 0: no limit (Linux's UINT_MAX). */
+    uint32_t notsent_lowat;
 };
 
 /* Creates a stack sending through dev (which must outlive it), with now_us as
@@ -160,10 +163,22 @@ int keel_accept(keel_stack *st, int sock, struct keel_sockaddr *peer);
 int keel_connect(keel_stack *st, int sock, const struct keel_sockaddr *addr);
 /* Queues up to len bytes; returns how many. Errors: KEEL_EBADF, KEEL_EAGAIN
  * (buffer full), KEEL_ENOTCONN, KEEL_EPIPE (shut down for writing or closed
- * by the peer's RST after it), KEEL_ECONNRESET, KEEL_ETIMEDOUT. */
+ * by the peer's RST after it), KEEL_ECONNRESET, KEEL_ETIMEDOUT.
+ * The queue fills as Linux's does (tcp_sendmsg_locked): in chunks of one
+ * TSO packet (at most 64 KB and half the peer's largest window; one MSS
+ * without offload); a new chunk starts only while less than SO_SNDBUF is
+ * queued and fewer than TCP_NOTSENT_LOWAT bytes are unsent, and a chunk
+ * started fills up: the queue may pass SO_SNDBUF by less than one chunk.
+ * flags: KEEL_MSG_MORE: more data follows; hold a partial segment (as
+ * TCP_CORK) for this call, and mark no push point at its end.
+ * KEEL_MSG_EOR: the data ends a record: no segment, sent or resent, joins
+ * it to what is written after (applies only when all len bytes are
+ * queued). */
 long keel_send(keel_stack *st, int sock, const void *buf, size_t len, int flags);
 #define KEEL_MSG_OOB 0x1  /* the out-of-band urgent byte (Linux tcp_recv_urg) */
 #define KEEL_MSG_PEEK 0x2
+#define KEEL_MSG_EOR 0x80
+#define KEEL_MSG_MORE 0x8000
 /* Returns bytes read, 0 at end of stream. Errors: KEEL_EBADF, KEEL_EAGAIN,
  * KEEL_ENOTCONN (never connected, or listening, as Linux answers),
  * KEEL_ECONNRESET, KEEL_ETIMEDOUT, KEEL_EPIPE (reset in CLOSE_WAIT). */
@@ -186,7 +201,10 @@ int keel_getpeername(keel_stack *st, int sock, struct keel_sockaddr *addr);
  * SO_KEEPALIVE, SO_LINGER (struct keel_linger), SO_ERROR (get; clears),
  * SO_REUSEADDR. IPPROTO_TCP: TCP_NODELAY, TCP_MAXSEG, TCP_KEEPIDLE,
  * TCP_KEEPINTVL, TCP_KEEPCNT (seconds / count), TCP_USER_TIMEOUT (ms),
- * TCP_QUICKACK, TCP_CONGESTION (string), TCP_INFO (get: struct keel_tcp_info).
+ * TCP_QUICKACK, TCP_CONGESTION (string), TCP_INFO (get: struct keel_tcp_info),
+ * TCP_CORK (hold partial segments until uncorked; a probe sends one when
+ * nothing is in flight for an RTO, as Linux's probe timer does),
+ * TCP_NOTSENT_LOWAT (bytes; 0: the stack's notsent_lowat).
  * Errors: KEEL_EBADF, KEEL_ENOPROTOOPT (unknown), KEEL_EINVAL (value or length). */
 #define KEEL_SOL_SOCKET 1
 #define KEEL_IPPROTO_TCP 6
@@ -226,6 +244,9 @@ struct keel_linger {
     int l_onoff;
     int l_linger; /* seconds */
 };
+/* The send queue's options (IPPROTO_TCP). */
+#define KEEL_TCP_CORK 3
+#define KEEL_TCP_NOTSENT_LOWAT 25
 int keel_setsockopt(keel_stack *st, int sock, int level, int name, const void *val,
                     size_t len);
 /* *len holds the buffer's size and returns the value's. */
@@ -299,7 +320,9 @@ int keel_errqueue_read(keel_stack *st, int sock, struct keel_tx_timestamp *ts);
 #define KEEL_POLLHUP 0x010
 #define KEEL_POLLRDHUP 0x2000
 /* Current readiness of a socket (KEEL_POLL* bits), like poll(2). Returns
- * KEEL_EBADF for a bad handle. */
+ * KEEL_EBADF for a bad handle. KEEL_POLLOUT follows Linux's tcp_poll: the
+ * free part of SO_SNDBUF is at least half the queued part, and unsent
+ * bytes are under half of TCP_NOTSENT_LOWAT. */
 int keel_readiness(const keel_stack *st, int sock);
 
 /* Event queue: a socket whose readiness changed is queued once until it is

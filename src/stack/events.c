@@ -22,7 +22,7 @@ int tcb_readiness(const struct tcb *tcb)
     if (tcb->rcv_fin)
         r |= KEEL_POLLRDHUP;
     bool sending = tcb->state == KEEL_TCP_ESTABLISHED || tcb->state == KEEL_TCP_CLOSE_WAIT;
-    if ((sending && !tcb->shut_wr && tcb_snd_space(tcb)) || connection_over(tcb))
+    if ((sending && !tcb->shut_wr && sendq_writable(tcb)) || connection_over(tcb))
         r |= KEEL_POLLOUT;
     if (connection_over(tcb) || (tcb->shut_wr && tcb->rcv_fin))
         r |= KEEL_POLLHUP;

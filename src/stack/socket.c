@@ -213,7 +213,6 @@ static long send_state_error(struct tcb *tcb)
 
 long keel_send(keel_stack *st, int sock, const void *buf, size_t len, int flags)
 {
-    (void)flags;
     struct tcb *tcb = lookup(st, sock);
     if (!tcb)
         return KEEL_EBADF;
@@ -224,14 +223,13 @@ long keel_send(keel_stack *st, int sock, const void *buf, size_t len, int flags)
         return 0;
     uint32_t n = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
     bool nothing_unsent = seq_ge(tcb->snd.max, tcb_snd_end(tcb));
-    uint32_t put = ring_append(&tcb->sndq, buf, n);
+    uint32_t put = sendq_append(tcb, buf, n);
     tcp_chrono_after_write(tcb, nothing_unsent && put, put < n);
     if (!put)
         return KEEL_EAGAIN;
-    tcp_note_write_end(tcb);
     if (tcb->tstamp)
         tstamp_note_write(tcb);
-    tcp_output(tcb);
+    sendq_write_end(tcb, put == len, flags);
     tcb_check_invariants(tcb);
     return put;
 }
@@ -314,7 +312,9 @@ static int shutdown_write(struct tcb *tcb)
     }
     tcb->fin_queued = true;
     tcb->shut_wr = true;
-    tcp_output(tcb);
+    /* Linux tcp_send_fin pushes with TCP_NAGLE_OFF: corking holds no data
+     * back from the FIN. */
+    tcp_output_nagle(tcb, TCP_NAGLE_PUSH);
     return 0;
 }
 

@@ -74,14 +74,57 @@ static void set_keepidle(struct tcb *t, int v)
     tcb_arm(t, TT_KEEPALIVE, idle < t->keepidle_us ? t->keepidle_us - idle : 0);
 }
 
+/* ---- the send queue's options (src/tcp/sendq.c) ---- */
+
+/* Linux __tcp_sock_set_cork: uncorking pushes what waits, past Nagle too
+ * when TCP_NODELAY is on. */
+static void set_cork(struct tcb *t, bool on)
+{
+    t->cork = on;
+    if (!on && tcb_synchronized(t))
+        tcp_output_nagle(t, t->nodelay ? TCP_NAGLE_PUSH : TCP_NAGLE_SOCKET);
+}
+
+/* Linux __tcp_sock_set_nodelay: turning it on pushes what waits once, even
+ * through TCP_CORK or a write's MSG_MORE. */
+static void set_nodelay(struct tcb *t, bool on)
+{
+    t->nodelay = on;
+    if (on && tcb_synchronized(t))
+        tcp_output_nagle(t, TCP_NAGLE_PUSH);
+}
+
+/* Linux do_tcp_setsockopt, TCP_NOTSENT_LOWAT: any value, kept unsigned; a
+ * lower mark may make a waiting writer's socket writable. */
+static void set_notsent_lowat(struct tcb *t, int v)
+{
+    t->notsent_lowat = (uint32_t)v;
+    event_notify(t->st, t);
+}
+
+static int set_sendq_opt(struct tcb *t, int name, int v)
+{
+    switch (name) {
+    case KEEL_TCP_NODELAY: set_nodelay(t, v != 0); return 0;
+    case KEEL_TCP_CORK: set_cork(t, v != 0); return 0;
+    case KEEL_TCP_NOTSENT_LOWAT: set_notsent_lowat(t, v); return 0;
+    }
+    return KEEL_ENOPROTOOPT;
+}
+
+static int get_sendq_opt(const struct tcb *t, int name, int *v)
+{
+    switch (name) {
+    case KEEL_TCP_NODELAY: *v = t->nodelay; return 0;
+    case KEEL_TCP_CORK: *v = t->cork; return 0;
+    case KEEL_TCP_NOTSENT_LOWAT: *v = (int)t->notsent_lowat; return 0;
+    }
+    return KEEL_ENOPROTOOPT;
+}
+
 static int set_tcp_opt(struct tcb *t, int name, int v)
 {
     switch (name) {
-    case KEEL_TCP_NODELAY:
-        t->nodelay = v != 0;
-        if (t->nodelay)
-            tcp_output(t);
-        return 0;
     case KEEL_TCP_MAXSEG:
         if (v != 0 && (v < (int)TCP_MIN_USER_MSS || v > 32767))
             return KEEL_EINVAL;
@@ -115,7 +158,7 @@ static int set_tcp_opt(struct tcb *t, int name, int v)
         }
         return 0;
     }
-    return KEEL_ENOPROTOOPT;
+    return set_sendq_opt(t, name, v);
 }
 
 static int set_congestion(struct tcb *t, const void *val, size_t len)
@@ -255,7 +298,6 @@ static int get_socket_opt(struct tcb *t, int name, int *v)
 static int get_tcp_opt(struct tcb *t, int name, int *v)
 {
     switch (name) {
-    case KEEL_TCP_NODELAY: *v = t->nodelay; return 0;
     case KEEL_TCP_MAXSEG: *v = (int)(t->mss ? t->mss : (t->user_mss ? t->user_mss : 536)); return 0;
     case KEEL_TCP_KEEPIDLE: *v = (int)(t->keepidle_us / 1000000); return 0;
     case KEEL_TCP_KEEPINTVL: *v = (int)(t->keepintvl_us / 1000000); return 0;
@@ -263,7 +305,7 @@ static int get_tcp_opt(struct tcb *t, int name, int *v)
     case KEEL_TCP_USER_TIMEOUT: *v = (int)t->user_timeout_ms; return 0;
     case KEEL_TCP_QUICKACK: *v = t->quickacks > 0; return 0;
     }
-    return KEEL_ENOPROTOOPT;
+    return get_sendq_opt(t, name, v);
 }
 
 static int copy_out(void *val, size_t *len, const void *src, size_t n)

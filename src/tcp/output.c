@@ -64,9 +64,10 @@ void tcp_note_write_end(struct tcb *tcb)
     tcb->push_n++;
 }
 
-/* Drops the points SND.UNA has passed. */
+/* Drops the points (and record ends) SND.UNA has passed. */
 void tcp_forget_push_points(struct tcb *tcb)
 {
+    sendq_forget_records(tcb);
     while (tcb->push_n && seq_le(tcb->push_at[tcb->push_head], tcb->snd.una)) {
         tcb->push_head = (tcb->push_head + 1) % TCP_PUSH_POINTS;
         tcb->push_n--;
@@ -401,7 +402,7 @@ uint32_t tcp_retransmit_head(struct tcb *tcb)
     seq_t end = seq_min(tcb_snd_end(tcb), tcb->snd.max);
     uint32_t avail = seq_lt(end, tcb->snd.una) ? 0 : seq_dist(tcb->snd.una, end);
     uint32_t mss = tcp_mss_now(tcb);
-    uint32_t len = avail < mss ? avail : mss;
+    uint32_t len = sendq_record_room(tcb, tcb->snd.una, avail < mss ? avail : mss);
     uint8_t flags = TCP_FLAG_ACK;
     if (tcb->fin_queued && len == avail && seq_gt(tcb->snd.max, end))
         flags |= TCP_FLAG_FIN;

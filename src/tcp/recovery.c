@@ -115,6 +115,7 @@ bool sack_retransmit_next(struct tcb *tcb, uint32_t usable, bool new_data_waitin
         return false;
     if (len > usable)
         return false;
+    len = sendq_record_room(tcb, start, len);
     uint8_t psh = tcp_holds_push_point(tcb, start, len) ? TCP_FLAG_PSH : 0;
     tcp_xmit(tcb, start, len, TCP_FLAG_ACK | psh);
     tcb->high_rxt = seq_add(start, len);

@@ -43,6 +43,26 @@ static bool short_segment_may_go(const struct tcb *tcb, uint32_t len, uint32_t q
     return tcb->snd.max_wnd && len >= tcb->snd.max_wnd / 2;
 }
 
+/* TCP_CORK, or MSG_MORE for the output of its own write (Linux
+ * TCP_NAGLE_CORK); a push (TCP_NAGLE_PUSH) overrides it. */
+static bool corked(const struct tcb *tcb, enum tcp_nagle mode)
+{
+    return mode == TCP_NAGLE_CORK || (mode == TCP_NAGLE_SOCKET && tcb->cork);
+}
+
+/* Linux tcp_nagle_test: corking holds every partial segment; a push sends
+ * them; a segment that ends a record with more queued behind it is not the
+ * tail of the queue and goes (Linux tests Nagle on the last skb only). */
+static bool partial_segment_may_go(const struct tcb *tcb, uint32_t len, uint32_t queued,
+                                   bool record_end, enum tcp_nagle mode)
+{
+    if (mode == TCP_NAGLE_PUSH || (record_end && len < queued))
+        return true;
+    if (corked(tcb, mode))
+        return false;
+    return short_segment_may_go(tcb, len, queued);
+}
+
 /* A FIN alone is not held back by the congestion window, only by the
  * peer's (it takes one sequence number): Linux tcp_cwnd_test, "Don't be
  * strict about the congestion window for the final FIN". A close() with
@@ -54,7 +74,7 @@ static bool bare_fin_may_go(const struct tcb *tcb, uint32_t len)
 
 /* Sends one segment from SND.NXT if the rules allow; returns false when
  * nothing (more) may be sent now. */
-static bool send_one(struct tcb *tcb)
+static bool send_one(struct tcb *tcb, enum tcp_nagle mode)
 {
     seq_t end = tcb_snd_end(tcb);
     uint32_t queued = seq_lt(tcb->snd.nxt, end) ? seq_dist(tcb->snd.nxt, end) : 0;
@@ -66,13 +86,17 @@ static bool send_one(struct tcb *tcb)
     uint32_t len = queued < goal ? queued : goal;
     if (len > usable)
         len = usable;
-    if (len > mss && len < queued)
-        len -= len % mss; /* whole segments; the tail waits for its own turn */
+    /* Whole segments; the tail waits for its own turn, and while corked
+     * for more data (Linux tcp_mss_split_point). */
+    if (len > mss && (len < queued || corked(tcb, mode)))
+        len -= len % mss;
+    len = sendq_record_room(tcb, tcb->snd.nxt, len);
+    bool record_end = sendq_is_record_end(tcb, seq_add(tcb->snd.nxt, len));
     bool fin = fin_may_go(tcb) && len == queued && seq_le(tcb->snd.nxt, end) &&
                (usable > len || bare_fin_may_go(tcb, len));
     if (len == 0 && !fin)
         return false;
-    if (len < mss && !fin && !short_segment_may_go(tcb, len, queued))
+    if (len < mss && !fin && !partial_segment_may_go(tcb, len, queued, record_end, mode))
         return false;
     uint8_t flags = TCP_FLAG_ACK;
     /* PSH on a segment that ends an application write (a push point), and
@@ -154,8 +178,9 @@ static void arm_progress_timers(struct tcb *tcb)
     tcb_disarm(tcb, TT_RETRANSMIT);
     bool waiting = seq_lt(tcb->snd.nxt, tcb_snd_end(tcb)) ||
                    (fin_may_go(tcb) && seq_eq(tcb->snd.nxt, tcb_snd_end(tcb)));
-    bool stuck = tcb->snd.wnd < tcb->mss || tcb->xmit_refused;
-    if (waiting && stuck && !tcb_armed(tcb, TT_PERSIST))
+    /* Linux tcp_check_probe_timer: data held back with nothing in flight,
+     * by a small window or by corking, is probed after an RTO. */
+    if (waiting && !tcb_armed(tcb, TT_PERSIST))
         tcb_arm(tcb, TT_PERSIST, rto_current(tcb)); /* on_persist notes the first probe */
 }
 
@@ -204,6 +229,11 @@ static bool peer_window_limits(const struct tcb *tcb)
 
 void tcp_output(struct tcb *tcb)
 {
+    tcp_output_nagle(tcb, TCP_NAGLE_SOCKET);
+}
+
+void tcp_output_nagle(struct tcb *tcb, enum tcp_nagle mode)
+{
     if (!may_send_data(tcb)) {
         if (tcb->ack_now && tcb_synchronized(tcb))
             tcp_send_ack(tcb);
@@ -212,7 +242,7 @@ void tcp_output(struct tcb *tcb)
     restart_after_idle(tcb);
     bool sent = false;
     seq_t max_before = tcb->snd.max;
-    while (send_one(tcb))
+    while (send_one(tcb, mode))
         sent = true;
     note_cwnd_usage(tcb, sent);
     tcp_chrono_after_output(tcb, sent, peer_window_limits(tcb));

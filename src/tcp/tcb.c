@@ -148,11 +148,6 @@ seq_t tcb_snd_end(const struct tcb *tcb)
     return seq_add(tcb->snd_buf_seq, tcb->sndq.len);
 }
 
-uint32_t tcb_snd_space(const struct tcb *tcb)
-{
-    return ring_space(&tcb->sndq);
-}
-
 uint32_t tcb_ts_now(const struct tcb *tcb)
 {
     /* RFC 7323 §5.4: a 1 ms clock, offset per connection (Linux tsoffset). */

@@ -29,6 +29,8 @@
 #define TCP_KEEPINTVL_US 75000000ull
 #define TCP_KEEPCNT 9u
 #define TCP_INVALID_ACK_INTERVAL_US 500000u /* Linux tcp_invalid_ratelimit */
+#define TCP_RECORD_MARKS 64u         /* record ends (MSG_EOR) remembered */
+#define TCP_CHUNK_MAX 65535u         /* largest chunk of the send queue */
 #define TCP_PUSH_POINTS 16u          /* write ends remembered for PSH */
 #define TCP_RESOURCE_PROBE_INTERVAL_US 500000u /* Linux: retry after local congestion */
 
@@ -112,6 +114,14 @@ struct tcb {
     seq_t push_at[TCP_PUSH_POINTS];
     uint8_t push_head, push_n;
     bool fin_acked;
+    /* The send queue as Linux's write queue (src/tcp/sendq.c): the newest
+     * chunk (Linux's tail skb), the record ends no segment may span (MSG_EOR,
+     * unacknowledged, oldest first), and the options that hold data back. */
+    seq_t chunk_start;
+    seq_t record_end[TCP_RECORD_MARKS];
+    uint8_t record_head, record_n;
+    uint32_t notsent_lowat;    /* TCP_NOTSENT_LOWAT; 0: the stack's */
+    bool cork;                 /* TCP_CORK */
     uint32_t sndbuf;           /* SO_SNDBUF as stored (Linux doubles it) */
     bool sndbuf_locked;        /* set by the user: no autotuning */
 
@@ -273,8 +283,6 @@ bool tcb_armed(const struct tcb *tcb, enum tcb_timer t);
 void tcb_timer_fired(struct timer *t);
 /* Bytes queued but not yet sent, and the sequence number just past them. */
 seq_t tcb_snd_end(const struct tcb *tcb);
-/* Space the application may still fill in the send buffer. */
-uint32_t tcb_snd_space(const struct tcb *tcb);
 void tcb_check_invariants(const struct tcb *tcb);
 void tcb_fill_info(const struct tcb *tcb, struct keel_tcp_info *info);
 /* Options and sizes taken from a SYN or SYN-ACK (RFC 9293 §3.7.1, RFC 7323). */
@@ -449,6 +457,29 @@ void tcb_limit_hit(struct tcb *tcb, enum keel_counter_id counter);
 void rtt_sample(struct tcb *tcb, uint32_t rtt_us);
 uint32_t rto_current(const struct tcb *tcb);
 void rto_backoff(struct tcb *tcb);
+
+/* The send queue's Linux semantics (src/tcp/sendq.c). */
+enum tcp_nagle {
+    TCP_NAGLE_SOCKET, /* the socket's own: TCP_CORK, else TCP_NODELAY, else Nagle */
+    TCP_NAGLE_CORK,   /* hold every partial segment (MSG_MORE) */
+    TCP_NAGLE_PUSH,   /* send partial segments now, once */
+};
+/* Appends up to len bytes chunk by chunk, sending full chunks as they
+ * fill; returns how many were queued. */
+uint32_t sendq_append(struct tcb *tcb, const uint8_t *buf, uint32_t len);
+/* Ends an application write that queued some bytes (complete: all). */
+void sendq_write_end(struct tcb *tcb, bool complete, int flags);
+/* Bytes queued beyond SND.MAX, never sent. */
+uint32_t sendq_notsent(const struct tcb *tcb);
+/* Linux __sk_stream_is_writeable(sk, 1): may a waiting writer go on? */
+bool sendq_writable(const struct tcb *tcb);
+/* A segment from seq may carry at most this much: up to the next record end. */
+uint32_t sendq_record_room(const struct tcb *tcb, seq_t seq, uint32_t len);
+bool sendq_is_record_end(const struct tcb *tcb, seq_t seq);
+/* Drops the record ends SND.UNA has passed. */
+void sendq_forget_records(struct tcb *tcb);
+/* Sends what the rules allow, with partial segments judged by mode. */
+void tcp_output_nagle(struct tcb *tcb, enum tcp_nagle mode);
 
 /* Connection setup (src/tcp/isn.c, RFC 6528 and RFC 6056). */
 seq_t isn_generate(keel_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,

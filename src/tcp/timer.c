@@ -145,6 +145,7 @@ static bool persist_send_data(struct tcb *tcb)
     uint32_t len = queued < tcb->snd.wnd ? queued : tcb->snd.wnd;
     if (len > tcp_mss_now(tcb))
         len = tcp_mss_now(tcb);
+    len = sendq_record_room(tcb, tcb->snd.nxt, len);
     if (!len)
         return false;
     if (!tcp_xmit(tcb, tcb->snd.nxt, len, TCP_FLAG_ACK | TCP_FLAG_PSH)) {

@@ -72,6 +72,7 @@ struct kpd_sysctls {
     uint32_t syn_retries, synack_retries, retries2, fin_timeout_s;
     uint32_t pacing_ss_ratio, pacing_ca_ratio, min_tso_segs; /* 0: unset */
     char congestion[16];
+    uint32_t notsent_lowat; /* tcp_notsent_lowat; 0: unset (no limit) */
     int tso; /* device.tso (ethtool -K tso/gso): -1 unset, 0 off, 1 on */
     int ecn; /* tcp_ecn: -1 unset, 0 off, 1 on, 2 accept only */
 };

@@ -444,17 +444,24 @@ struct send_args {
     int sock;
     const uint8_t *buf;
     size_t len, done;
+    int flags;   /* KEEL_MSG_MORE, KEEL_MSG_EOR: Linux's numbers */
+    bool waited; /* a try found the queue full */
 };
 
 /* Linux tcp_sendmsg: a blocking send returns when all of it is queued, or
  * with what was queued before an error; a non-blocking one queues what
- * fits (EAGAIN if nothing does). */
+ * fits (EAGAIN if nothing does). A writer that found the queue full sleeps
+ * until the socket is writable again (sk_stream_wait_memory, woken by
+ * sk_stream_write_space: keel's POLLOUT), not at the first byte freed. */
 static long try_send(struct kpd *p, void *arg)
 {
     struct send_args *a = arg;
     if (a->len == 0)
         return keel_send(p->st, a->sock, a->buf, 0, 0);
-    long n = keel_send(p->st, a->sock, a->buf + a->done, a->len - a->done, 0);
+    if (a->waited && !(keel_readiness(p->st, a->sock) & (KEEL_POLLOUT | KEEL_POLLERR | KEEL_POLLHUP)))
+        return KEEL_EAGAIN;
+    long n = keel_send(p->st, a->sock, a->buf + a->done, a->len - a->done, a->flags);
+    a->waited = n == KEEL_EAGAIN || (n > 0 && a->done + (size_t)n < a->len);
     if (n > 0)
         a->done += (size_t)n;
     if (a->done == a->len)
@@ -471,7 +478,8 @@ static long do_send(struct kpd *p, int fd, const void *buf, size_t len, int flag
         return -1;
     if (len && !buf)
         return kpd_errno(EFAULT);
-    struct send_args a = {.sock = f->sock, .buf = buf, .len = len};
+    struct send_args a = {.sock = f->sock, .buf = buf, .len = len,
+                          .flags = flags & (MSG_MORE | MSG_EOR)};
     bool block = !f->nonblock && !(flags & MSG_DONTWAIT);
     long r = kpd_block(p, block, UINT64_MAX, try_send, &a, "a write");
     if (r == KEEL_EAGAIN && a.done)

@@ -49,6 +49,8 @@ static void set_one(struct kpd_sysctls *s, const char *name, const char *v)
         triple(v, &s->rmem_default, &s->rmem_max);
     else if (strcmp(name, "tcp_wmem") == 0)
         triple(v, &s->wmem_default, &s->wmem_max);
+    else if (strcmp(name, "tcp_notsent_lowat") == 0)
+        s->notsent_lowat = n;
     else if (strcmp(name, "device.tso") == 0)
         s->tso = n != 0;
     else if (strcmp(name, "tcp_timestamps") == 0)
@@ -112,6 +114,7 @@ void kpd_sysctls_apply(const struct kpd_sysctls *s, struct keel_config *cfg,
     cfg->rcvbuf_max = s->rmem_max;
     cfg->sndbuf = s->wmem_default;
     cfg->sndbuf_max = s->wmem_max;
+    cfg->notsent_lowat = s->notsent_lowat;
     cfg->no_timestamps = s->timestamps == 0;
     cfg->no_sack = s->sack == 0;
     cfg->no_window_scaling = s->window_scaling == 0;
