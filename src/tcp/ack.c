@@ -20,9 +20,6 @@ static uint32_t release_acked(struct tcb *tcb, seq_t ack)
     return n;
 }
 
-/* Karn's algorithm (RFC 6298 §5, Linux tcp_ack_update_rtt): the backed-off
- * RTO stays in force until a segment that was not retransmitted gives a
- * valid sample; only then does the RTO collapse to the computed value. */
 /* RFC 7323 §4: with timestamps, the echoed TSval times the segment that
  * was actually acknowledged, retransmission or not, so it may end a backoff
  * that Karn's rule alone would keep (Linux falls back to TSecr likewise). */
@@ -42,14 +39,45 @@ static bool timestamp_rtt(const struct tcb *tcb, const struct segment *s, uint32
     return true;
 }
 
-static void take_rtt_sample(struct tcb *tcb, const struct segment *s)
+static uint32_t age_us(const struct tcb *tcb, uint64_t sent_us)
+{
+    return (uint32_t)(tcb->st->now_us - sent_us);
+}
+
+/* Linux tcp_ack_update_rtt: SRTT takes the age of the earliest
+ * transmission this ACK newly acknowledged (seq_rtt), else of the earliest
+ * it newly SACKed (sack_rtt), never of retransmitted data (Karn, RFC 6298
+ * §3); min_rtt the age of the latest (ca_rtt). A valid sample ends the
+ * backoff (RFC 6298 §5.7). */
+static bool sample_from_log(struct tcb *tcb, const struct cc_tx_times *acked)
+{
+    const struct cc_tx_times *sacked = &tcb->sack_times;
+    const struct cc_tx_times *first = acked->any ? acked : sacked;
+    if (!first->any)
+        return false;
+    rtt_sample(tcb, age_us(tcb, first->first_us));
+    rtt_min_sample(tcb, age_us(tcb, (sacked->any ? sacked : acked)->last_us));
+    tcb->backoff = 0;
+    return true;
+}
+
+void tcp_sack_rtt_sample(struct tcb *tcb)
+{
+    struct cc_tx_times none = {0};
+    sample_from_log(tcb, &none);
+}
+
+/* SND.UNA moved: the handshake's sample while the SYN is timed, else the
+ * log's, else (Linux with FLAG_ACKED) the echoed timestamp. */
+static void take_rtt_sample(struct tcb *tcb, const struct segment *s,
+                            const struct cc_tx_times *acked)
 {
     uint32_t rtt_us;
     if (tcb->rtt_timing && seq_ge(s->ack, tcb->rtt_seq)) {
-        rtt_sample(tcb, (uint32_t)(tcb->st->now_us - tcb->rtt_start_us));
+        rtt_sample(tcb, age_us(tcb, tcb->rtt_start_us));
         tcb->rtt_timing = false;
         tcb->backoff = 0;
-    } else if (tcb->backoff && timestamp_rtt(tcb, s, &rtt_us)) {
+    } else if (!sample_from_log(tcb, acked) && timestamp_rtt(tcb, s, &rtt_us)) {
         rtt_sample(tcb, rtt_us);
         tcb->backoff = 0;
     }
@@ -149,15 +177,17 @@ void tcp_ack_advance(struct tcb *tcb, const struct segment *s)
         tcb->snd.nxt = s->ack;
     tcb->bytes_acked += acked;
     watchdog_progress(tcb);
+    struct cc_tx_times times = cc_tx_acked(tcb, old_una);
     uint32_t sacked = rangeset_bytes(&tcb->sacked);
     rangeset_trim_below(&tcb->sacked, s->ack);
     uint32_t sacked_acked = sacked - rangeset_bytes(&tcb->sacked);
     tcb->high_rxt = seq_max(tcb->high_rxt, s->ack);
-    take_rtt_sample(tcb, s);
+    take_rtt_sample(tcb, s, &times);
     tcb->retransmits = 0;
     tcb->retrans_start_us = 0;
     if (data_acked) {
-        cc_acked(tcb, old_una);
+        if (times.any)
+            cc_delay_sample(tcb, age_us(tcb, times.last_us));
         congestion_on_ack(tcb, s->ack, data_acked,
                           newly_delivered(tcb, data_acked, sacked_acked, resending));
     }
@@ -206,6 +236,7 @@ void tcp_note_sack_blocks(struct tcb *tcb, const struct segment *s)
 {
     const struct tcp_opts *o = &s->h.opts;
     tcb->sack_news = false;
+    tcb->sack_times = (struct cc_tx_times){0};
     rack_before_sacks(tcb);
     if (!tcb->sack_ok || !(o->present & TCP_OPT_SACK))
         return;
@@ -227,8 +258,10 @@ void tcp_note_sack_blocks(struct tcb *tcb, const struct segment *s)
         }
         l = seq_max(l, tcb->snd.una);
         bool news = rangeset_overlap(&tcb->sacked, l, r) < seq_dist(l, r);
-        if (news)
+        if (news) {
             rack_on_sacked(tcb, l, r);
+            cc_tx_sacked(tcb, l, r, &tcb->sack_times);
+        }
         if (rangeset_add(&tcb->sacked, l, r) < 0)
             tcb_limit_hit(tcb, KEEL_C_TCPSackLimitHit);
         else

@@ -79,29 +79,62 @@ void cc_note_retransmit(struct tcb *tcb)
     tcb->tx_log.gap = true;
 }
 
-/* Linux tcp_clean_rtx_queue's ca_rtt: the time since the newest
- * acknowledged byte was sent (a partly acknowledged transmission counts),
- * unless bytes sent before the last retransmission were acknowledged. */
-static bool delay_sample(struct tcb *tcb, seq_t old_una, uint32_t *rtt_us)
+static void note_time(struct cc_tx_times *t, uint64_t at_us)
+{
+    if (!t->any || at_us < t->first_us)
+        t->first_us = at_us;
+    if (!t->any || at_us > t->last_us)
+        t->last_us = at_us;
+    t->any = true;
+}
+
+/* Whether [l, r) holds bytes the scoreboard does not (Linux skips an skb
+ * marked TCPCB_SACKED_ACKED when it times an ACK). */
+static bool not_all_sacked(const struct tcb *tcb, seq_t l, seq_t r)
+{
+    return seq_lt(l, r) && rangeset_overlap(&tcb->sacked, l, r) < seq_dist(l, r);
+}
+
+/* Linux tcp_clean_rtx_queue: the transmissions holding bytes in
+ * [old_una, SND.UNA) not SACKed before, a partly acknowledged one
+ * included; none when bytes sent before the last retransmission are among
+ * them (FLAG_RETRANS_DATA_ACKED: Karn's rule, RFC 6298 §3). Fully
+ * acknowledged marks leave the log. */
+struct cc_tx_times cc_tx_acked(struct tcb *tcb, seq_t old_una)
 {
     struct cc_tx_log *log = &tcb->tx_log;
+    struct cc_tx_times t = {0};
     seq_t ack = tcb->snd.una;
-    bool found = false;
     while (log->n && seq_lt(log->mark[log->head].start, ack)) {
         const struct cc_tx_mark *m = &log->mark[log->head];
-        *rtt_us = (uint32_t)(tcb->st->now_us - m->at_us);
-        found = true;
+        if (not_all_sacked(tcb, seq_max(m->start, old_una), seq_min(m->end, ack)))
+            note_time(&t, m->at_us);
         if (seq_gt(m->end, ack))
             break;
         log->head = (uint8_t)((log->head + 1) % CC_TX_MARKS);
         log->n--;
     }
-    return found && (!log->gap || seq_ge(old_una, log->from));
+    if (log->gap && seq_lt(old_una, log->from))
+        t.any = false;
+    return t;
 }
 
-void cc_acked(struct tcb *tcb, seq_t old_una)
+/* Linux tcp_sacktag_one: every transmission in the log is new data sent
+ * since the last retransmission, so none of them was retransmitted. */
+void cc_tx_sacked(const struct tcb *tcb, seq_t left, seq_t right, struct cc_tx_times *t)
 {
-    uint32_t rtt_us;
-    if (delay_sample(tcb, old_una, &rtt_us) && tcb->cc->on_delay_sample)
+    const struct cc_tx_log *log = &tcb->tx_log;
+    for (uint8_t k = 0; k < log->n; k++) {
+        const struct cc_tx_mark *m = &log->mark[(log->head + k) % CC_TX_MARKS];
+        if (!seq_lt(m->start, right))
+            break;
+        if (not_all_sacked(tcb, seq_max(m->start, left), seq_min(m->end, right)))
+            note_time(t, m->at_us);
+    }
+}
+
+void cc_delay_sample(struct tcb *tcb, uint32_t rtt_us)
+{
+    if (tcb->cc->on_delay_sample)
         tcb->cc->on_delay_sample(tcb, rtt_us, tcb->st->now_us);
 }

@@ -66,10 +66,11 @@ struct cc_ops {
  * byte counting). Returns the bytes left over for congestion avoidance. */
 uint32_t cc_slow_start(struct tcb *tcb, uint32_t acked);
 
-/* Send times of new data, for one delay sample per ACK (Linux's ca_rtt):
- * the bytes of each transmission of new data and when they left, oldest
- * first. After a retransmission (or a mark lost to a full log: `gap`), a
- * sample needs every acknowledged byte at or above `from`. */
+/* Send times of new data, the one source of per-ACK round-trip samples
+ * (SRTT, min_rtt and the congestion control's delay sample): the bytes of
+ * each transmission of new data and when they left, oldest first. After a
+ * retransmission (or a mark lost to a full log: `gap`), a sample needs
+ * every acknowledged byte at or above `from`. */
 #define CC_TX_MARKS 32u
 struct cc_tx_log {
     struct cc_tx_mark {
@@ -81,12 +82,26 @@ struct cc_tx_log {
     seq_t from;
 };
 
+/* The send times of the transmissions one ACK newly acknowledged or newly
+ * SACKed: the earliest and the latest (Linux's first_ackt and last_ackt,
+ * first_sackt and last_sackt). */
+struct cc_tx_times {
+    bool any;
+    uint64_t first_us, last_us;
+};
+
 /* New data [seq, seq + len) left now. */
 void cc_note_new_data(struct tcb *tcb, seq_t seq, uint32_t len);
-/* A retransmission: the bytes below SND.MAX give no delay sample (Karn). */
+/* A retransmission: the bytes below SND.MAX give no sample (Karn). */
 void cc_note_retransmit(struct tcb *tcb);
-/* An ACK moved SND.UNA from old_una: the algorithm's delay sample, if any. */
-void cc_acked(struct tcb *tcb, seq_t old_una);
+/* SND.UNA moved from old_una: the transmissions it acknowledged, except
+ * those SACKed before; call before the scoreboard forgets them. */
+struct cc_tx_times cc_tx_acked(struct tcb *tcb, seq_t old_una);
+/* [left, right) is SACKed, some of it for the first time: adds to `t` the
+ * transmissions holding bytes not SACKed before; call before recording it. */
+void cc_tx_sacked(const struct tcb *tcb, seq_t left, seq_t right, struct cc_tx_times *t);
+/* The algorithm's delay sample for an ACK that moved SND.UNA, if it wants one. */
+void cc_delay_sample(struct tcb *tcb, uint32_t rtt_us);
 
 /* Linux tcp_update_pacing_rate: the pacing rate in bytes per second,
  * cwnd (or the flight, if larger) per SRTT, times pacing_ss_ratio percent

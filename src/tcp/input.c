@@ -360,10 +360,12 @@ bool tcp_ack_accepted(struct tcb *tcb, const struct segment *s)
     uint32_t sacked = tcb->sack_ok ? rangeset_bytes(&tcb->sacked) : 0;
     seq_t lost_edge = tcb->sack_ok ? sack_lost_edge(tcb) : una;
     tcp_note_sack_blocks(tcb, s);
-    if (seq_lt(tcb->snd.una, s->ack))
+    if (seq_lt(tcb->snd.una, s->ack)) {
         tcp_ack_advance(tcb, s);
-    else
+    } else {
+        tcp_sack_rtt_sample(tcb);
         tcp_dupack(tcb, s);
+    }
     tcp_update_window(tcb, s);
     rack_on_ack(tcb, s, seq_gt(tcb->snd.una, una));
     struct prr_ack a = prr_ack_of(tcb, s, una, sacked, lost_edge);

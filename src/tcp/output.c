@@ -259,7 +259,8 @@ static void note_data_sent(struct tcb *tcb, seq_t seq, uint32_t len, uint8_t fla
     }
     tcb->bytes_sent += len;
     cc_note_new_data(tcb, seq, len);
-    if (!tcb->rtt_timing) {
+    /* Data is timed from the send log (src/tcp/cc.c); the SYN here. */
+    if ((flags & TCP_FLAG_SYN) && !tcb->rtt_timing) {
         tcb->rtt_timing = true;
         tcb->rtt_seq = seq_add(seq, seg_len);
         tcb->rtt_start_us = tcb->st->now_us;

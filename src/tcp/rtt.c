@@ -2,13 +2,22 @@
  * with Linux's bounds: RTO min 200 ms, max 120 s, initial 1 s. */
 #include "tcp/tcb.h"
 
-/* RFC 6298 §2.2-2.4, with alpha = 1/8 and beta = 1/4. */
-void rtt_sample(struct tcb *tcb, uint32_t rtt_us)
+/* The least round-trip time seen (Linux tcp_update_rtt_min, without its
+ * ten-second window). */
+void rtt_min_sample(struct tcb *tcb, uint32_t rtt_us)
 {
     if (rtt_us == 0)
         rtt_us = 1;
     if (!tcb->min_rtt_us || rtt_us < tcb->min_rtt_us)
         tcb->min_rtt_us = rtt_us;
+}
+
+/* RFC 6298 §2.2-2.4, with alpha = 1/8 and beta = 1/4. */
+void rtt_sample(struct tcb *tcb, uint32_t rtt_us)
+{
+    if (rtt_us == 0)
+        rtt_us = 1;
+    rtt_min_sample(tcb, rtt_us);
     if (!tcb->rtt_measured) {
         tcb->srtt_us = rtt_us;
         tcb->rttvar_us = rtt_us / 2;

@@ -149,10 +149,11 @@ struct tcb {
     struct rangeset sacked;    /* SACKed ranges above snd.una */
     seq_t high_rxt;            /* RFC 6675 HighRxt: next hole to retransmit from */
     bool sack_news;            /* the ACK being processed SACKed octets not SACKed before */
+    struct cc_tx_times sack_times; /* when they were sent (never retransmitted ones) */
     uint32_t srtt_us, rttvar_us, rto_us, min_rtt_us;
     bool rtt_measured;
     uint8_t backoff;
-    bool rtt_timing;           /* Karn: a segment is being timed */
+    bool rtt_timing;           /* Karn: the SYN is being timed */
     seq_t rtt_seq;
     uint64_t rtt_start_us;
     uint64_t retrans_start_us; /* first retransmission of the current episode */
@@ -330,6 +331,8 @@ bool tcp_rcv_data(struct tcb *tcb, const struct segment *s);
 void tcp_schedule_ack(struct tcb *tcb, bool in_order);
 void tcp_rcv_space_adjust(struct tcb *tcb);
 void tcp_note_sack_blocks(struct tcb *tcb, const struct segment *s);
+/* An ACK that did not move SND.UNA: a round-trip sample from what it SACKed. */
+void tcp_sack_rtt_sample(struct tcb *tcb);
 void tcp_dupack(struct tcb *tcb, const struct segment *s);
 void tcp_send_challenge_ack(struct tcb *tcb);
 void tcp_deliver_fin(struct tcb *tcb);
@@ -455,6 +458,7 @@ void tcb_limit_hit(struct tcb *tcb, enum keel_counter_id counter);
 
 /* RTT and RTO (src/tcp/rtt.c, RFC 6298). */
 void rtt_sample(struct tcb *tcb, uint32_t rtt_us);
+void rtt_min_sample(struct tcb *tcb, uint32_t rtt_us);
 uint32_t rto_current(const struct tcb *tcb);
 void rto_backoff(struct tcb *tcb);
 

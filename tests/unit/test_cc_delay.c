@@ -41,7 +41,9 @@ static void ack(struct tcb *t, uint32_t to)
 {
     seq_t old = t->snd.una;
     t->snd.una = seq_make(to);
-    cc_acked(t, old);
+    struct cc_tx_times times = cc_tx_acked(t, old);
+    if (times.any)
+        cc_delay_sample(t, (uint32_t)(st.now_us - times.last_us));
 }
 
 /* A partly acknowledged transmission counts: the sample is the age of the
