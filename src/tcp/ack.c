@@ -68,11 +68,7 @@ void tcp_sack_rtt_sample(struct tcb *tcb)
 }
 
 /* SND.UNA moved: the handshake's sample while the SYN is timed, else the
- * log's, else, to end a backoff, the echoed timestamp. Linux falls back to
- * the echo on any ACK without a sample, but it still knows the send times
- * of data sent before a retransmission, which keel's log forgets: there
- * the echo would time other, older segments to the millisecond (the
- * default simulation loses goodput). */
+ * log's, else (Linux with FLAG_ACKED) the echoed timestamp. */
 static void take_rtt_sample(struct tcb *tcb, const struct segment *s,
                             const struct cc_tx_times *acked)
 {
@@ -81,8 +77,7 @@ static void take_rtt_sample(struct tcb *tcb, const struct segment *s,
         rtt_sample(tcb, age_us(tcb, tcb->rtt_start_us));
         tcb->rtt_timing = false;
         tcb->backoff = 0;
-    } else if (!sample_from_log(tcb, acked) && tcb->backoff &&
-               timestamp_rtt(tcb, s, &rtt_us)) {
+    } else if (!sample_from_log(tcb, acked) && timestamp_rtt(tcb, s, &rtt_us)) {
         rtt_sample(tcb, rtt_us);
         tcb->backoff = 0;
     }

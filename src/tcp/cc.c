@@ -62,21 +62,27 @@ void cc_note_new_data(struct tcb *tcb, seq_t seq, uint32_t len)
     if (!len)
         return;
     if (log->n == CC_TX_MARKS) { /* full: the oldest bytes go unsampled */
-        log->from = log->mark[log->head].end;
-        log->gap = true;
         log->head = (uint8_t)((log->head + 1) % CC_TX_MARKS);
         log->n--;
     }
     uint8_t i = (uint8_t)((log->head + log->n) % CC_TX_MARKS);
-    log->mark[i] = (struct cc_tx_mark){seq, seq_add(seq, len), tcb->st->now_us};
+    log->mark[i] = (struct cc_tx_mark){seq, seq_add(seq, len), tcb->st->now_us, false};
     log->n++;
 }
 
-void cc_note_retransmit(struct tcb *tcb)
+static struct cc_tx_mark *mark_at(struct cc_tx_log *log, uint8_t k)
 {
-    tcb->tx_log.n = 0;
-    tcb->tx_log.from = tcb->snd.max;
-    tcb->tx_log.gap = true;
+    return &log->mark[(log->head + k) % CC_TX_MARKS];
+}
+
+void cc_note_retransmit(struct tcb *tcb, seq_t seq, uint32_t len)
+{
+    seq_t end = seq_add(seq, len);
+    for (uint8_t k = 0; k < tcb->tx_log.n; k++) {
+        struct cc_tx_mark *m = mark_at(&tcb->tx_log, k);
+        if (seq_lt(m->start, end) && seq_lt(seq, m->end))
+            m->rexmit = true;
+    }
 }
 
 static void note_time(struct cc_tx_times *t, uint64_t at_us)
@@ -97,16 +103,20 @@ static bool not_all_sacked(const struct tcb *tcb, seq_t l, seq_t r)
 
 /* Linux tcp_clean_rtx_queue: the transmissions holding bytes in
  * [old_una, SND.UNA) not SACKed before, a partly acknowledged one
- * included; none when bytes sent before the last retransmission are among
- * them (FLAG_RETRANS_DATA_ACKED: Karn's rule, RFC 6298 §3). Fully
- * acknowledged marks leave the log. */
+ * included; none when any of those bytes was retransmitted, or is not in
+ * the log (FLAG_RETRANS_DATA_ACKED: Karn's rule, RFC 6298 §3). A FIN
+ * carries no data to log. Fully acknowledged marks leave the log. */
 struct cc_tx_times cc_tx_acked(struct tcb *tcb, seq_t old_una)
 {
     struct cc_tx_log *log = &tcb->tx_log;
     struct cc_tx_times t = {0};
-    seq_t ack = tcb->snd.una;
+    seq_t ack = tcb->fin_acked ? seq_min(tcb->snd.una, tcb_snd_end(tcb)) : tcb->snd.una;
+    seq_t logged_to = old_una; /* the acknowledged bytes below are logged */
+    bool karn = false;
     while (log->n && seq_lt(log->mark[log->head].start, ack)) {
         const struct cc_tx_mark *m = &log->mark[log->head];
+        karn |= m->rexmit || seq_gt(m->start, logged_to);
+        logged_to = seq_max(logged_to, m->end);
         if (not_all_sacked(tcb, seq_max(m->start, old_una), seq_min(m->end, ack)))
             note_time(&t, m->at_us);
         if (seq_gt(m->end, ack))
@@ -114,13 +124,12 @@ struct cc_tx_times cc_tx_acked(struct tcb *tcb, seq_t old_una)
         log->head = (uint8_t)((log->head + 1) % CC_TX_MARKS);
         log->n--;
     }
-    if (log->gap && seq_lt(old_una, log->from))
+    if (karn || seq_lt(logged_to, ack))
         t.any = false;
     return t;
 }
 
-/* Linux tcp_sacktag_one: every transmission in the log is new data sent
- * since the last retransmission, so none of them was retransmitted. */
+/* Linux tcp_sacktag_one: only transmissions never retransmitted count. */
 void cc_tx_sacked(const struct tcb *tcb, seq_t left, seq_t right, struct cc_tx_times *t)
 {
     const struct cc_tx_log *log = &tcb->tx_log;
@@ -128,7 +137,7 @@ void cc_tx_sacked(const struct tcb *tcb, seq_t left, seq_t right, struct cc_tx_t
         const struct cc_tx_mark *m = &log->mark[(log->head + k) % CC_TX_MARKS];
         if (!seq_lt(m->start, right))
             break;
-        if (not_all_sacked(tcb, seq_max(m->start, left), seq_min(m->end, right)))
+        if (!m->rexmit && not_all_sacked(tcb, seq_max(m->start, left), seq_min(m->end, right)))
             note_time(t, m->at_us);
     }
 }

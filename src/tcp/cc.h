@@ -68,18 +68,17 @@ uint32_t cc_slow_start(struct tcb *tcb, uint32_t acked);
 
 /* Send times of new data, the one source of per-ACK round-trip samples
  * (SRTT, min_rtt and the congestion control's delay sample): the bytes of
- * each transmission of new data and when they left, oldest first. After a
- * retransmission (or a mark lost to a full log: `gap`), a sample needs
- * every acknowledged byte at or above `from`. */
+ * each transmission of new data and when they left, oldest first, and
+ * whether any of its bytes was sent again since (`rexmit`). Bytes no mark
+ * holds (marks lost to a full log) give no sample, as retransmitted ones. */
 #define CC_TX_MARKS 32u
 struct cc_tx_log {
     struct cc_tx_mark {
         seq_t start, end;
         uint64_t at_us;
+        bool rexmit;
     } mark[CC_TX_MARKS];
     uint8_t head, n;
-    bool gap;
-    seq_t from;
 };
 
 /* The send times of the transmissions one ACK newly acknowledged or newly
@@ -92,8 +91,8 @@ struct cc_tx_times {
 
 /* New data [seq, seq + len) left now. */
 void cc_note_new_data(struct tcb *tcb, seq_t seq, uint32_t len);
-/* A retransmission: the bytes below SND.MAX give no sample (Karn). */
-void cc_note_retransmit(struct tcb *tcb);
+/* [seq, seq + len) left again: its transmissions give no sample (Karn). */
+void cc_note_retransmit(struct tcb *tcb, seq_t seq, uint32_t len);
 /* SND.UNA moved from old_una: the transmissions it acknowledged, except
  * those SACKed before; call before the scoreboard forgets them. */
 struct cc_tx_times cc_tx_acked(struct tcb *tcb, seq_t old_una);

@@ -254,7 +254,7 @@ static void note_data_sent(struct tcb *tcb, seq_t seq, uint32_t len, uint8_t fla
         if (!tcb->retrans_start_us)
             tcb->retrans_start_us = tcb->st->now_us;
         tcb->retrans_tsval = tcb_ts_now(tcb);
-        cc_note_retransmit(tcb);
+        cc_note_retransmit(tcb, seq, len);
         return;
     }
     tcb->bytes_sent += len;

@@ -12,6 +12,16 @@
 #define P TCP_FLAG_PSH
 
 #define MS 1000ull
+
+/* Expects nothing before at_us and the segment at exactly at_us. */
+#define EXPECT_AT(s, when, ...)                                               \
+    do {                                                                      \
+        script_advance_to((s), (when)-1);                                     \
+        script_expect_none(s);                                                \
+        script_advance_to((s), (when));                                       \
+        const struct captured *c_ = script_expect((s), __VA_ARGS__);          \
+        CHECK_EQ_U(c_->at_us, (when));                                        \
+    } while (0)
 #define MSS 1460u
 
 static const struct tcp_opts OPTS_SACK = {.present = TCP_OPT_MSS | TCP_OPT_SACK_PERM,
@@ -31,6 +41,17 @@ static const struct captured *send_len(struct script *s, int c, uint32_t k, uint
 static void send_segment(struct script *s, int c, uint32_t k)
 {
     send_len(s, c, k, MSS);
+}
+
+/* A duplicate ACK of 1 SACKing [left, right) (relative). */
+static void sack(struct script *s, uint32_t left, uint32_t right)
+{
+    struct seg g = {.flags = A, .seq = 1, .ack = 1};
+    g.opts.present = TCP_OPT_SACK;
+    g.opts.sack_count = 1;
+    g.opts.sack[0].left = s->keel_isn + left;
+    g.opts.sack[0].right = s->keel_isn + right;
+    script_inject(s, &g);
 }
 
 static void check_rtt(struct script *s, int c, uint32_t srtt, uint32_t rttvar, uint32_t rto,
@@ -93,12 +114,7 @@ TEST(rtt_sack_only_ack_samples_sacked_data)
     script_advance(&s, 20 * MS);
     send_segment(&s, c, 1);
     script_advance(&s, 130 * MS);
-    struct seg g = {.flags = A, .seq = 1, .ack = 1};
-    g.opts.present = TCP_OPT_SACK;
-    g.opts.sack_count = 1;
-    g.opts.sack[0].left = s.keel_isn + 1 + MSS;
-    g.opts.sack[0].right = s.keel_isn + 1 + 2 * MSS;
-    script_inject(&s, &g);
+    sack(&s, 1 + MSS, 1 + 2 * MSS);
     /* 130 ms: SRTT 100 - 12.5 + 16.25, RTTVAR 37.5 + 30 / 4. */
     check_rtt(&s, c, 103750, 45000, 303750, 100000);
     script_advance(&s, 2 * MS); /* before RACK's reordering window ends */
@@ -129,5 +145,37 @@ TEST(rtt_seq_sample_preferred_to_timestamp_echo)
     g.opts.tsecr = tsval;
     script_inject(&s, &g);
     check_rtt(&s, c, 100000, 37500, 300000, 80000);
+    script_free(&s);
+}
+
+/* A retransmission takes only its own bytes out of timing (Karn, per
+ * transmission as Linux marks TCPCB_RETRANS): after the tail loss probe
+ * resends 2921:4381 and the RTO 1:1461, a SACK of 1461:2921, sent before
+ * them but never again, is a sample; a SACK of the probed segment and the
+ * cumulative ACK that covers resent bytes give none. */
+TEST(rtt_retransmission_untimes_only_its_bytes)
+{
+    struct script s;
+    script_init(&s, NULL);
+    int c = script_active_open_rtt(&s, &OPTS_SACK, 100 * MS);
+    uint64_t t0 = s.now_us;
+    for (uint32_t k = 0; k < 3; k++) {
+        send_segment(&s, c, k);
+        script_advance(&s, 10 * MS);
+    }
+    /* The probe: PTO 2 * SRTT + 2 ms after the last transmission. */
+    EXPECT_AT(&s, t0 + 222 * MS, .flags = P | A, .seq = 1 + 2 * MSS, .ack = 1, .len = MSS);
+    EXPECT_AT(&s, t0 + 522 * MS, .flags = P | A, .seq = 1, .ack = 1, .len = MSS);
+    script_advance(&s, 20 * MS);
+    CHECK_EQ(script_info(&s, c).backoff, 1);
+    sack(&s, 1 + MSS, 1 + 2 * MSS);
+    /* 532 ms: SRTT 100 - 12.5 + 66.5, RTTVAR 50 - 12.5 + 432 / 4; the backoff ends. */
+    check_rtt(&s, c, 154000, 145500, 154000 + 4 * 145500, 100000);
+    CHECK_EQ(script_info(&s, c).backoff, 0);
+    sack(&s, 1 + MSS, 1 + 3 * MSS);
+    check_rtt(&s, c, 154000, 145500, 154000 + 4 * 145500, 100000);
+    script_advance(&s, 10 * MS);
+    script_send(&s, .flags = A, .seq = 1, .ack = 1 + 3 * MSS);
+    check_rtt(&s, c, 154000, 145500, 154000 + 4 * 145500, 100000);
     script_free(&s);
 }

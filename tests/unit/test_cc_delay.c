@@ -1,6 +1,6 @@
 /* The delay sample per ACK that CUBIC's HyStart runs on (Linux's ca_rtt,
  * src/tcp/cc.c): the time since the newest acknowledged byte was sent,
- * none once bytes sent before a retransmission are acknowledged (Karn),
+ * none when retransmitted bytes are acknowledged (Karn),
  * and the log of send times bounded. */
 #include <string.h>
 
@@ -65,15 +65,15 @@ TEST(delay_sample_times_the_newest_acknowledged_byte)
     CHECK_EQ_U(samples[2], 100000u);
 }
 
-/* Karn: after a retransmission, an ACK of bytes sent before it gives no
- * sample; new data sent afterwards does again. */
+/* Karn: an ACK of retransmitted bytes gives no sample; new data sent
+ * afterwards does again. */
 TEST(no_delay_sample_across_a_retransmission)
 {
     struct tcb t;
     setup(&t);
     send_new(&t, 4000);
     st.now_us += 300000;
-    cc_note_retransmit(&t);     /* the RTO resends [1, 1001) */
+    cc_note_retransmit(&t, seq_make(1), 1000); /* the RTO resends [1, 1001) */
     send_new(&t, 1000);         /* [4001, 5001) */
     st.now_us += 50000;
     ack(&t, 4001);
