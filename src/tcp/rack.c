@@ -503,7 +503,7 @@ static bool probe_last_segment(struct tcb *tcb)
     bool fin = tcb->fin_queued && seq_gt(tcb->snd.max, data_end);
     seq_t s = r->log_n ? log_entry_start(r, r->log_n - 1) : tcb->snd.una;
     s = seq_max(s, tcb->snd.una);
-    uint32_t mss = tcb->mss ? tcb->mss : 1;
+    uint32_t mss = tcp_mss_now(tcb); /* less room with SACK blocks to send */
     if (seq_gt(data_end, s))
         s = seq_add(s, (seq_dist(s, data_end) - 1) / mss * mss);
     else
