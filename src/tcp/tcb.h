@@ -331,6 +331,8 @@ void tcp_schedule_ack(struct tcb *tcb, bool in_order);
 void tcp_rcv_space_adjust(struct tcb *tcb);
 void tcp_note_sack_blocks(struct tcb *tcb, const struct segment *s);
 void tcp_dupack(struct tcb *tcb, const struct segment *s);
+/* An ACK that SACKed `delivered` new bytes without advancing SND.UNA. */
+void tcp_sack_delivered(struct tcb *tcb, uint32_t delivered);
 void tcp_send_challenge_ack(struct tcb *tcb);
 void tcp_deliver_fin(struct tcb *tcb);
 

@@ -123,6 +123,27 @@ TEST(rack_reordering_degree_from_sacks_and_cumulative_ack)
     script_free(&s);
 }
 
+/* Linux tcp_may_raise_cwnd: while reordering stays at tcp_reordering (3),
+ * only SND.UNA's advance grows cwnd; once a SACK shows more, that very
+ * SACK grows it too, by the segment it delivers. The cumulative ACK then
+ * delivers the 8 segments not SACKed: slow start from 10 to 11 to 19.
+ * (cubic/cubic-rack-reo-timeout-retrans-failed-incoming-data.pkt.) */
+TEST(sacks_grow_cwnd_once_reordering_exceeds_three)
+{
+    struct script s;
+    int c = open_and_send(&s, 10);
+    script_advance(&s, 20000);
+    ack_sacking(&s, 1, 10, 10);
+    CHECK_EQ_U(script_info(&s, c).cwnd, 10 * MSS);
+    ack_sacking(&s, 1, 4, 4);
+    CHECK_EQ_U(script_info(&s, c).reordering, 7);
+    CHECK_EQ_U(script_info(&s, c).cwnd, 11 * MSS);
+    script_send(&s, .flags = A, .seq = 1, .ack = 1 + 10 * MSS);
+    CHECK_EQ_U(script_info(&s, c).cwnd, 19 * MSS);
+    script_expect_none(&s);
+    script_free(&s);
+}
+
 /* RFC 8985 §7.2-7.3: no ACK for 2 * SRTT + 2 ms: the probe is the last
  * segment again (nothing new to send); the RTO then runs from the probe. */
 TEST(tlp_probes_with_last_segment_then_rto_from_probe)
