@@ -214,7 +214,7 @@ static void expect_initial_window_in_pairs(struct script *s)
  * (limited_transmit/limited-transmit-{no-,}sack.pkt). */
 static void limited_transmit_then_reordering(bool sack)
 {
-    struct keel_config cfg = {.sndbuf = 262144, .min_tso_segs = 64}; /* TSO: half the cwnd */
+    struct keel_config cfg = {.sndbuf = 262144};
     struct script s;
     script_init(&s, &cfg);
     use_tso_device(&s);
@@ -268,7 +268,7 @@ static void ack_sack2(struct script *s, uint32_t ack, uint32_t l1, uint32_t r1, 
  * (fast_recovery/prr-ss-30pkt-lost-1_4-11_16.pkt, to its line 41). */
 TEST(prr_extra_segment_only_on_a_safe_ack)
 {
-    struct keel_config cfg = {.sndbuf = 262144, .min_tso_segs = 64}; /* TSO: half the cwnd */
+    struct keel_config cfg = {.sndbuf = 262144};
     struct script s;
     script_init(&s, &cfg);
     use_tso_device(&s);
@@ -312,7 +312,7 @@ TEST(prr_extra_segment_only_on_a_safe_ack)
  * with a loss pattern on which RFC 6675's IsLost and RACK agree). */
 TEST(prr_ack_below_snd_una_sacks_but_keeps_cwnd)
 {
-    struct keel_config cfg = {.sndbuf = 262144, .min_tso_segs = 64}; /* TSO: half the cwnd */
+    struct keel_config cfg = {.sndbuf = 262144};
     struct script s;
     script_init(&s, &cfg);
     use_tso_device(&s);
