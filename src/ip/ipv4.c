@@ -28,8 +28,9 @@ int ip_output_with(keel_stack *st, const struct ip_tx *tx, uint8_t proto, uint32
     };
     size_t len = ipv4_emit(st->txbuf, &h, payload_len) + payload_len;
     CTR_INC(st, IpOutRequests);
-    if (len > st->dev->mtu && !gso_mss) {
-        /* keel sizes every segment to the MTU: a bigger one is a keel bug. */
+    if (len > st->dev->mtu && (!gso_mss || !st->dev->tso_max)) {
+        /* keel sizes every segment to the MTU, or to what the device's
+         * offload takes: a bigger one is a keel bug. */
         stack_bug(st, "packet larger than the device MTU");
         CTR_INC(st, IpOutDiscards);
         return KEEL_EMSGSIZE;

@@ -145,6 +145,21 @@ static void congestion_on_ack(struct tcb *tcb, seq_t ack, uint32_t acked, uint32
     }
 }
 
+/* Linux tcp_may_raise_cwnd: once the path has reordered by more than
+ * tcp_reordering (3) segments, every delivery grows cwnd, SACKed data
+ * too, and not only SND.UNA's advance (RFC 5681 §3.1 counts in-order
+ * delivery). For an ACK that SACKs without advancing SND.UNA, after the
+ * recovery and ECN decisions (tcp_fastretrans_alert before
+ * tcp_cong_control): a reduction under way keeps cwnd to PRR. */
+void tcp_sack_delivered(struct tcb *tcb, uint32_t delivered)
+{
+    if (!delivered || tcb->rack.reordering <= RACK_REORDERING_INIT)
+        return;
+    if (tcb->in_recovery || tcb->in_cwr || !tcp_cwnd_limited(tcb))
+        return;
+    tcb->cc->on_ack(tcb, delivered, tcb->st->now_us);
+}
+
 /* Linux grows an unlocked send buffer with the congestion window
  * (tcp_sndbuf_expand): room for two windows of data. */
 static void sndbuf_autotune(struct tcb *tcb)

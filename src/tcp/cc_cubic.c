@@ -50,8 +50,8 @@ static void hystart_new_round(struct tcb *tcb, uint64_t now_us)
 
 /* Linux cubictcp_init and the reset on entering loss (cubictcp_state):
  * no W_max, no epoch, no delay known, HyStart looking afresh. The first
- * round ends with the first ACK of data, below the low window: that ACK
- * starts the first timed round. */
+ * round ends with the first ACK HyStart sees, at the low window or above:
+ * that ACK starts the first timed round. */
 static void cubic_reset(struct tcb *tcb)
 {
     tcb->cc_state.cubic = (struct cubic_state){0};
@@ -269,15 +269,12 @@ static bool hystart_delay(struct tcb *tcb, uint32_t delay_us)
     return c->curr_rtt_us > c->delay_min_us + eta;
 }
 
-/* Linux hystart_update: once cwnd is 16 segments or more, either test
- * ends slow start at the current cwnd. */
+/* Linux hystart_update: either test ends slow start at the current cwnd. */
 static void hystart_update(struct tcb *tcb, uint32_t delay_us, uint64_t now_us)
 {
     struct cubic_state *c = &tcb->cc_state.cubic;
     if (seq_gt(tcb->snd.una, c->end_seq))
         hystart_new_round(tcb, now_us);
-    if (segs(tcb) < HYSTART_LOW_WINDOW)
-        return;
     bool train = hystart_ack_train(tcb, now_us);
     bool delay = hystart_delay(tcb, delay_us);
     if (train || delay) {
@@ -287,7 +284,9 @@ static void hystart_update(struct tcb *tcb, uint32_t delay_us, uint64_t now_us)
 }
 
 /* Linux cubictcp_acked: the minimum delay (not right after a reduction,
- * while queues drain), and HyStart in slow start. */
+ * while queues drain), and HyStart in slow start once cwnd is 16 segments
+ * or more. Below that HyStart sees no ACK at all, so no round ends there:
+ * the first round is timed from the first ACK at the low window. */
 static void cubic_on_delay_sample(struct tcb *tcb, uint32_t delay_us, uint64_t now_us)
 {
     struct cubic_state *c = &tcb->cc_state.cubic;
@@ -297,7 +296,7 @@ static void cubic_on_delay_sample(struct tcb *tcb, uint32_t delay_us, uint64_t n
         delay_us = 1;
     if (!c->delay_min_us || delay_us < c->delay_min_us)
         c->delay_min_us = delay_us;
-    if (!c->found && tcb->cwnd < tcb->ssthresh)
+    if (!c->found && tcb->cwnd < tcb->ssthresh && segs(tcb) >= HYSTART_LOW_WINDOW)
         hystart_update(tcb, delay_us, now_us);
 }
 

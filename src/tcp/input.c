@@ -372,6 +372,8 @@ bool tcp_ack_accepted(struct tcb *tcb, const struct segment *s)
     if (tcb->sack_ok)
         sack_recovery_on_ack(tcb, a);
     ecn_on_ack(tcb, s, &a);
+    if (seq_eq(tcb->snd.una, una))
+        tcp_sack_delivered(tcb, a.delivered);
     if (tcb->fin_acked && !had_fin_acked)
         return after_fin_acked(tcb);
     return true;

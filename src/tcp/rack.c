@@ -37,9 +37,11 @@ static bool log_grow(struct rack *r)
     return true;
 }
 
-/* New data [start, end) left now. Data sent at one instant shares one
- * entry; a full log folds the newest into its last entry, which only makes
- * those octets look younger (RACK then waits longer for them). */
+/* New data [start, end) left now, as one packet (one TSO packet of
+ * several segments at most): an entry per packet keeps the boundaries a
+ * SACK is matched against in whole segments as sent (Linux keeps an skb
+ * per packet). A full log folds the newest into its last entry, which only
+ * makes those octets look younger (RACK then waits longer for them). */
 static void log_append(struct tcb *tcb, seq_t start, seq_t end)
 {
     struct rack *r = &tcb->rack;
@@ -49,10 +51,6 @@ static void log_append(struct tcb *tcb, seq_t start, seq_t end)
     if (!r->log_n)
         r->log_start = start;
     struct rack_sent *last = r->log_n ? log_at(r, r->log_n - 1) : NULL;
-    if (last && last->us == now) {
-        last->end = end;
-        return;
-    }
     if (r->log_n == r->log_cap && !log_grow(r)) {
         tcb_limit_hit(tcb, KEEL_C_TCPRackLogLimitHit);
         if (!last)
@@ -503,7 +501,7 @@ static bool probe_last_segment(struct tcb *tcb)
     bool fin = tcb->fin_queued && seq_gt(tcb->snd.max, data_end);
     seq_t s = r->log_n ? log_entry_start(r, r->log_n - 1) : tcb->snd.una;
     s = seq_max(s, tcb->snd.una);
-    uint32_t mss = tcb->mss ? tcb->mss : 1;
+    uint32_t mss = tcp_mss_now(tcb); /* less room with SACK blocks to send */
     if (seq_gt(data_end, s))
         s = seq_add(s, (seq_dist(s, data_end) - 1) / mss * mss);
     else

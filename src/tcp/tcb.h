@@ -334,6 +334,8 @@ void tcp_note_sack_blocks(struct tcb *tcb, const struct segment *s);
 /* An ACK that did not move SND.UNA: a round-trip sample from what it SACKed. */
 void tcp_sack_rtt_sample(struct tcb *tcb);
 void tcp_dupack(struct tcb *tcb, const struct segment *s);
+/* An ACK that SACKed `delivered` new bytes without advancing SND.UNA. */
+void tcp_sack_delivered(struct tcb *tcb, uint32_t delivered);
 void tcp_send_challenge_ack(struct tcb *tcb);
 void tcp_deliver_fin(struct tcb *tcb);
 

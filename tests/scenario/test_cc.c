@@ -221,6 +221,40 @@ TEST(hystart_exits_on_the_ninth_slow_sample_of_a_round)
     script_free(&s);
 }
 
+/* HyStart sees no ACK below the low window of 16 segments (Linux
+ * cubictcp_acked tests cwnd before hystart_update), so no round ends there:
+ * 2 segments acknowledged every 100 ms, each ACK 100 ms or more after its
+ * data (minimum 100 ms, eta 12.5 ms), cwnd + 2 per ACK. The first ACK at
+ * cwnd 16, the 4th, starts a round ending at 22001 (22 segments sent);
+ * the 12th starts the next, ending at 54001; its 9th sample, on the 20th
+ * ACK, ends slow start at cwnd 48 (room for 2 segments, not 4). Rounds
+ * timed from the first ACK (ending at 10001, then from the 6th ACK) would
+ * end it on the 14th, at 36.
+ * (cubic/cubic-bulk-166k.pkt.) */
+TEST(hystart_rounds_start_at_the_low_window)
+{
+    struct keel_config cfg = {.sndbuf = 262144, .min_tso_segs = 4};
+    struct script s;
+    script_init(&s, &cfg);
+    use_tso_device(&s);
+    int c = script_active_open_rtt(&s, &OPTS_MSS_1000, 100000);
+    app_write(&s, c, 65536);
+    app_write(&s, c, 30000);
+    script_expect(&s, .flags = P | A, .seq = 1, .ack = 1, .len = 4000);
+    script_expect(&s, .flags = P | A, .seq = 4001, .ack = 1, .len = 4000);
+    script_expect(&s, .flags = P | A, .seq = 8001, .ack = 1, .len = 2000);
+    for (uint32_t k = 1; k <= 20; k++) {
+        script_advance(&s, 100000);
+        script_send(&s, .flags = A, .seq = 1, .ack = 1 + 2 * k * MSS);
+        bool found = k == 20;
+        CHECK_EQ(script_info(&s, c).ssthresh, found ? 48 * MSS : UINT32_MAX);
+        CHECK_EQ(cwnd_segs(&s, c), found ? 48u : 10 + 2 * k);
+        script_expect(&s, .flags = P | A, .seq = 10001 + 4 * (k - 1) * MSS, .ack = 1,
+                      .len = (found ? 2 : 4) * MSS);
+    }
+    script_free(&s);
+}
+
 /* A round's minimum that falls below the connection's minimum delay does
  * not end slow start: the minimum follows it down first (Linux commit
  * b344579ca847, "tcp_cubic: fix spurious HYSTART_DELAY exit upon drop in

@@ -123,6 +123,27 @@ TEST(rack_reordering_degree_from_sacks_and_cumulative_ack)
     script_free(&s);
 }
 
+/* Linux tcp_may_raise_cwnd: while reordering stays at tcp_reordering (3),
+ * only SND.UNA's advance grows cwnd; once a SACK shows more, that very
+ * SACK grows it too, by the segment it delivers. The cumulative ACK then
+ * delivers the 8 segments not SACKed: slow start from 10 to 11 to 19.
+ * (cubic/cubic-rack-reo-timeout-retrans-failed-incoming-data.pkt.) */
+TEST(sacks_grow_cwnd_once_reordering_exceeds_three)
+{
+    struct script s;
+    int c = open_and_send(&s, 10);
+    script_advance(&s, 20000);
+    ack_sacking(&s, 1, 10, 10);
+    CHECK_EQ_U(script_info(&s, c).cwnd, 10 * MSS);
+    ack_sacking(&s, 1, 4, 4);
+    CHECK_EQ_U(script_info(&s, c).reordering, 7);
+    CHECK_EQ_U(script_info(&s, c).cwnd, 11 * MSS);
+    script_send(&s, .flags = A, .seq = 1, .ack = 1 + 10 * MSS);
+    CHECK_EQ_U(script_info(&s, c).cwnd, 19 * MSS);
+    script_expect_none(&s);
+    script_free(&s);
+}
+
 /* RFC 8985 §7.2-7.3: no ACK for 2 * SRTT + 2 ms: the probe is the last
  * segment again (nothing new to send); the RTO then runs from the probe. */
 TEST(tlp_probes_with_last_segment_then_rto_from_probe)
@@ -302,5 +323,40 @@ TEST(tlp_probes_a_lone_fin_at_the_rto_bound)
     script_advance(&s, 1);
     script_expect(&s, .flags = A | TCP_FLAG_FIN, .seq = 1, .ack = 1);
     CHECK_EQ_U(counter(&s, KEEL_C_TCPTimeouts), 1);
+    script_free(&s);
+}
+
+/* RACK matches a SACK against the packets as they were sent (Linux keeps
+ * an skb per packet): four 400-byte records sent at one instant (MSG_EOR
+ * keeps them apart) are timed one by one, so a SACK of the third alone
+ * makes the two before it lost once the reordering window has passed
+ * (eor/no-coalesce-retrans.pkt). */
+TEST(rack_times_each_packet_sent_at_one_instant)
+{
+    struct script s;
+    script_init(&s, NULL);
+    int c = script_active_open_rtt(&s, &OPTS_SACK, RTT);
+    int one = 1;
+    CHECK_EQ(keel_setsockopt(s.st, c, KEEL_IPPROTO_TCP, KEEL_TCP_NODELAY, &one, sizeof one), 0);
+    static uint8_t data[400];
+    uint64_t sent = s.now_us;
+    for (uint32_t k = 0; k < 4; k++)
+        CHECK_EQ(keel_send(s.st, c, data, sizeof data, KEEL_MSG_EOR), (long)sizeof data);
+    for (uint32_t k = 0; k < 4; k++)
+        script_expect(&s, .flags = A | P, .seq = 1 + 400 * k, .ack = 1, .len = 400);
+    script_expect_none(&s);
+    script_advance(&s, RTT);
+    struct seg g = {.flags = A, .seq = 1, .ack = 1};
+    g.opts.present = TCP_OPT_SACK;
+    g.opts.sack_count = 1;
+    g.opts.sack[0].left = s.keel_isn + 801;
+    g.opts.sack[0].right = s.keel_isn + 1201;
+    script_inject(&s, &g);
+    script_expect_none(&s);
+    script_advance_to(&s, sent + RTT + RTT / 4 + 2000 - 1);
+    script_expect_none(&s);
+    script_advance(&s, 1);
+    script_expect(&s, .flags = A | P, .seq = 1, .ack = 1, .len = 400);
+    CHECK_EQ_U(script_info(&s, c).lost_bytes, 800);
     script_free(&s);
 }
