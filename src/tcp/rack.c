@@ -551,7 +551,7 @@ static void tlp_on_ack(struct tcb *tcb, const struct segment *s, bool una_advanc
         tcb->cwnd = tcb->ssthresh;
         CTR_INC(tcb->st, TCPLossProbeRecovery);
         r->tlp_on = false;
-    } else if (!una_advanced && !s->seg_len && !tcb->sack_news) {
+    } else if (!una_advanced && !s->seg_len && !tcb->sacked_now) {
         r->tlp_on = false;
     }
 }

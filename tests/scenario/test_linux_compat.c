@@ -398,10 +398,10 @@ static void run_timers_until_head_resent(struct script *s)
     while (!skip_sent(s));
 }
 
-/* After a timeout keel drops its scoreboard (RFC 2018 §8) and resends
- * everything past SND.UNA; an ACK that then jumps over data the peer
- * SACKed counts all of it for slow start (RFC 5681 §3.1), up to ssthresh,
- * instead of the one segment the retransmission delivered. */
+/* After a timeout (Linux's Loss state) data the peer SACKs for the first
+ * time is delivered (tcp_cong_control's acked_sacked): slow start counts it
+ * (RFC 5681 §3.1), up to ssthresh, and the ACK that later covers it does
+ * not count it again. */
 TEST(slow_start_after_timeout_counts_sacked_data_acknowledged)
 {
     struct script s;
@@ -419,5 +419,68 @@ TEST(slow_start_after_timeout_counts_sacked_data_acknowledged)
     /* Slow start reaches ssthresh (CUBIC's 0.7 * 10), the rest goes on in
      * congestion avoidance; one segment's worth would leave cwnd at 2. */
     CHECK(script_info(&s, c).cwnd >= 7 * MSS);
+    script_free(&s);
+}
+
+/* Linux tcp_enter_loss: a timeout keeps the SACK marks and go-back-N
+ * resends only the holes (tcp_xmit_retransmit_queue skips SACKed data).
+ * The SACK of 3001:9001 after the timeout grows cwnd to ssthresh (7
+ * segments); 1001:3001 and 9001:10001 are resent, 3001:9001 is not, nor
+ * after a second timeout; the ACK of 10001 then counts only the segment it
+ * delivered. */
+TEST(timeout_keeps_scoreboard_and_resends_holes_only)
+{
+    struct script s;
+    script_init(&s, NULL);
+    int c = passive_open_rtt(&s, &OPTS_MSS_1000_SACK, 10000);
+    app_write(&s, c, 10 * MSS);
+    for (uint32_t k = 0; k < 10; k++)
+        script_expect(&s, .flags = (uint8_t)(k == 9 ? P | A : A), .seq = 1 + k * MSS, .ack = 1,
+                      .len = MSS);
+    run_timers_until_head_resent(&s);
+    dupack_sack(&s, 3001, 9001);
+    CHECK_EQ_U(script_info(&s, c).cwnd, 7 * MSS);
+    script_expect(&s, .flags = A, .seq = 1001, .ack = 1, .len = MSS);
+    script_expect(&s, .flags = A, .seq = 2001, .ack = 1, .len = MSS);
+    script_expect(&s, .flags = P | A, .seq = 9001, .ack = 1, .len = MSS);
+    script_expect_none(&s);
+    /* Those are lost too: the next timeout keeps the marks as well. */
+    run_timers_until_head_resent(&s);
+    CHECK_EQ_U(script_info(&s, c).cwnd, MSS);
+    script_send(&s, .flags = A, .seq = 1, .ack = 1001);
+    script_expect(&s, .flags = A, .seq = 1001, .ack = 1, .len = MSS);
+    script_expect(&s, .flags = A, .seq = 2001, .ack = 1, .len = MSS);
+    script_expect_none(&s);
+    ack_sack2(&s, 3001, 3001, 9001, 0, 0);
+    script_expect(&s, .flags = P | A, .seq = 9001, .ack = 1, .len = MSS);
+    script_expect_none(&s);
+    uint32_t cwnd = script_info(&s, c).cwnd;
+    script_send(&s, .flags = A, .seq = 1, .ack = 10001);
+    CHECK_EQ_U(script_info(&s, c).cwnd, cwnd + MSS);
+    script_expect_none(&s);
+    script_free(&s);
+}
+
+/* RFC 2018 §8, Linux tcp_timeout_mark_lost: a peer that SACKs the octet
+ * at SND.UNA without acknowledging it has reneged; the next timeout drops
+ * every SACK mark, and go-back-N resends 1001:2001 too. */
+TEST(timeout_after_reneging_drops_the_scoreboard)
+{
+    struct script s;
+    script_init(&s, NULL);
+    int c = passive_open_rtt(&s, &OPTS_MSS_1000_SACK, 10000);
+    app_write(&s, c, 10 * MSS);
+    for (uint32_t k = 0; k < 10; k++)
+        script_expect(&s, .flags = (uint8_t)(k == 9 ? P | A : A), .seq = 1 + k * MSS, .ack = 1,
+                      .len = MSS);
+    run_timers_until_head_resent(&s);
+    dupack_sack(&s, 1, 2001);
+    skip_sent(&s);
+    run_timers_until_head_resent(&s);
+    CHECK_EQ_U(script_info(&s, c).cwnd, MSS);
+    script_send(&s, .flags = A, .seq = 1, .ack = 1001);
+    script_expect(&s, .flags = A, .seq = 1001, .ack = 1, .len = MSS);
+    script_expect(&s, .flags = A, .seq = 2001, .ack = 1, .len = MSS);
+    script_expect_none(&s);
     script_free(&s);
 }
