@@ -64,6 +64,19 @@ static bool bare_fin_may_go(const struct tcb *tcb, uint32_t len)
     return len == 0 && tcb->snd.wnd > tcp_flight(tcb);
 }
 
+/* Does SACKed range r stand for whole segments? Linux marks a segment
+ * SACKed only when a block covers all of it (tcp_match_skb_to_sack): a
+ * block shorter than an MSS counts only as the last segment, and only
+ * when that starts a whole number of segments after SND.NXT. */
+static bool whole_segments(const struct tcb *tcb, const struct seq_range *r)
+{
+    uint32_t mss = tcb->mss ? tcb->mss : 1;
+    if (seq_dist(r->left, r->right) >= mss)
+        return true;
+    return seq_eq(r->right, tcb->snd.max) && seq_gt(r->left, tcb->snd.nxt) &&
+           seq_dist(tcb->snd.nxt, r->left) % mss == 0;
+}
+
 /* Go-back-N after a timeout resends the holes only: SND.NXT steps over
  * data the peer SACKed (Linux tcp_xmit_retransmit_queue skips SACKed
  * segments); returns how much may go from SND.NXT before the next SACKed
@@ -72,6 +85,8 @@ static uint32_t skip_sacked(struct tcb *tcb)
 {
     const struct rangeset *sb = &tcb->sacked;
     for (uint8_t i = 0; i < sb->n && seq_lt(tcb->snd.nxt, tcb->snd.max); i++) {
+        if (!whole_segments(tcb, &sb->r[i]))
+            continue;
         if (seq_gt(sb->r[i].left, tcb->snd.nxt))
             return seq_dist(tcb->snd.nxt, sb->r[i].left);
         if (seq_gt(sb->r[i].right, tcb->snd.nxt))

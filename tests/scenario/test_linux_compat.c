@@ -364,8 +364,10 @@ TEST(prr_ack_below_snd_una_keeps_cwnd_above_ssthresh)
     script_expect(&s, .flags = A, .seq = 1, .ack = 1, .len = MSS);
     script_expect_none(&s);
     /* The retransmission arrives: pipe 8 > ssthresh, share ceil(2 * 7 /
-     * 12) = 2 segments less the 1 sent: cwnd 8 + 167 bytes. */
-    script_advance(&s, 10000);
+     * 12) = 2 segments less the 1 sent: cwnd 8 + 167 bytes. (It comes
+     * within min_rtt, so RACK does not time it, Linux tcp_rack_advance: a
+     * round trip later, RACK would mark 4001:10001, sent before it, lost.) */
+    script_advance(&s, 5000);
     script_send(&s, .flags = A, .seq = 1, .ack = 4001);
     script_expect_none(&s);
     uint32_t cwnd = script_info(&s, c).cwnd;
@@ -482,5 +484,41 @@ TEST(timeout_after_reneging_drops_the_scoreboard)
     script_expect(&s, .flags = A, .seq = 1001, .ack = 1, .len = MSS);
     script_expect(&s, .flags = A, .seq = 2001, .ack = 1, .len = MSS);
     script_expect_none(&s);
+    script_free(&s);
+}
+
+/* RFC 8985 §6.2, Linux tcp_rack_detect_loss on a retransmission: segments
+ * 1-4 and 11-16 of 20 are lost, and so is the retransmission of 1001:2001.
+ * When the retransmission of 2001:3001, sent after it, is SACKed, RACK
+ * marks 1001:2001 lost (no reordering seen: no window) and recovery sends
+ * it again before new data, though it lies below HighRxt
+ * (fast_recovery/prr-ss-30pkt-lost-1_4-11_16.pkt). */
+TEST(rack_marks_a_lost_retransmission_and_recovery_resends_it)
+{
+    struct script s;
+    script_init(&s, NULL);
+    int c = passive_open_rtt(&s, &OPTS_MSS_1000_SACK, 10000);
+    app_write(&s, c, 20 * MSS);
+    for (uint32_t k = 0; k < 10; k++)
+        script_expect(&s, .flags = A, .seq = 1 + k * MSS, .ack = 1, .len = MSS);
+    script_advance(&s, 10000);
+    static const uint32_t sent[] = {10001, 11001, 1, 1001, 2001, 3001, 12001, 13001};
+    for (uint32_t k = 0; k < 8; k++) {
+        dupack_sack(&s, 4001, 5001 + k * MSS);
+        script_expect(&s, .flags = A, .seq = sent[k], .ack = 1, .len = MSS);
+        script_expect_none(&s);
+        script_advance(&s, 2000);
+    }
+    script_advance(&s, 8000);
+    ack_sack2(&s, 1001, 4001, 12001, 0, 0);
+    script_expect(&s, .flags = A, .seq = 14001, .ack = 1, .len = MSS);
+    script_expect(&s, .flags = A, .seq = 15001, .ack = 1, .len = MSS);
+    script_expect_none(&s);
+    script_advance(&s, 2000);
+    ack_sack2(&s, 1001, 2001, 12001, 0, 0);
+    script_expect(&s, .flags = A, .seq = 1001, .ack = 1, .len = MSS);
+    script_expect(&s, .flags = A, .seq = 16001, .ack = 1, .len = MSS);
+    script_expect_none(&s);
+    CHECK_EQ_U(script_info(&s, c).retrans_out, MSS); /* 1001:2001, out again */
     script_free(&s);
 }
