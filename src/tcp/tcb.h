@@ -148,7 +148,7 @@ struct tcb {
     /* Retransmission (RFC 6298) and the SACK scoreboard (RFC 2018). */
     struct rangeset sacked;    /* SACKed ranges above snd.una */
     seq_t high_rxt;            /* RFC 6675 HighRxt: next hole to retransmit from */
-    bool sack_news;            /* the ACK being processed SACKed octets not SACKed before */
+    uint32_t sacked_now;       /* octets the ACK being processed SACKed for the first time */
     uint32_t srtt_us, rttvar_us, rto_us, min_rtt_us;
     bool rtt_measured;
     uint8_t backoff;

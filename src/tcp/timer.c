@@ -74,11 +74,22 @@ static void retransmit_syn(struct tcb *tcb)
     tcb_arm(tcb, TT_RETRANSMIT, rto_current(tcb));
 }
 
+/* RFC 2018 §8 lets a receiver discard data it SACKed; as Linux
+ * tcp_timeout_mark_lost, a timeout keeps the scoreboard unless the oldest
+ * outstanding octet is itself SACKed (the peer acknowledges up to a byte it
+ * claims to hold: it reneged), when every SACK mark is dropped. */
+static void scoreboard_on_rto(struct tcb *tcb)
+{
+    const struct rangeset *sb = &tcb->sacked;
+    if (sb->n && seq_le(sb->r[0].left, tcb->snd.una))
+        tcb->sacked.n = 0;
+}
+
 /* RFC 6298 §5.4-5.6 and RFC 5681 §3.1: retransmit the oldest segment (even
  * into a zero window: it doubles as a probe), back off, and restart from the
- * loss window; everything after SND.UNA will be sent again (go-back-N,
- * skipping nothing but what the peer acknowledges). RFC 2018 §8: SACK
- * information is discarded. */
+ * loss window; everything after SND.UNA the peer has not SACKed will be sent
+ * again (go-back-N over the holes, as Linux tcp_enter_loss marks every
+ * unSACKed segment lost and tcp_xmit_retransmit_queue skips SACKed ones). */
 static void retransmit_timeout(struct tcb *tcb)
 {
     if (retransmissions_exhausted(tcb, tcb->st->cfg.retries2, TCP_RTO_MIN_US)) {
@@ -94,7 +105,7 @@ static void retransmit_timeout(struct tcb *tcb)
     tcb->in_cwr = false;
     ecn_queue_cwr(tcb); /* Linux tcp_enter_loss */
     tcb->dupacks = 0;
-    tcb->sacked.n = 0;
+    scoreboard_on_rto(tcb);
     tcb->rtt_timing = false;
     tcb->snd.nxt = tcb->snd.una;
     tcb->high_rxt = tcb->snd.una;
