@@ -239,10 +239,12 @@ void tcp_output_nagle(struct tcb *tcb, enum tcp_nagle mode)
             tcp_send_ack(tcb);
         return;
     }
+    tcp_current_mss(tcb);
     restart_after_idle(tcb);
-    bool sent = false;
     seq_t max_before = tcb->snd.max;
-    while (send_one(tcb, mode))
+    enum tcp_mtu_probe_result probe = tcp_mtu_probe(tcb);
+    bool sent = probe == MTU_PROBE_SENT;
+    while (probe != MTU_PROBE_WAIT && send_one(tcb, mode))
         sent = true;
     note_cwnd_usage(tcb, sent);
     tcp_chrono_after_output(tcb, sent, peer_window_limits(tcb));
