@@ -21,7 +21,7 @@ void tcb_prepare_open(struct tcb *tcb)
     ring_set_limit(&tcb->rcvq, space);
     tcb->rcv.wscale = st->cfg.no_window_scaling ? 0 : tcb_choose_wscale(tcb);
     tcb->ts_offset = (uint32_t)rng_next(&st->rng);
-    tcb->snd.una = tcb->snd.nxt = tcb->snd.max = tcb->snd.iss;
+    tcb->snd.una = tcb->snd.nxt = tcb->snd.max = tcb->snd.sml = tcb->snd.iss;
     tcb->snd_buf_seq = seq_add(tcb->snd.iss, 1);
     tcb->high_rxt = tcb->snd.una;
     tcb->recover = tcb->snd.iss;

@@ -66,6 +66,7 @@ enum tcb_timer {
 struct tcb_send {
     seq_t una, nxt, wl1, wl2, iss, up;
     seq_t max;        /* highest sequence number sent (BSD snd_max) */
+    seq_t sml;        /* end of the last short segment sent (Linux snd_sml) */
     uint32_t wnd;     /* peer's window, scaled */
     uint32_t max_wnd; /* largest window the peer has offered (RFC 9293 §3.8.6.2.1) */
     uint8_t wscale;   /* shift for the peer's windows (RFC 7323 Snd.Wind.Shift) */
