@@ -8,6 +8,7 @@
 static void path_mtu_reduced(struct tcb *tcb, uint16_t mtu)
 {
     uint32_t floor = TCP_MIN_SND_MSS + IPV4_HDR_LEN + TCP_HDR_LEN;
+    tcp_route_check(tcb); /* inet_csk_update_pmtu checks the route first */
     if (tcb->path_mtu_locked)
         return;
     if (mtu < floor)
