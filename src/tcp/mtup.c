@@ -43,12 +43,19 @@ static uint32_t mss_to_mtu(const struct tcb *tcb, uint32_t mss)
     return mss + IPV4_HDR_LEN + TCP_HDR_LEN + option_bytes(tcb);
 }
 
+/* The route's MTU, unless it is the one read before: an MTU learned from
+ * ICMP stays while the route does (Linux keeps its PMTU exceptions until
+ * the route itself is replaced). */
 static void read_route(struct tcb *tcb, const struct keel_route *r)
 {
     uint32_t dev_mtu = tcb->st->dev->mtu;
+    uint16_t mtu = (uint16_t)(r && r->mtu && r->mtu < dev_mtu ? r->mtu : dev_mtu);
+    bool locked = r && r->mtu && r->mtu_locked;
     tcb->route_gen = tcb->st->routes.gen;
-    tcb->path_mtu = (uint16_t)(r && r->mtu && r->mtu < dev_mtu ? r->mtu : dev_mtu);
-    tcb->path_mtu_locked = r && r->mtu && r->mtu_locked;
+    if (tcb->route_mtu == mtu && tcb->path_mtu_locked == locked)
+        return;
+    tcb->route_mtu = tcb->path_mtu = mtu;
+    tcb->path_mtu_locked = locked;
 }
 
 /* Before the first SYN: the route's MTU and initial window (Linux

@@ -101,10 +101,10 @@ struct tcb {
     uint32_t rcv_mss;      /* estimate of the peer's segment size */
     /* The path MTU (RFC 1191) as the cached route gives it (Linux's dst):
      * read at open and again on the first transmission after the route
-     * table changed (route_gen); lowered by ICMP. pmtu is the MTU mss was
-     * last computed from (Linux icsk_pmtu_cookie). */
+     * table changed (route_gen); lowered by ICMP. route_mtu is the route's
+     * own; pmtu the MTU mss was last computed from (icsk_pmtu_cookie). */
     uint32_t route_gen;
-    uint16_t path_mtu, pmtu;
+    uint16_t route_mtu, path_mtu, pmtu;
     bool path_mtu_locked;
     uint32_t init_cwnd_segs;   /* the route's initcwnd, or RFC 6928's 10 */
     /* PLPMTUD (RFC 4821 §7, Linux icsk_mtup): the range of MTUs searched,

@@ -233,6 +233,33 @@ TEST(locked_route_mtu_ignores_frag_needed)
     script_free(&s);
 }
 
+/* An MTU learned from ICMP outlives changes to other routes, not a change
+ * of the connection's own. */
+TEST(learned_path_mtu_kept_until_own_route_changes)
+{
+    struct script s;
+    script_init(&s, NULL);
+    int c = script_active_open(&s, &OPTS_MSS_ONLY);
+    CHECK_EQ(keel_send(s.st, c, data, 1460, 0), 1460);
+    script_expect(&s, .flags = P | A, .seq = 1, .ack = 1, .len = 1460);
+    inject_frag_needed(&s, 1000, 1);
+    script_expect(&s, .flags = A, .seq = 1, .ack = 1, .len = 960);
+    script_send(&s, .flags = A, .seq = 1, .ack = 1461);
+    struct keel_route other = {.dst = PEER_ADDR + 1, .prefix_len = 32, .mtu = 576};
+    CHECK_EQ(keel_route_set(s.st, &other), 0);
+    CHECK_EQ(keel_send(s.st, c, data, 1000, 0), 1000);
+    script_expect(&s, .flags = A, .seq = 1461, .ack = 1, .len = 960);
+    script_expect(&s, .flags = P | A, .seq = 2421, .ack = 1, .len = 40);
+    script_send(&s, .flags = A, .seq = 1, .ack = 2461);
+    CHECK_EQ(script_info(&s, c).snd_mss, 960);
+    route(&s, 0, 1400, false, 0);
+    CHECK_EQ(keel_send(s.st, c, data, 100, 0), 100);
+    script_expect(&s, .flags = P | A, .seq = 2461, .ack = 1, .len = 100);
+    script_send(&s, .flags = A, .seq = 1, .ack = 2561);
+    CHECK_EQ(script_info(&s, c).snd_mss, 1360);
+    script_free(&s);
+}
+
 /* ---- PLPMTUD ---- */
 
 static void probing_init(struct script *s, uint8_t mode, uint32_t initcwnd)
