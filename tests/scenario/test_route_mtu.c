@@ -260,6 +260,23 @@ TEST(learned_path_mtu_kept_until_own_route_changes)
     script_free(&s);
 }
 
+/* A packet of two segments goes through the offload even when it would fit
+ * the MTU whole: no segment exceeds the peer's MSS (536 here). */
+TEST(offload_cuts_packets_that_fit_the_mtu)
+{
+    struct script s;
+    script_init(&s, NULL);
+    use_gso_device(&s);
+    struct tcp_opts mss536 = {.present = TCP_OPT_MSS, .mss = 536};
+    int c = script_active_open(&s, &mss536);
+    CHECK_EQ(keel_send(s.st, c, data, 1072, 0), 1072);
+    script_expect(&s, .flags = A, .seq = 1, .ack = 1, .len = 536);
+    script_expect(&s, .flags = P | A, .seq = 537, .ack = 1, .len = 536);
+    script_expect_none(&s);
+    CHECK_EQ(script_info(&s, c).snd_mss, 536);
+    script_free(&s);
+}
+
 /* ---- PLPMTUD ---- */
 
 static void probing_init(struct script *s, uint8_t mode, uint32_t initcwnd)
