@@ -157,6 +157,7 @@ void tcp_ack_advance(struct tcb *tcb, const struct segment *s)
     rack_on_cum_ack(tcb, s->ack);
     uint32_t data_acked = release_acked(tcb, s->ack);
     tcb->snd.una = s->ack;
+    tcp_mtup_on_ack(tcb);
     tcp_forget_push_points(tcb);
     if (tcb->tstamp)
         tstamp_on_ack(tcb);
@@ -301,6 +302,6 @@ void tcp_dupack(struct tcb *tcb, const struct segment *s)
      * recover, "the highest sequence number transmitted": recover here holds
      * SND.MAX, one past it, so SND.UNA = recover already qualifies (as in the
      * full-ACK test of congestion_on_ack). */
-    if (tcb->dupacks == 3 && seq_ge(tcb->snd.una, tcb->recover))
+    if (tcb->dupacks == 3 && seq_ge(tcb->snd.una, tcb->recover) && !tcp_mtup_probe_lost(tcb))
         enter_recovery(tcb);
 }

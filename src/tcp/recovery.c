@@ -215,7 +215,7 @@ void sack_recovery_on_ack(struct tcb *tcb, struct prr_ack a)
         return;
     }
     if (!tcb->in_recovery) {
-        if (!should_enter(tcb))
+        if (!should_enter(tcb) || tcp_mtup_probe_lost(tcb))
             return;
         enter(tcb);
     }

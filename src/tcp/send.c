@@ -42,15 +42,23 @@ static uint32_t usable_window(const struct tcb *tcb)
     return room < rwnd ? room : rwnd;
 }
 
+/* Minshall's variant of Nagle (Linux tcp_minshall_check): is a short
+ * segment sent before still unacknowledged? */
+static bool short_segment_unacked(const struct tcb *tcb)
+{
+    return seq_gt(tcb->snd.sml, tcb->snd.una) && seq_le(tcb->snd.sml, tcb->snd.nxt);
+}
+
 /* RFC 9293 §3.7.4 (Nagle) and §3.8.6.2.1 (sender SWS avoidance): a short
- * segment goes only if it empties the queue and nothing is outstanding (or
- * Nagle is off), or if it is at least half the largest window the peer has
- * offered. */
+ * segment goes only if it empties the queue and no short segment is
+ * outstanding (Minshall's rule, as Linux's tcp_nagle_check: full-sized
+ * ones in flight do not hold it), or Nagle is off; or if it is at least
+ * half the largest window the peer has offered. */
 static bool short_segment_may_go(const struct tcb *tcb, uint32_t len, uint32_t queued)
 {
     if (seq_lt(tcb->snd.nxt, tcb->snd.max))
         return true; /* resending a hole after a timeout: as long as the hole */
-    if (len == queued && (tcb->nodelay || tcp_flight(tcb) == 0))
+    if (len == queued && (tcb->nodelay || !short_segment_unacked(tcb)))
         return true;
     return tcb->snd.max_wnd && len >= tcb->snd.max_wnd / 2;
 }
@@ -158,6 +166,8 @@ static bool send_one(struct tcb *tcb, enum tcp_nagle mode)
         return false; /* refused by the device: not sent, the persist timer retries */
     if (tcb->in_recovery || tcb->in_cwr)
         tcb->prr_out += len;
+    if (len % mss) /* Linux tcp_minshall_update: a packet with a short segment */
+        tcb->snd.sml = seq_add(tcb->snd.nxt, len);
     tcb->snd.nxt = seq_add(tcb->snd.nxt, len + fin);
     if (seq_gt(tcb->snd.nxt, tcb->snd.max))
         tcb->snd.max = tcb->snd.nxt;
@@ -285,10 +295,12 @@ void tcp_output_nagle(struct tcb *tcb, enum tcp_nagle mode)
             tcp_send_ack(tcb);
         return;
     }
+    tcp_current_mss(tcb);
     restart_after_idle(tcb);
-    bool sent = false;
     seq_t max_before = tcb->snd.max;
-    while (send_one(tcb, mode))
+    enum tcp_mtu_probe_result probe = tcp_mtu_probe(tcb);
+    bool sent = probe == MTU_PROBE_SENT;
+    while (probe != MTU_PROBE_WAIT && send_one(tcb, mode))
         sent = true;
     note_cwnd_usage(tcb, sent);
     tcp_chrono_after_output(tcb, sent, peer_window_limits(tcb));

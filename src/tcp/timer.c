@@ -25,6 +25,16 @@ static bool retransmissions_exhausted(const struct tcb *tcb, uint32_t retries,
     return elapsed >= model_timeout_us(retries, rto_base);
 }
 
+/* Linux tcp_write_timeout's retries1 test (retransmits_timed_out with
+ * tcp_retries1 = 3): timeouts enough to suspect the path, not the peer. */
+static bool black_hole_suspected(const struct tcb *tcb)
+{
+    const uint32_t retries1 = 3;
+    if (!tcb->retransmits || !tcb->retrans_start_us)
+        return false;
+    return tcb->st->now_us - tcb->retrans_start_us >= model_timeout_us(retries1, TCP_RTO_MIN_US);
+}
+
 /* Linux tcp_clamp_rto_to_user_timeout and tcp_clamp_probe0_to_user_timeout:
  * with TCP_USER_TIMEOUT set, a timer never runs past the moment the user
  * timeout (counted from start_us) ends, so the abort comes on time rather
@@ -97,6 +107,7 @@ static void retransmit_timeout(struct tcb *tcb)
         return;
     }
     CTR_INC(tcb->st, TCPTimeouts);
+    tcp_mtup_on_rto(tcb, black_hole_suspected(tcb));
     uint64_t segs_before = tcb->segs_out;
     tcb->cc->on_rto(tcb);
     rack_on_rto(tcb);
