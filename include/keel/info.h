@@ -139,6 +139,7 @@ struct keel_tcp_info {
     X(TCPReqQFullDrop) X(TCPRcvWndShrinkPrevented) X(TCPZeroWindowAdv)        \
     X(TCPWinProbe) X(TCPAckForUnsent) X(TCPOutOfWindow) X(TCPMinMssClamped)   \
     X(TCPEphemeralExhausted) X(TCPInvariantViolations)                       \
+    X(TCPMTUPSuccess) X(TCPMTUPFail)                                          \
     X(InNoECTPkts) X(InECT1Pkts) X(InECT0Pkts) X(InCEPkts)                    \
     X(TCPECNEchoRecv) X(TCPECNCwrEntered) X(TCPECNEchoSent)                   \
     X(WatchdogSenderIdle) X(WatchdogRtoSilent) X(WatchdogWindowRefused)       \

@@ -125,7 +125,18 @@ struct keel_config {
     /* Default TCP_NOTSENT_LOWAT of sockets that set none (Linux
      * net.ipv4.tcp_notsent_lowat); 0: no limit (Linux's UINT_MAX). */
     uint32_t notsent_lowat;
+    /* Packetization-layer path MTU discovery (RFC 4821), as Linux's
+     * net.ipv4.tcp_mtu_probing: KEEL_MTU_PROBING_OFF (0, the default),
+     * KEEL_MTU_PROBING_BLACKHOLE (1: probing starts once retransmission
+     * timeouts suggest an ICMP black hole), KEEL_MTU_PROBING_ALWAYS (2).
+     * Probing starts from base_mss (0: 1024, tcp_base_mss) and searches up
+     * to the peer's MSS by halving the range, one probe segment at a time. */
+    uint8_t mtu_probing;
+    uint32_t base_mss;
 };
+#define KEEL_MTU_PROBING_OFF 0
+#define KEEL_MTU_PROBING_BLACKHOLE 1
+#define KEEL_MTU_PROBING_ALWAYS 2
 
 /* Creates a stack sending through dev (which must outlive it), with now_us as
  * the current time. Returns NULL with *err = KEEL_ENOMEM or KEEL_EINVAL. */
@@ -311,6 +322,33 @@ struct keel_tx_timestamp {
  * counted (TxTimestampDropped). Errors: KEEL_EBADF, KEEL_EAGAIN (none). */
 #define KEEL_ERRQUEUE_MAX 64
 int keel_errqueue_read(keel_stack *st, int sock, struct keel_tx_timestamp *ts);
+
+/* ---- routes (Linux `ip route ... advmss N mtu [lock] N initcwnd N`) ----
+ * Metrics for the destinations in dst/prefix_len (the longest prefix that
+ * matches wins; 0.0.0.0/0 is a default). Unset (0) metrics keep keel's
+ * defaults. advmss: the MSS option keel sends (default: the MTU less 40);
+ * mtu: the path MTU, capped at the device's (default: the device's); with
+ * mtu_locked, ICMP "fragmentation needed" never lowers it and packets leave
+ * without DF unless IP_PMTUDISC_DO (Linux ip_dont_fragment); initcwnd: the
+ * initial (and restart) congestion window, in segments (default 10).
+ * Connections see a change as Linux's do through their cached route: on
+ * their next transmission; their segment size follows on the next output
+ * after that (tcp_current_mss). advmss and initcwnd matter only to new
+ * connections. Errors: KEEL_EINVAL (prefix_len > 32, mtu under 68),
+ * KEEL_ENOMEM (KEEL_ROUTES_MAX routes already). Setting a route replaces
+ * the one with the same dst/prefix_len. */
+#define KEEL_ROUTES_MAX 16
+struct keel_route {
+    uint32_t dst;        /* host byte order */
+    uint8_t prefix_len;  /* 32: one host */
+    uint16_t advmss;
+    uint16_t mtu;
+    bool mtu_locked;
+    uint32_t initcwnd;
+};
+int keel_route_set(keel_stack *st, const struct keel_route *r);
+/* Errors: KEEL_EINVAL (prefix_len), KEEL_ENOENT (no such route). */
+int keel_route_del(keel_stack *st, uint32_t dst, uint8_t prefix_len);
 
 /* ---- readiness and events ---- */
 #define KEEL_POLLIN 0x001

@@ -28,16 +28,19 @@ int ip_output_with(keel_stack *st, const struct ip_tx *tx, uint8_t proto, uint32
     };
     size_t len = ipv4_emit(st->txbuf, &h, payload_len) + payload_len;
     CTR_INC(st, IpOutRequests);
-    if (len > st->dev->mtu && (!gso_mss || !st->dev->tso_max)) {
+    /* Offload for every packet of more than one segment, even one that
+     * fits the MTU: the segment size may be below what the MTU allows (the
+     * peer's MSS, PLPMTUD's floor). */
+    bool offload = gso_mss && st->dev->tso_max;
+    if (len > st->dev->mtu && !offload) {
         /* keel sizes every segment to the MTU, or to what the device's
          * offload takes: a bigger one is a keel bug. */
         stack_bug(st, "packet larger than the device MTU");
         CTR_INC(st, IpOutDiscards);
         return KEEL_EMSGSIZE;
     }
-    int rc = len > st->dev->mtu
-                 ? st->dev->ops->transmit_tso(st->dev, st->txbuf, len, gso_mss, st->now_us)
-                 : st->dev->ops->transmit(st->dev, st->txbuf, len, st->now_us);
+    int rc = offload ? st->dev->ops->transmit_tso(st->dev, st->txbuf, len, gso_mss, st->now_us)
+                     : st->dev->ops->transmit(st->dev, st->txbuf, len, st->now_us);
     if (rc < 0)
         CTR_INC(st, IpOutDiscards);
     return rc < 0 ? rc : 0;

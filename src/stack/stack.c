@@ -33,6 +33,7 @@ static void resolve_defaults(struct keel_config *cfg)
     DEFAULT(pacing_ss_ratio, 200);
     DEFAULT(pacing_ca_ratio, 120);
     DEFAULT(min_tso_segs, 2);
+    DEFAULT(base_mss, 1024); /* Linux tcp_base_mss */
     if (cfg->ofo_max_ranges > RANGESET_MAX)
         cfg->ofo_max_ranges = RANGESET_MAX;
     DEFAULT(congestion_control, "cubic");

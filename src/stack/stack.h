@@ -27,6 +27,17 @@ struct trace_ring {
 int trace_init(struct trace_ring *t, uint32_t cap);
 void trace_free(struct trace_ring *t);
 
+/* Routes (src/ip/route.c): their metrics, and a generation that changes
+ * with every change, against which connections check their cached route
+ * (Linux's dst check after rt_cache_flush). */
+struct route_table {
+    struct keel_route r[KEEL_ROUTES_MAX];
+    uint32_t n;
+    uint32_t gen;
+};
+/* The route for dst (longest prefix), or NULL: the defaults. */
+const struct keel_route *route_lookup(const keel_stack *st, uint32_t dst);
+
 struct event_queue {
     int *sock;
     uint32_t cap, head, len;
@@ -46,6 +57,7 @@ struct keel_stack {
     uint32_t nfree;
     struct event_queue events;
     struct trace_ring trace;
+    struct route_table routes;
     struct tcb *graveyard;    /* closed orphans, freed at the end of each entry point */
     bool fast_path_disabled;  /* tests: force every segment down the slow path */
     uint16_t ip_id;

@@ -110,23 +110,24 @@ static void exit_recovery(struct tcb *tcb)
  * as Linux counts delivery (tcp_clean_rtx_queue, tcp_remove_reno_sacks),
  * a segment SACKed earlier, or inferred from a duplicate ACK without SACK,
  * was delivered then and is not counted again; without SACK the ACK that
- * fills the hole delivers at least one segment. Not while a timeout's
- * go-back-N resends (SND.NXT below SND.MAX): keel dropped its scoreboard
- * at the timeout (RFC 2018 §8) and resends the SACKed data too, where
- * Linux keeps its SACK marks and skips it; there slow start counts every
- * byte acknowledged (RFC 5681 §3.1), or go-back-N crawls (the 1% loss
- * bulk simulation loses a tenth of its goodput). */
-static uint32_t newly_delivered(const struct tcb *tcb, uint32_t acked, uint32_t sacked_acked,
-                                bool resending)
+ * fills the hole delivers at least one segment. */
+static uint32_t newly_delivered(const struct tcb *tcb, uint32_t acked, uint32_t sacked_acked)
 {
-    if (resending)
-        return acked;
     if (tcb->sack_ok)
         return acked > sacked_acked ? acked - sacked_acked : 0;
     uint32_t inferred = tcb->dupacks * tcb->mss;
     if (acked > inferred)
         return acked - inferred;
     return acked < tcb->mss ? acked : tcb->mss;
+}
+
+/* After a timeout (Linux's Loss state), octets the peer SACKs for the first
+ * time are delivered too and grow cwnd as Linux tcp_cong_control's
+ * acked_sacked does: the scoreboard survives the timeout, so SACKed data is
+ * neither resent nor counted again when the cumulative ACK covers it. */
+static uint32_t loss_sack_delivered(const struct tcb *tcb)
+{
+    return tcb->rack.in_loss ? tcb->sacked_now : 0;
 }
 
 /* acked: data bytes SND.UNA passed; delivered: those of them not delivered
@@ -183,8 +184,8 @@ void tcp_ack_advance(struct tcb *tcb, const struct segment *s)
     uint32_t acked = seq_dist(tcb->snd.una, s->ack);
     rack_on_cum_ack(tcb, s->ack);
     uint32_t data_acked = release_acked(tcb, s->ack);
-    bool resending = seq_lt(tcb->snd.nxt, tcb->snd.max);
     tcb->snd.una = s->ack;
+    tcp_mtup_on_ack(tcb);
     tcp_forget_push_points(tcb);
     if (tcb->tstamp)
         tstamp_on_ack(tcb);
@@ -204,7 +205,8 @@ void tcp_ack_advance(struct tcb *tcb, const struct segment *s)
         if (times.any)
             cc_delay_sample(tcb, age_us(tcb, times.last_us));
         congestion_on_ack(tcb, s->ack, data_acked,
-                          newly_delivered(tcb, data_acked, sacked_acked, resending));
+                          newly_delivered(tcb, data_acked, sacked_acked) +
+                              loss_sack_delivered(tcb));
     }
     tcb->dupacks = 0;
     if (seq_eq(tcb->snd.una, tcb->snd.max))
@@ -250,12 +252,13 @@ void tcp_update_window(struct tcb *tcb, const struct segment *s)
 void tcp_note_sack_blocks(struct tcb *tcb, const struct segment *s)
 {
     const struct tcp_opts *o = &s->h.opts;
-    tcb->sack_news = false;
+    tcb->sacked_now = 0;
     tcb->sack_times = (struct cc_tx_times){0};
     rack_before_sacks(tcb);
     if (!tcb->sack_ok || !(o->present & TCP_OPT_SACK))
         return;
     CTR_INC(tcb->st, TCPSACKRecv);
+    uint32_t before = rangeset_bytes(&tcb->sacked);
     for (uint8_t i = 0; i < o->sack_count; i++) {
         seq_t l = seq_make(o->sack[i].left), r = seq_make(o->sack[i].right);
         /* RFC 2883 §4: a first block below SND.UNA, or inside the second, is a D-SACK. */
@@ -279,9 +282,8 @@ void tcp_note_sack_blocks(struct tcb *tcb, const struct segment *s)
         }
         if (rangeset_add(&tcb->sacked, l, r) < 0)
             tcb_limit_hit(tcb, KEEL_C_TCPSackLimitHit);
-        else
-            tcb->sack_news |= news;
     }
+    tcb->sacked_now = rangeset_bytes(&tcb->sacked) - before;
 }
 
 /* RFC 5681 §3.2 steps 2-4, RFC 6582 §3.2 steps 1-2. */
@@ -309,12 +311,17 @@ static void enter_recovery(struct tcb *tcb)
 static bool is_dupack(const struct tcb *tcb, const struct segment *s)
 {
     return seq_eq(s->ack, tcb->snd.una) && s->seg_len == 0 &&
-           (((uint32_t)s->h.wnd << tcb->snd.wscale) == tcb->snd.wnd || tcb->sack_news) &&
+           (((uint32_t)s->h.wnd << tcb->snd.wscale) == tcb->snd.wnd || tcb->sacked_now) &&
            seq_lt(tcb->snd.una, tcb->snd.max);
 }
 
+/* An ACK that does not advance SND.UNA: a duplicate ACK, or SACKs alone
+ * (which, after a timeout, deliver: loss_sack_delivered). */
 void tcp_dupack(struct tcb *tcb, const struct segment *s)
 {
+    uint32_t delivered = loss_sack_delivered(tcb);
+    if (delivered && !tcb->in_cwr && tcp_cwnd_limited(tcb))
+        tcb->cc->on_ack(tcb, delivered, tcb->st->now_us);
     if (!is_dupack(tcb, s))
         return;
     tcb->dupacks++;
@@ -328,6 +335,6 @@ void tcp_dupack(struct tcb *tcb, const struct segment *s)
      * recover, "the highest sequence number transmitted": recover here holds
      * SND.MAX, one past it, so SND.UNA = recover already qualifies (as in the
      * full-ACK test of congestion_on_ack). */
-    if (tcb->dupacks == 3 && seq_ge(tcb->snd.una, tcb->recover))
+    if (tcb->dupacks == 3 && seq_ge(tcb->snd.una, tcb->recover) && !tcp_mtup_probe_lost(tcb))
         enter_recovery(tcb);
 }

@@ -20,19 +20,21 @@ uint32_t cc_slow_start(struct tcb *tcb, uint32_t acked)
  * than one RTO; Linux (tcp_cwnd_restart, after RFC 2861) halves cwnd once
  * per RTO idle, in segments, down to that restart window, and keeps
  * ssthresh at least 3/4 of the old cwnd (tcp_current_ssthresh) outside a
- * reduction. */
+ * reduction. The restart window is the initial one (the route's
+ * initcwnd, as Linux tcp_init_cwnd). */
 void cc_restart_after_idle(struct tcb *tcb, uint64_t idle_us)
 {
     uint32_t cwnd = tcb->cwnd / tcb->mss;
+    uint32_t restart = tcb->init_cwnd_segs;
     uint32_t three_quarters = (cwnd / 2 + cwnd / 4) * tcb->mss;
     if (!tcb->in_recovery && tcb->ssthresh < three_quarters)
         tcb->ssthresh = three_quarters;
-    if (cwnd <= TCP_INIT_CWND_SEGS)
+    if (cwnd <= restart)
         return; /* at or below the restart window already */
-    for (; idle_us > tcb->rto_us && cwnd > TCP_INIT_CWND_SEGS; idle_us -= tcb->rto_us)
+    for (; idle_us > tcb->rto_us && cwnd > restart; idle_us -= tcb->rto_us)
         cwnd /= 2;
-    if (cwnd < TCP_INIT_CWND_SEGS)
-        cwnd = TCP_INIT_CWND_SEGS;
+    if (cwnd < restart)
+        cwnd = restart;
     tcb->cwnd = cwnd * tcb->mss;
     tcb->cwnd_acked = 0;
 }

@@ -62,7 +62,7 @@ static void cubic_reset(struct tcb *tcb)
 static void cubic_init(struct tcb *tcb)
 {
     cubic_reset(tcb);
-    tcb->cwnd = TCP_INIT_CWND_SEGS * tcb->mss; /* RFC 6928 */
+    tcb->cwnd = tcb->init_cwnd_segs * tcb->mss; /* RFC 6928, or the route's */
     tcb->ssthresh = UINT32_MAX;
 }
 

@@ -5,7 +5,7 @@
 
 static void newreno_init(struct tcb *tcb)
 {
-    tcb->cwnd = TCP_INIT_CWND_SEGS * tcb->mss; /* RFC 6928 */
+    tcb->cwnd = tcb->init_cwnd_segs * tcb->mss; /* RFC 6928, or the route's */
     tcb->ssthresh = UINT32_MAX;                /* RFC 5681 §3.1: arbitrarily high */
     tcb->cwnd_acked = 0;
 }

@@ -2,17 +2,23 @@
 #include "tcp/tcb.h"
 
 /* RFC 1191 §6: a smaller path MTU shrinks the segment size, and the segment
- * that did not fit goes again at once. */
+ * that did not fit goes again at once. A locked route MTU stays (Linux
+ * ip_mtu_locked), and only an MTU below the one the MSS was computed from
+ * counts (tcp_v4_mtu_reduced). */
 static void path_mtu_reduced(struct tcb *tcb, uint16_t mtu)
 {
     uint32_t floor = TCP_MIN_SND_MSS + IPV4_HDR_LEN + TCP_HDR_LEN;
+    tcp_route_check(tcb); /* inet_csk_update_pmtu checks the route first */
+    if (tcb->path_mtu_locked)
+        return;
     if (mtu < floor)
         mtu = (uint16_t)floor;
-    uint32_t mss = mtu - IPV4_HDR_LEN - TCP_HDR_LEN - (tcb->ts_ok ? 12 : 0);
-    if (mss >= tcb->mss)
+    if (mtu >= tcb->pmtu)
         return;
-    tcb->mss = mss;
-    if (tcb_synchronized(tcb) && seq_lt(tcb->snd.una, tcb->snd.max))
+    uint32_t old_mss = tcb->mss;
+    tcb->path_mtu = mtu;
+    tcp_sync_mss(tcb, mtu);
+    if (tcb->mss < old_mss && tcb_synchronized(tcb) && seq_lt(tcb->snd.una, tcb->snd.max))
         tcp_retransmit_head(tcb);
 }
 

@@ -4,12 +4,14 @@
 
 #define TCP_RTO_FALLBACK_US 3000000u /* RFC 6298 §5.7, Linux TCP_TIMEOUT_FALLBACK */
 
-/* Our MSS option and the receive space we start with: Linux starts the
- * window at half the receive buffer, in whole segments. */
+/* The route, our MSS option (Linux dst_metric_advmss) and the receive
+ * space we start with: Linux starts the window at half the receive buffer,
+ * in whole segments. */
 void tcb_prepare_open(struct tcb *tcb)
 {
     keel_stack *st = tcb->st;
-    uint32_t mtu_mss = st->dev->mtu - IPV4_HDR_LEN - TCP_HDR_LEN;
+    tcp_route_init(tcb);
+    uint32_t mtu_mss = tcp_route_advmss(tcb);
     tcb->adv_mss = (uint16_t)(tcb->user_mss && tcb->user_mss < mtu_mss ? tcb->user_mss : mtu_mss);
     tcb->rcv_mss = tcb->adv_mss;
     uint32_t space = tcb->rcvbuf / 2;
@@ -19,7 +21,7 @@ void tcb_prepare_open(struct tcb *tcb)
     ring_set_limit(&tcb->rcvq, space);
     tcb->rcv.wscale = st->cfg.no_window_scaling ? 0 : tcb_choose_wscale(tcb);
     tcb->ts_offset = (uint32_t)rng_next(&st->rng);
-    tcb->snd.una = tcb->snd.nxt = tcb->snd.max = tcb->snd.iss;
+    tcb->snd.una = tcb->snd.nxt = tcb->snd.max = tcb->snd.sml = tcb->snd.iss;
     tcb->snd_buf_seq = seq_add(tcb->snd.iss, 1);
     tcb->high_rxt = tcb->snd.una;
     tcb->recover = tcb->snd.iss;
@@ -29,6 +31,12 @@ void tcb_prepare_open(struct tcb *tcb)
 /* Both ends: the handshake is complete. */
 void tcb_established(struct tcb *tcb)
 {
+    /* Linux tcp_init_transfer: PLPMTUD starts; an active opener's MSS
+     * drops to its floor at once (tcp_rcv_synsent_state_process syncs after
+     * tcp_mtup_init), a passive one's on the next change of path MTU. */
+    tcp_mtup_init(tcb);
+    if (tcb->state == KEEL_TCP_SYN_SENT)
+        tcp_sync_mss(tcb, tcb->pmtu);
     tcb->cc->init(tcb);
     rack_start(tcb);
     tcb->quickacks = TCP_MAX_QUICKACKS;

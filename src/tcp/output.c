@@ -270,6 +270,7 @@ static void note_data_sent(struct tcb *tcb, seq_t seq, uint32_t len, uint8_t fla
 bool tcp_xmit(struct tcb *tcb, seq_t seq, uint32_t len, uint8_t flags)
 {
     keel_stack *st = tcb->st;
+    tcp_route_check(tcb);
     struct tcp_hdr h;
     memset(&h, 0, sizeof h);
     uint8_t ecn = ecn_mark(tcb, seq, len, &flags);
@@ -303,12 +304,15 @@ bool tcp_xmit(struct tcb *tcb, seq_t seq, uint32_t len, uint8_t flags)
     if (md5)
         tcp_md5_sign(seg, hlen + len, tcb->laddr, tcb->raddr, md5->key, md5->len);
     uint32_t mss = tcp_mss_now(tcb);
-    /* Linux ip_dont_fragment: DF when discovering the path MTU. */
+    bool offload = len > mss && !tcp_mtu_probe_whole(tcb, seq, len);
+    /* Linux ip_dont_fragment: DF when discovering the path MTU, which a
+     * locked route MTU ends unless IP_PMTUDISC_DO. */
     struct ip_tx tx = {.tos = (uint8_t)((tcb->ip_tos & ~IP_ECN_MASK) | ecn), /* the ECN field is TCP's */
                        .dont_fragment = tcb->pmtudisc == KEEL_IP_PMTUDISC_DO ||
-                                        tcb->pmtudisc == KEEL_IP_PMTUDISC_WANT};
+                                        (tcb->pmtudisc == KEEL_IP_PMTUDISC_WANT &&
+                                         !tcb->path_mtu_locked)};
     int rc = ip_output_with(st, &tx, IPV4_PROTO_TCP, tcb->laddr, tcb->raddr, hlen + len,
-                            len > mss ? (uint16_t)mss : 0);
+                            offload ? (uint16_t)mss : 0);
     /* Linux __tcp_transmit_skb: a packet the local device refused (NET_XMIT_DROP)
      * was not sent; the caller tries again later. A refused bare ACK is
      * merely lost. */

@@ -2,8 +2,10 @@
  * (net/ipv4/tcp_recovery.c, tcp_schedule_loss_probe, tcp_send_loss_probe,
  * tcp_process_tlp_ack). keel keeps no per-segment queue: new data is
  * logged once per transmission instant (in sequence and time order at
- * once), and octets below rack.rxt_hi count as retransmitted: RACK leaves
- * those to RFC 6675 and the RTO, as Linux leaves ambiguous ones. */
+ * once), and octets below rack.rxt_hi count as retransmitted. Recovery's
+ * retransmissions are timed in a record of their own (rack.rxt), where
+ * RACK finds lost retransmissions; other retransmitted octets are left to
+ * RFC 6675 and the RTO. */
 #include "tcp/tcb.h"
 
 #include <stdlib.h>
@@ -140,21 +142,38 @@ static void rxt_trim(struct rack *r, seq_t una)
     }
 }
 
-/* Times a retransmission in recovery: the oldest again refreshes its
- * record; others come upward (RFC 6675 NextSeg) and are appended. */
+static const struct rack_rxt *rxt_get(const struct rack *r, uint32_t i)
+{
+    return &r->rxt[(r->rxt_head + i) % RACK_RXT_MAX];
+}
+
+/* The index of the recovery retransmission holding octet seq, or -1. */
+static int64_t rxt_index(const struct rack *r, seq_t seq)
+{
+    for (uint32_t i = 0; i < r->rxt_n; i++)
+        if (seq_le(rxt_get(r, i)->start, seq) && seq_lt(seq, rxt_get(r, i)->end))
+            return i;
+    return -1;
+}
+
+/* Times a retransmission in recovery: one sent again (the head, or a lost
+ * retransmission) refreshes its record; others come upward (RFC 6675
+ * NextSeg) and are appended. */
 static void rxt_note(struct tcb *tcb, seq_t seq, seq_t end)
 {
     struct rack *r = &tcb->rack;
     uint64_t now = tcb->st->now_us;
-    if (r->rxt_n && seq_eq(rxt_at(r, 0)->start, seq)) {
-        rxt_at(r, 0)->us = now;
+    int64_t again = rxt_index(r, seq);
+    if (again >= 0) {
+        rxt_at(r, (uint32_t)again)->us = now;
+        rxt_at(r, (uint32_t)again)->lost = false;
         return;
     }
     if (r->rxt_n && !seq_ge(seq, rxt_at(r, r->rxt_n - 1)->end))
         r->rxt_n = 0; /* not upward: start over */
     if (r->rxt_n == RACK_RXT_MAX)
         return;
-    *rxt_at(r, r->rxt_n) = (struct rack_rxt){seq, end, now};
+    *rxt_at(r, r->rxt_n) = (struct rack_rxt){seq, end, now, false};
     r->rxt_n++;
 }
 
@@ -207,6 +226,19 @@ static void rack_advance(struct tcb *tcb, uint64_t xmit_us, seq_t end)
     r->xmit_us = xmit_us;
     r->end_seq = end;
     r->rtt_us = (uint32_t)(tcb->st->now_us - xmit_us);
+}
+
+/* RFC 8985 §6.2 step 2 for a delivered retransmission ending at `end`
+ * (the whole of it): its transmission time counts, unless the round trip
+ * is shorter than min_rtt, when the original may be what arrived (Linux
+ * tcp_rack_advance). */
+static void rxt_delivered(struct tcb *tcb, seq_t end)
+{
+    int64_t i = rxt_index(&tcb->rack, seq_sub_n(end, 1));
+    const struct rack_rxt *x = i < 0 ? NULL : rxt_get(&tcb->rack, (uint32_t)i);
+    if (!x || !seq_eq(x->end, end) || tcb->st->now_us - x->us < tcb->min_rtt_us)
+        return;
+    rack_advance(tcb, x->us, end);
 }
 
 /* Is [ps, pe) SACKed once [left, right) joins the scoreboard? */
@@ -267,6 +299,21 @@ void rack_before_sacks(struct tcb *tcb)
     tcb->rack.prior_fack = highest_sacked(tcb);
 }
 
+/* Recovery retransmissions the SACK of [left, right) completes were
+ * delivered (Linux tcp_sacktag_one advances RACK for each). */
+static void rxt_sacked(struct tcb *tcb, seq_t left, seq_t right)
+{
+    const struct rack *r = &tcb->rack;
+    for (uint32_t i = 0; i < r->rxt_n; i++) {
+        const struct rack_rxt *x = rxt_get(r, i);
+        seq_t from = seq_max(x->start, tcb->snd.una);
+        if (seq_lt(from, x->end) && seq_lt(x->start, right) && seq_gt(x->end, left) &&
+            !rangeset_covers(&tcb->sacked, from, x->end) &&
+            covered_with(tcb, from, x->end, left, right))
+            rxt_delivered(tcb, x->end);
+    }
+}
+
 void rack_on_sacked(struct tcb *tcb, seq_t left, seq_t right)
 {
     struct rack *r = &tcb->rack;
@@ -280,6 +327,7 @@ void rack_on_sacked(struct tcb *tcb, seq_t left, seq_t right)
     seq_t pe;
     if (i >= 0 && sacked_piece(tcb, (uint32_t)i, left, right, &pe))
         rack_advance(tcb, log_at(r, (uint32_t)i)->us, pe);
+    rxt_sacked(tcb, left, right);
 }
 
 static void flush_sack_reordering(struct tcb *tcb)
@@ -314,7 +362,9 @@ void rack_on_cum_ack(struct tcb *tcb, seq_t ack)
         return;
     seq_t last = seq_sub_n(end, 1);
     int64_t i = log_find(r, last);
-    if (i >= 0 && !retransmitted(r, last, end))
+    if (retransmitted(r, last, end))
+        rxt_delivered(tcb, end);
+    else if (i >= 0)
         rack_advance(tcb, log_at(r, (uint32_t)i)->us, end);
 }
 
@@ -340,14 +390,12 @@ static uint32_t reo_wnd(const struct tcb *tcb)
 
 /* RFC 8985 §6.2 step 5 (Linux tcp_rack_detect_loss): octets sent before
  * RACK's segment are lost once RACK.rtt + reo_wnd has passed since they
- * left. The log is in time order, so the lost octets form a prefix; returns
- * how long until the next would be due (0: none waits). */
-static uint64_t detect_loss(struct tcb *tcb)
+ * left. The log is in time order, so the lost new data form a prefix;
+ * returns how long until the next would be due (0: none waits). */
+static uint64_t detect_lost_new_data(struct tcb *tcb, uint64_t reo)
 {
     struct rack *r = &tcb->rack;
-    if (!r->xmit_us)
-        return 0;
-    uint64_t now = tcb->st->now_us, reo = reo_wnd(tcb);
+    uint64_t now = tcb->st->now_us;
     seq_t from = seq_max(r->lost_to, r->rxt_hi);
     int64_t first = log_find(r, from);
     for (uint32_t i = first < 0 ? r->log_n : (uint32_t)first; i < r->log_n; i++) {
@@ -365,6 +413,81 @@ static uint64_t detect_loss(struct tcb *tcb)
             break;
     }
     return 0;
+}
+
+/* Unacknowledged octets of retransmission x the scoreboard does not hold. */
+static uint32_t rxt_undelivered(const struct tcb *tcb, const struct rack_rxt *x)
+{
+    seq_t from = seq_max(x->start, tcb->snd.una);
+    if (!seq_lt(from, x->end))
+        return 0;
+    return seq_dist(from, x->end) - rangeset_overlap(&tcb->sacked, from, x->end);
+}
+
+/* The same step for recovery's retransmissions, as Linux's time-sorted
+ * list holds them too: one sent before RACK's segment and not delivered
+ * is lost when its time is up. Not in time order: every record is looked
+ * at. Sent before means strictly earlier: RFC 8985 RACK_sent_after breaks
+ * a tie by sequence number, which says nothing of the order of a
+ * retransmission and new data sent at one instant. */
+static uint64_t detect_lost_rxt(struct tcb *tcb, uint64_t reo)
+{
+    struct rack *r = &tcb->rack;
+    uint64_t now = tcb->st->now_us, wait = 0;
+    for (uint32_t i = 0; i < r->rxt_n; i++) {
+        struct rack_rxt *x = rxt_at(r, i);
+        if (x->lost || x->us >= r->xmit_us || !rxt_undelivered(tcb, x))
+            continue;
+        uint64_t due = x->us + r->rtt_us + reo;
+        if (due <= now)
+            x->lost = true;
+        else if (!wait || due - now < wait)
+            wait = due - now;
+    }
+    return wait;
+}
+
+/* Both; returns how long until the next loss would be due (0: none waits). */
+static uint64_t detect_loss(struct tcb *tcb)
+{
+    struct rack *r = &tcb->rack;
+    if (!r->xmit_us)
+        return 0;
+    uint64_t reo = reo_wnd(tcb);
+    uint64_t a = detect_lost_new_data(tcb, reo), b = detect_lost_rxt(tcb, reo);
+    return !a || (b && b < a) ? b : a;
+}
+
+bool rack_next_lost_rxt(const struct tcb *tcb, uint32_t max_len, seq_t *start, uint32_t *len)
+{
+    const struct rack *r = &tcb->rack;
+    for (uint32_t i = 0; i < r->rxt_n; i++) {
+        const struct rack_rxt *x = rxt_get(r, i);
+        if (!x->lost || !rxt_undelivered(tcb, x))
+            continue;
+        seq_t s = first_unsacked(tcb, seq_max(x->start, tcb->snd.una), x->end);
+        seq_t e = x->end;
+        for (uint8_t k = 0; k < tcb->sacked.n; k++)
+            if (seq_gt(tcb->sacked.r[k].left, s) && seq_lt(tcb->sacked.r[k].left, e))
+                e = tcb->sacked.r[k].left;
+        uint32_t n = seq_dist(s, e);
+        *start = s;
+        *len = n < max_len ? n : max_len;
+        return true;
+    }
+    return false;
+}
+
+uint32_t rack_lost_rxt_bytes(const struct tcb *tcb)
+{
+    const struct rack *r = &tcb->rack;
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < r->rxt_n; i++) {
+        const struct rack_rxt *x = rxt_get(r, i);
+        if (x->lost)
+            n += rxt_undelivered(tcb, x);
+    }
+    return n;
 }
 
 uint32_t rack_lost_part(const struct tcb *tcb, seq_t from, seq_t to)
@@ -549,7 +672,7 @@ static void tlp_on_ack(struct tcb *tcb, const struct segment *s, bool una_advanc
         tcb->cwnd = tcb->ssthresh;
         CTR_INC(tcb->st, TCPLossProbeRecovery);
         r->tlp_on = false;
-    } else if (!una_advanced && !s->seg_len && !tcb->sack_news) {
+    } else if (!una_advanced && !s->seg_len && !tcb->sacked_now) {
         r->tlp_on = false;
     }
 }

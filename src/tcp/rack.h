@@ -28,10 +28,12 @@ struct rack_sent {
     uint64_t us;
 };
 
-/* One retransmission in recovery: [start, end) at us. */
+/* One retransmission in recovery: [start, end) at us; lost once RACK
+ * finds a later transmission delivered (RFC 8985 §6.2), until resent. */
 struct rack_rxt {
     seq_t start, end;
     uint64_t us;
+    bool lost;
 };
 
 struct rack {
@@ -101,6 +103,12 @@ bool rack_timer_fired(struct tcb *tcb);
 void rack_on_rto(struct tcb *tcb);
 /* New data left in tcp_output: schedule the probe (Linux tcp_write_xmit). */
 void rack_after_new_data(struct tcb *tcb);
+/* The first lost retransmission's octets not delivered since (RFC 8985
+ * §6.2): [*start, *start + *len), at most max_len, below the next SACKed
+ * octet; false if there is none. */
+bool rack_next_lost_rxt(const struct tcb *tcb, uint32_t max_len, seq_t *start, uint32_t *len);
+/* Octets of lost retransmissions not delivered: not in flight. */
+uint32_t rack_lost_rxt_bytes(const struct tcb *tcb);
 /* Octets of [from, to) RACK has marked lost (SACKed ones included). */
 uint32_t rack_lost_part(const struct tcb *tcb, seq_t from, seq_t to);
 /* Recovery ended (RFC 8985 §6.2.4: the reordering window may shrink back). */

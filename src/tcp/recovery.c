@@ -53,7 +53,7 @@ uint32_t sack_pipe(const struct tcb *tcb)
     }
     if (seq_lt(x, tcb->snd.max))
         pipe += seq_dist(x, tcb->snd.max) - rack_lost_part(tcb, x, tcb->snd.max);
-    return pipe;
+    return pipe - rack_lost_rxt_bytes(tcb); /* lost again: out of flight */
 }
 
 /* Linux tcpi_lost: unacknowledged octets neither SACKed nor known to
@@ -78,7 +78,8 @@ uint32_t sack_lost_bytes(const struct tcb *tcb)
 uint32_t sack_retrans_out(const struct tcb *tcb)
 {
     seq_t hi = seq_max(tcb->rack.rxt_hi, tcb->snd.una);
-    return seq_dist(tcb->snd.una, hi) - rangeset_overlap(&tcb->sacked, tcb->snd.una, hi);
+    return seq_dist(tcb->snd.una, hi) - rangeset_overlap(&tcb->sacked, tcb->snd.una, hi) -
+           rack_lost_rxt_bytes(tcb);
 }
 
 /* RFC 6675 §4 NextSeg rules 1 and 3: the first hole octet at or above
@@ -104,13 +105,16 @@ static bool next_hole(const struct tcb *tcb, bool only_lost, seq_t *start, uint3
     return false;
 }
 
-/* Sends the next retransmission RFC 6675 §4 NextSeg chooses, if any fits
- * in `usable`; new data (rule 2) comes before rule 3 when there is some. */
+/* Sends the next retransmission, if any fits in `usable`: first a lost
+ * retransmission (RFC 8985 §6.2; Linux tcp_xmit_retransmit_queue walks
+ * from the head, so one below HighRxt goes first), then what RFC 6675 §4
+ * NextSeg chooses; new data (rule 2) comes before rule 3 when there is some. */
 bool sack_retransmit_next(struct tcb *tcb, uint32_t usable, bool new_data_waiting)
 {
     seq_t start;
     uint32_t len;
-    if (!next_hole(tcb, true, &start, &len) &&
+    if (!rack_next_lost_rxt(tcb, tcp_mss_now(tcb), &start, &len) &&
+        !next_hole(tcb, true, &start, &len) &&
         (new_data_waiting || !next_hole(tcb, false, &start, &len)))
         return false;
     if (len > usable)
@@ -118,7 +122,7 @@ bool sack_retransmit_next(struct tcb *tcb, uint32_t usable, bool new_data_waitin
     len = sendq_record_room(tcb, start, len);
     uint8_t psh = tcp_holds_push_point(tcb, start, len) ? TCP_FLAG_PSH : 0;
     tcp_xmit(tcb, start, len, TCP_FLAG_ACK | psh);
-    tcb->high_rxt = seq_add(start, len);
+    tcb->high_rxt = seq_max(tcb->high_rxt, seq_add(start, len));
     tcb->prr_out += len;
     return true;
 }
@@ -211,7 +215,7 @@ void sack_recovery_on_ack(struct tcb *tcb, struct prr_ack a)
         return;
     }
     if (!tcb->in_recovery) {
-        if (!should_enter(tcb))
+        if (!should_enter(tcb) || tcp_mtup_probe_lost(tcb))
             return;
         enter(tcb);
     }

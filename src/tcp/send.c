@@ -8,6 +8,16 @@ static bool fin_may_go(const struct tcb *tcb)
     return tcb->fin_queued && !tcb->fin_acked;
 }
 
+/* After a timeout, octets below SND.NXT the peer SACKed: not in flight
+ * (Linux tcp_packets_in_flight leaves out sacked_out in the Loss state,
+ * where everything else below SND.NXT was sent again or since). */
+static uint32_t sacked_below_nxt(const struct tcb *tcb)
+{
+    if (!tcb->rack.in_loss)
+        return 0;
+    return rangeset_overlap(&tcb->sacked, tcb->snd.una, tcb->snd.nxt);
+}
+
 /* Room under the congestion window (RFC 5681 §2): cwnd less what is in
  * flight, which in SACK recovery is RFC 6675's pipe. RFC 3042 (limited
  * transmit): each of the first two duplicate ACKs lets one new segment out
@@ -18,7 +28,7 @@ static uint32_t cwnd_room(const struct tcb *tcb)
     if (!tcb->in_recovery && tcb->dupacks <= 2)
         cwnd += tcb->dupacks * tcb->mss;
     bool prr = (tcb->in_recovery && tcb->sack_ok) || tcb->in_cwr;
-    uint32_t flight = prr ? sack_pipe(tcb) : tcp_flight(tcb);
+    uint32_t flight = prr ? sack_pipe(tcb) : tcp_flight(tcb) - sacked_below_nxt(tcb);
     return cwnd > flight ? cwnd - flight : 0;
 }
 
@@ -32,13 +42,23 @@ static uint32_t usable_window(const struct tcb *tcb)
     return room < rwnd ? room : rwnd;
 }
 
+/* Minshall's variant of Nagle (Linux tcp_minshall_check): is a short
+ * segment sent before still unacknowledged? */
+static bool short_segment_unacked(const struct tcb *tcb)
+{
+    return seq_gt(tcb->snd.sml, tcb->snd.una) && seq_le(tcb->snd.sml, tcb->snd.nxt);
+}
+
 /* RFC 9293 §3.7.4 (Nagle) and §3.8.6.2.1 (sender SWS avoidance): a short
- * segment goes only if it empties the queue and nothing is outstanding (or
- * Nagle is off), or if it is at least half the largest window the peer has
- * offered. */
+ * segment goes only if it empties the queue and no short segment is
+ * outstanding (Minshall's rule, as Linux's tcp_nagle_check: full-sized
+ * ones in flight do not hold it), or Nagle is off; or if it is at least
+ * half the largest window the peer has offered. */
 static bool short_segment_may_go(const struct tcb *tcb, uint32_t len, uint32_t queued)
 {
-    if (len == queued && (tcb->nodelay || tcp_flight(tcb) == 0))
+    if (seq_lt(tcb->snd.nxt, tcb->snd.max))
+        return true; /* resending a hole after a timeout: as long as the hole */
+    if (len == queued && (tcb->nodelay || !short_segment_unacked(tcb)))
         return true;
     return tcb->snd.max_wnd && len >= tcb->snd.max_wnd / 2;
 }
@@ -72,10 +92,42 @@ static bool bare_fin_may_go(const struct tcb *tcb, uint32_t len)
     return len == 0 && tcb->snd.wnd > tcp_flight(tcb);
 }
 
+/* Does SACKed range r stand for whole segments? Linux marks a segment
+ * SACKed only when a block covers all of it (tcp_match_skb_to_sack): a
+ * block shorter than an MSS counts only as the last segment, and only
+ * when that starts a whole number of segments after SND.NXT. */
+static bool whole_segments(const struct tcb *tcb, const struct seq_range *r)
+{
+    uint32_t mss = tcb->mss ? tcb->mss : 1;
+    if (seq_dist(r->left, r->right) >= mss)
+        return true;
+    return seq_eq(r->right, tcb->snd.max) && seq_gt(r->left, tcb->snd.nxt) &&
+           seq_dist(tcb->snd.nxt, r->left) % mss == 0;
+}
+
+/* Go-back-N after a timeout resends the holes only: SND.NXT steps over
+ * data the peer SACKed (Linux tcp_xmit_retransmit_queue skips SACKed
+ * segments); returns how much may go from SND.NXT before the next SACKed
+ * range (UINT32_MAX: no limit). */
+static uint32_t skip_sacked(struct tcb *tcb)
+{
+    const struct rangeset *sb = &tcb->sacked;
+    for (uint8_t i = 0; i < sb->n && seq_lt(tcb->snd.nxt, tcb->snd.max); i++) {
+        if (!whole_segments(tcb, &sb->r[i]))
+            continue;
+        if (seq_gt(sb->r[i].left, tcb->snd.nxt))
+            return seq_dist(tcb->snd.nxt, sb->r[i].left);
+        if (seq_gt(sb->r[i].right, tcb->snd.nxt))
+            tcb->snd.nxt = sb->r[i].right;
+    }
+    return UINT32_MAX;
+}
+
 /* Sends one segment from SND.NXT if the rules allow; returns false when
  * nothing (more) may be sent now. */
 static bool send_one(struct tcb *tcb, enum tcp_nagle mode)
 {
+    uint32_t hole = skip_sacked(tcb);
     seq_t end = tcb_snd_end(tcb);
     uint32_t queued = seq_lt(tcb->snd.nxt, end) ? seq_dist(tcb->snd.nxt, end) : 0;
     if (tcb->in_recovery && tcb->sack_ok && sack_retransmit_next(tcb, cwnd_room(tcb), queued))
@@ -86,6 +138,8 @@ static bool send_one(struct tcb *tcb, enum tcp_nagle mode)
     uint32_t len = queued < goal ? queued : goal;
     if (len > usable)
         len = usable;
+    if (len > hole)
+        len = hole;
     /* Whole segments; the tail waits for its own turn, and while corked
      * for more data (Linux tcp_mss_split_point). */
     if (len > mss && (len < queued || corked(tcb, mode)))
@@ -112,6 +166,8 @@ static bool send_one(struct tcb *tcb, enum tcp_nagle mode)
         return false; /* refused by the device: not sent, the persist timer retries */
     if (tcb->in_recovery || tcb->in_cwr)
         tcb->prr_out += len;
+    if (len % mss) /* Linux tcp_minshall_update: a packet with a short segment */
+        tcb->snd.sml = seq_add(tcb->snd.nxt, len);
     tcb->snd.nxt = seq_add(tcb->snd.nxt, len + fin);
     if (seq_gt(tcb->snd.nxt, tcb->snd.max))
         tcb->snd.max = tcb->snd.nxt;
@@ -239,10 +295,12 @@ void tcp_output_nagle(struct tcb *tcb, enum tcp_nagle mode)
             tcp_send_ack(tcb);
         return;
     }
+    tcp_current_mss(tcb);
     restart_after_idle(tcb);
-    bool sent = false;
     seq_t max_before = tcb->snd.max;
-    while (send_one(tcb, mode))
+    enum tcp_mtu_probe_result probe = tcp_mtu_probe(tcb);
+    bool sent = probe == MTU_PROBE_SENT;
+    while (probe != MTU_PROBE_WAIT && send_one(tcb, mode))
         sent = true;
     note_cwnd_usage(tcb, sent);
     tcp_chrono_after_output(tcb, sent, peer_window_limits(tcb));

@@ -20,6 +20,7 @@ struct tcb *tcb_new(keel_stack *st)
     rangeset_init(&tcb->sacked, RANGESET_MAX);
     tcb->cc = st->default_cc;
     tcb->rto_us = TCP_RTO_INITIAL_US;
+    tcb->init_cwnd_segs = TCP_INIT_CWND_SEGS;
     rack_init(tcb);
     tcb->keepidle_us = TCP_KEEPIDLE_US;
     tcb->keepintvl_us = TCP_KEEPINTVL_US;
@@ -180,19 +181,11 @@ static uint32_t clamp_peer_mss(struct tcb *tcb, uint32_t mss)
 }
 
 /* RFC 9293 §3.7.1: Eff.snd.MSS = min(SendMSS + 20, MMS_S) - TCPhdrsize -
- * IPoptionsize; the TCP options we send on every segment come off too. */
+ * IPoptionsize, with MMS_S from the path MTU (src/tcp/mtup.c). */
 static void set_mss(struct tcb *tcb)
 {
-    uint32_t mtu_mss = tcb->st->dev->mtu - IPV4_HDR_LEN - TCP_HDR_LEN;
-    uint32_t mss = tcb->peer_mss < mtu_mss ? tcb->peer_mss : mtu_mss;
-    if (tcb->user_mss && tcb->user_mss < mss)
-        mss = tcb->user_mss;
-    if (tcb->ts_ok)
-        mss -= 12;
-    if (tcp_md5_key_for(tcb, tcb->raddr))
-        mss -= 20; /* NOP, NOP, MD5 on every segment (Linux tcp_header_len) */
-    tcb->mss = mss;
-    tcb->rcv_mss = tcb->adv_mss < mss ? tcb->adv_mss : mss;
+    tcp_sync_mss(tcb, tcb->path_mtu);
+    tcb->rcv_mss = tcb->adv_mss < tcb->mss ? tcb->adv_mss : tcb->mss;
 }
 
 /* The MD5 option takes 20 of the 40 option bytes: Linux sends no

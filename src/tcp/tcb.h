@@ -66,6 +66,7 @@ enum tcb_timer {
 struct tcb_send {
     seq_t una, nxt, wl1, wl2, iss, up;
     seq_t max;        /* highest sequence number sent (BSD snd_max) */
+    seq_t sml;        /* end of the last short segment sent (Linux snd_sml) */
     uint32_t wnd;     /* peer's window, scaled */
     uint32_t max_wnd; /* largest window the peer has offered (RFC 9293 §3.8.6.2.1) */
     uint8_t wscale;   /* shift for the peer's windows (RFC 7323 Snd.Wind.Shift) */
@@ -98,6 +99,23 @@ struct tcb {
     uint16_t user_mss;     /* TCP_MAXSEG, 0 if unset */
     uint32_t mss;          /* effective send MSS: payload bytes per full segment */
     uint32_t rcv_mss;      /* estimate of the peer's segment size */
+    /* The path MTU (RFC 1191) as the cached route gives it (Linux's dst):
+     * read at open and again on the first transmission after the route
+     * table changed (route_gen); lowered by ICMP. route_mtu is the route's
+     * own; pmtu the MTU mss was last computed from (icsk_pmtu_cookie). */
+    uint32_t route_gen;
+    uint16_t route_mtu, path_mtu, pmtu;
+    bool path_mtu_locked;
+    uint32_t init_cwnd_segs;   /* the route's initcwnd, or RFC 6928's 10 */
+    /* PLPMTUD (RFC 4821 §7, Linux icsk_mtup): the range of MTUs searched,
+     * the probe in flight (probe_size, its MTU; 0: none) and when the
+     * search last started. */
+    struct {
+        bool enabled;
+        uint16_t search_low, search_high, probe_size;
+        seq_t probe_start, probe_end;
+        uint64_t probe_ts_us;
+    } mtup;
 
     /* Options negotiated (RFC 7323, RFC 2018). */
     bool ts_ok, sack_ok, ws_ok;
@@ -148,7 +166,7 @@ struct tcb {
     /* Retransmission (RFC 6298) and the SACK scoreboard (RFC 2018). */
     struct rangeset sacked;    /* SACKed ranges above snd.una */
     seq_t high_rxt;            /* RFC 6675 HighRxt: next hole to retransmit from */
-    bool sack_news;            /* the ACK being processed SACKed octets not SACKed before */
+    uint32_t sacked_now;       /* octets the ACK being processed SACKed for the first time */
     struct cc_tx_times sack_times; /* when they were sent (never retransmitted ones) */
     uint32_t srtt_us, rttvar_us, rto_us, min_rtt_us;
     bool rtt_measured;
@@ -340,6 +358,20 @@ void tcp_send_challenge_ack(struct tcb *tcb);
 void tcp_deliver_fin(struct tcb *tcb);
 
 void tcp_icmp_error(struct tcb *tcb, uint8_t type, uint8_t code, uint16_t mtu, seq_t seq);
+
+/* Path MTU and PLPMTUD (src/tcp/mtup.c, RFC 1191, RFC 4821). */
+void tcp_route_init(struct tcb *tcb);
+void tcp_route_check(struct tcb *tcb);
+uint16_t tcp_route_advmss(const struct tcb *tcb);
+void tcp_sync_mss(struct tcb *tcb, uint32_t pmtu);
+void tcp_current_mss(struct tcb *tcb);
+void tcp_mtup_init(struct tcb *tcb);
+enum tcp_mtu_probe_result { MTU_PROBE_SKIP, MTU_PROBE_WAIT, MTU_PROBE_SENT };
+enum tcp_mtu_probe_result tcp_mtu_probe(struct tcb *tcb);
+bool tcp_mtu_probe_whole(const struct tcb *tcb, seq_t seq, uint32_t len);
+void tcp_mtup_on_ack(struct tcb *tcb);
+bool tcp_mtup_probe_lost(struct tcb *tcb);
+void tcp_mtup_on_rto(struct tcb *tcb, bool black_hole_suspected);
 
 /* Output (src/tcp/output.c). */
 void tcp_output(struct tcb *tcb);

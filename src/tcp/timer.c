@@ -25,6 +25,16 @@ static bool retransmissions_exhausted(const struct tcb *tcb, uint32_t retries,
     return elapsed >= model_timeout_us(retries, rto_base);
 }
 
+/* Linux tcp_write_timeout's retries1 test (retransmits_timed_out with
+ * tcp_retries1 = 3): timeouts enough to suspect the path, not the peer. */
+static bool black_hole_suspected(const struct tcb *tcb)
+{
+    const uint32_t retries1 = 3;
+    if (!tcb->retransmits || !tcb->retrans_start_us)
+        return false;
+    return tcb->st->now_us - tcb->retrans_start_us >= model_timeout_us(retries1, TCP_RTO_MIN_US);
+}
+
 /* Linux tcp_clamp_rto_to_user_timeout and tcp_clamp_probe0_to_user_timeout:
  * with TCP_USER_TIMEOUT set, a timer never runs past the moment the user
  * timeout (counted from start_us) ends, so the abort comes on time rather
@@ -74,11 +84,22 @@ static void retransmit_syn(struct tcb *tcb)
     tcb_arm(tcb, TT_RETRANSMIT, rto_current(tcb));
 }
 
+/* RFC 2018 §8 lets a receiver discard data it SACKed; as Linux
+ * tcp_timeout_mark_lost, a timeout keeps the scoreboard unless the oldest
+ * outstanding octet is itself SACKed (the peer acknowledges up to a byte it
+ * claims to hold: it reneged), when every SACK mark is dropped. */
+static void scoreboard_on_rto(struct tcb *tcb)
+{
+    const struct rangeset *sb = &tcb->sacked;
+    if (sb->n && seq_le(sb->r[0].left, tcb->snd.una))
+        tcb->sacked.n = 0;
+}
+
 /* RFC 6298 §5.4-5.6 and RFC 5681 §3.1: retransmit the oldest segment (even
  * into a zero window: it doubles as a probe), back off, and restart from the
- * loss window; everything after SND.UNA will be sent again (go-back-N,
- * skipping nothing but what the peer acknowledges). RFC 2018 §8: SACK
- * information is discarded. */
+ * loss window; everything after SND.UNA the peer has not SACKed will be sent
+ * again (go-back-N over the holes, as Linux tcp_enter_loss marks every
+ * unSACKed segment lost and tcp_xmit_retransmit_queue skips SACKed ones). */
 static void retransmit_timeout(struct tcb *tcb)
 {
     if (retransmissions_exhausted(tcb, tcb->st->cfg.retries2, TCP_RTO_MIN_US)) {
@@ -86,6 +107,7 @@ static void retransmit_timeout(struct tcb *tcb)
         return;
     }
     CTR_INC(tcb->st, TCPTimeouts);
+    tcp_mtup_on_rto(tcb, black_hole_suspected(tcb));
     uint64_t segs_before = tcb->segs_out;
     tcb->cc->on_rto(tcb);
     rack_on_rto(tcb);
@@ -94,7 +116,7 @@ static void retransmit_timeout(struct tcb *tcb)
     tcb->in_cwr = false;
     ecn_queue_cwr(tcb); /* Linux tcp_enter_loss */
     tcb->dupacks = 0;
-    tcb->sacked.n = 0;
+    scoreboard_on_rto(tcb);
     tcb->rtt_timing = false;
     tcb->snd.nxt = tcb->snd.una;
     tcb->high_rxt = tcb->snd.una;

@@ -370,8 +370,10 @@ TEST(prr_ack_below_snd_una_keeps_cwnd_above_ssthresh)
     script_expect(&s, .flags = A, .seq = 1, .ack = 1, .len = MSS);
     script_expect_none(&s);
     /* The retransmission arrives: pipe 8 > ssthresh, share ceil(2 * 7 /
-     * 12) = 2 segments less the 1 sent: cwnd 8 + 167 bytes. */
-    script_advance(&s, 10000);
+     * 12) = 2 segments less the 1 sent: cwnd 8 + 167 bytes. (It comes
+     * within min_rtt, so RACK does not time it, Linux tcp_rack_advance: a
+     * round trip later, RACK would mark 4001:10001, sent before it, lost.) */
+    script_advance(&s, 5000);
     script_send(&s, .flags = A, .seq = 1, .ack = 4001);
     script_expect_none(&s);
     uint32_t cwnd = script_info(&s, c).cwnd;
@@ -404,10 +406,10 @@ static void run_timers_until_head_resent(struct script *s)
     while (!skip_sent(s));
 }
 
-/* After a timeout keel drops its scoreboard (RFC 2018 §8) and resends
- * everything past SND.UNA; an ACK that then jumps over data the peer
- * SACKed counts all of it for slow start (RFC 5681 §3.1), up to ssthresh,
- * instead of the one segment the retransmission delivered. */
+/* After a timeout (Linux's Loss state) data the peer SACKs for the first
+ * time is delivered (tcp_cong_control's acked_sacked): slow start counts it
+ * (RFC 5681 §3.1), up to ssthresh, and the ACK that later covers it does
+ * not count it again. */
 TEST(slow_start_after_timeout_counts_sacked_data_acknowledged)
 {
     struct script s;
@@ -425,5 +427,111 @@ TEST(slow_start_after_timeout_counts_sacked_data_acknowledged)
     /* Slow start reaches ssthresh (CUBIC's 0.7 * 10), the rest goes on in
      * congestion avoidance; one segment's worth would leave cwnd at 2. */
     CHECK(script_info(&s, c).cwnd >= 7 * MSS);
+    script_free(&s);
+}
+
+/* Linux tcp_enter_loss: a timeout keeps the SACK marks and go-back-N
+ * resends only the holes (tcp_xmit_retransmit_queue skips SACKed data).
+ * The SACK of 3001:9001 after the timeout grows cwnd to ssthresh (7
+ * segments); 1001:3001 and 9001:10001 are resent, 3001:9001 is not, nor
+ * after a second timeout; the ACK of 10001 then counts only the segment it
+ * delivered. */
+TEST(timeout_keeps_scoreboard_and_resends_holes_only)
+{
+    struct script s;
+    script_init(&s, NULL);
+    int c = passive_open_rtt(&s, &OPTS_MSS_1000_SACK, 10000);
+    app_write(&s, c, 10 * MSS);
+    for (uint32_t k = 0; k < 10; k++)
+        script_expect(&s, .flags = (uint8_t)(k == 9 ? P | A : A), .seq = 1 + k * MSS, .ack = 1,
+                      .len = MSS);
+    run_timers_until_head_resent(&s);
+    dupack_sack(&s, 3001, 9001);
+    CHECK_EQ_U(script_info(&s, c).cwnd, 7 * MSS);
+    script_expect(&s, .flags = A, .seq = 1001, .ack = 1, .len = MSS);
+    script_expect(&s, .flags = A, .seq = 2001, .ack = 1, .len = MSS);
+    script_expect(&s, .flags = P | A, .seq = 9001, .ack = 1, .len = MSS);
+    script_expect_none(&s);
+    /* Those are lost too: the next timeout keeps the marks as well. */
+    run_timers_until_head_resent(&s);
+    CHECK_EQ_U(script_info(&s, c).cwnd, MSS);
+    script_send(&s, .flags = A, .seq = 1, .ack = 1001);
+    script_expect(&s, .flags = A, .seq = 1001, .ack = 1, .len = MSS);
+    script_expect(&s, .flags = A, .seq = 2001, .ack = 1, .len = MSS);
+    script_expect_none(&s);
+    ack_sack2(&s, 3001, 3001, 9001, 0, 0);
+    script_expect(&s, .flags = P | A, .seq = 9001, .ack = 1, .len = MSS);
+    script_expect_none(&s);
+    uint32_t cwnd = script_info(&s, c).cwnd;
+    script_send(&s, .flags = A, .seq = 1, .ack = 10001);
+    CHECK_EQ_U(script_info(&s, c).cwnd, cwnd + MSS);
+    script_expect_none(&s);
+    script_free(&s);
+}
+
+/* RFC 2018 §8, Linux tcp_timeout_mark_lost: a peer that SACKs the octet
+ * at SND.UNA without acknowledging it has reneged; the next timeout drops
+ * every SACK mark, and go-back-N resends 1001:2001 too. */
+TEST(timeout_after_reneging_drops_the_scoreboard)
+{
+    struct script s;
+    script_init(&s, NULL);
+    int c = passive_open_rtt(&s, &OPTS_MSS_1000_SACK, 10000);
+    app_write(&s, c, 10 * MSS);
+    for (uint32_t k = 0; k < 10; k++)
+        script_expect(&s, .flags = (uint8_t)(k == 9 ? P | A : A), .seq = 1 + k * MSS, .ack = 1,
+                      .len = MSS);
+    run_timers_until_head_resent(&s);
+    dupack_sack(&s, 1, 2001);
+    skip_sent(&s);
+    run_timers_until_head_resent(&s);
+    CHECK_EQ_U(script_info(&s, c).cwnd, MSS);
+    script_send(&s, .flags = A, .seq = 1, .ack = 1001);
+    script_expect(&s, .flags = A, .seq = 1001, .ack = 1, .len = MSS);
+    script_expect(&s, .flags = A, .seq = 2001, .ack = 1, .len = MSS);
+    script_expect_none(&s);
+    script_free(&s);
+}
+
+/* RFC 8985 §6.2, Linux tcp_rack_detect_loss on a retransmission: segments
+ * 1-4 and 11-16 of 20 are lost, and so is the retransmission of 1001:2001.
+ * When the retransmission of 2001:3001, sent after it, is SACKed, RACK
+ * marks 1001:2001 lost (no reordering seen: no window) and recovery sends
+ * it again before new data, though it lies below HighRxt
+ * (fast_recovery/prr-ss-30pkt-lost-1_4-11_16.pkt). */
+TEST(rack_marks_a_lost_retransmission_and_recovery_resends_it)
+{
+    struct script s;
+    script_init(&s, NULL);
+    int c = passive_open_rtt(&s, &OPTS_MSS_1000_SACK, 10000);
+    app_write(&s, c, 20 * MSS);
+    for (uint32_t k = 0; k < 10; k++)
+        script_expect(&s, .flags = A, .seq = 1 + k * MSS, .ack = 1, .len = MSS);
+    script_advance(&s, 10000);
+    static const uint32_t sent[] = {10001, 11001, 1, 1001, 2001, 3001, 12001, 13001};
+    for (uint32_t k = 0; k < 8; k++) {
+        dupack_sack(&s, 4001, 5001 + k * MSS);
+        script_expect(&s, .flags = A, .seq = sent[k], .ack = 1, .len = MSS);
+        script_expect_none(&s);
+        script_advance(&s, 2000);
+    }
+    script_advance(&s, 8000);
+    ack_sack2(&s, 1001, 4001, 12001, 0, 0);
+    script_expect(&s, .flags = A, .seq = 14001, .ack = 1, .len = MSS);
+    script_expect(&s, .flags = A, .seq = 15001, .ack = 1, .len = MSS);
+    script_expect_none(&s);
+    script_advance(&s, 2000);
+    ack_sack2(&s, 1001, 2001, 12001, 0, 0);
+    script_expect(&s, .flags = A, .seq = 1001, .ack = 1, .len = MSS);
+    script_expect(&s, .flags = A, .seq = 16001, .ack = 1, .len = MSS);
+    script_expect_none(&s);
+    CHECK_EQ_U(script_info(&s, c).retrans_out, MSS); /* 1001:2001, out again */
+    /* 16001:17001 left at the same instant as that retransmission, and is
+     * SACKed first: a tie in time says nothing of their order, so
+     * 1001:2001 is not lost yet (only one sent strictly later counts). */
+    script_advance(&s, 10000);
+    ack_sack2(&s, 1001, 16001, 17001, 2001, 12001);
+    while (script_pending(&s))
+        CHECK(s.out[s.next_out++].h.seq != s.keel_isn + 1001);
     script_free(&s);
 }

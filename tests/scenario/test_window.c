@@ -74,6 +74,24 @@ TEST(nagle_sends_full_segments_holds_tail)
     script_free(&s);
 }
 
+/* Minshall's rule (Linux tcp_nagle_check): full-sized segments in flight
+ * do not hold the short tail; only an unacknowledged short one does. */
+TEST(nagle_sends_tail_behind_full_segments)
+{
+    struct script s;
+    script_init(&s, NULL);
+    int c = script_active_open(&s, &OPTS_MSS_ONLY);
+    CHECK_EQ(keel_send(s.st, c, data, 3000, 0), 3000);
+    script_expect(&s, .flags = A, .seq = 1, .ack = 1, .len = MSS);
+    script_expect(&s, .flags = A, .seq = 1 + MSS, .ack = 1, .len = MSS);
+    script_expect(&s, .flags = P | A, .seq = 1 + 2 * MSS, .ack = 1, .len = 80);
+    CHECK_EQ(keel_send(s.st, c, data, 100, 0), 100);
+    script_expect_none(&s); /* the 80 bytes are unacknowledged */
+    script_send(&s, .flags = A, .seq = 1, .ack = 3001);
+    script_expect(&s, .flags = P | A, .seq = 3001, .ack = 1, .len = 100);
+    script_free(&s);
+}
+
 /* TCP_NODELAY: small segments go at once. */
 TEST(nodelay_sends_small_segments_at_once)
 {

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "kpd.h"
+#include "link/gso.h"
 #include "link/trace.h"
 
 /* Virtual time starts here: 2023-11-14 22:13:20 UTC, in microseconds. */
@@ -178,14 +179,29 @@ static int dev_transmit(struct keel_device *dev, const uint8_t *pkt, size_t len,
     return queue_out(p, pkt, len);
 }
 
+static int queue_piece(void *arg, const uint8_t *seg, size_t len)
+{
+    return queue_out(arg, seg, len);
+}
+
 /* Segmentation offload: the large packet goes to packetdrill whole, as a
  * Linux TSO device's packet does to a sniffer on the sending host, which is
- * what the scripts are written against (`P. 1:10001(10000)`). */
+ * what the scripts are written against (`P. 1:10001(10000)`). With TSO and
+ * GSO off (soft_gso), it passes the queue discipline whole and reaches
+ * packetdrill in MSS-sized segments, as Linux's software GSO cuts it after
+ * the qdisc (validate_xmit_skb): PSH on the last only. */
 static int dev_transmit_tso(struct keel_device *dev, const uint8_t *pkt, size_t len,
                             uint16_t mss, uint64_t now_us)
 {
-    (void)mss;
-    return dev_transmit(dev, pkt, len, now_us);
+    struct kpd *p = of_dev(dev);
+    if (!p->soft_gso)
+        return dev_transmit(dev, pkt, len, now_us);
+    if (kpd_qdisc_refuses(p, len)) {
+        if (p->trace)
+            trace_packet(p, "x (refused by the qdisc)", pkt, len);
+        return KEEL_ENOBUFS;
+    }
+    return gso_segment(pkt, len, mss, queue_piece, p);
 }
 
 static long dev_receive(struct keel_device *dev, uint8_t *buf, size_t cap, uint64_t now_us)
@@ -221,7 +237,8 @@ bool kpd_stack(struct kpd *p)
     make_secret(p->seed, cfg.secret);
     cfg.max_sockets = KPD_MAX_FDS;
     kpd_sysctls_read(p->sysctl_path, &p->sysctls);
-    kpd_sysctls_apply(&p->sysctls, &cfg, &p->dev);
+    kpd_sysctls_apply(&p->sysctls, &cfg);
+    p->soft_gso = p->sysctls.tso == 0;
     int err;
     p->st = keel_stack_new(&cfg, &p->dev, p->now_us, &err);
     if (!p->st) {
@@ -229,6 +246,7 @@ bool kpd_stack(struct kpd *p)
         errno = ENOMEM;
         return false;
     }
+    kpd_routes_apply(p);
     return true;
 }
 

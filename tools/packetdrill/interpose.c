@@ -85,7 +85,9 @@ __attribute__((visibility("default"))) int getsockopt(int fd, int level, int nam
 
 /* packetdrill runs a script's shell commands with system(): keel's sockets
  * are written to the /proc/net/tcp stand-in first (procnet.c), so that the
- * command sees them as they are at that instant. */
+ * command sees them as they are at that instant; the routes the command
+ * set (`ip route`, shims/ip) reach keel when it returns, before the
+ * script's next event. */
 typedef int (*system_fn)(const char *);
 
 __attribute__((visibility("default"))) int system(const char *command)
@@ -104,7 +106,13 @@ __attribute__((visibility("default"))) int system(const char *command)
         errno = ENOSYS;
         return -1;
     }
-    return next.fn(command);
+    int rc = next.fn(command);
+    if (p) {
+        kpd_lock(p);
+        kpd_routes_apply(p);
+        kpd_unlock(p);
+    }
+    return rc;
 }
 
 __attribute__((visibility("default"))) ssize_t sendfile(int out_fd, int in_fd, off_t *offset,

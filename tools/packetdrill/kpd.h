@@ -75,6 +75,7 @@ struct kpd_sysctls {
     uint32_t notsent_lowat; /* tcp_notsent_lowat; 0: unset (no limit) */
     int tso; /* device.tso (ethtool -K tso/gso): -1 unset, 0 off, 1 on */
     int ecn; /* tcp_ecn: -1 unset, 0 off, 1 on, 2 accept only */
+    uint32_t mtu_probing, base_mss; /* tcp_mtu_probing, tcp_base_mss; 0: unset */
 };
 
 /* The device's root queue discipline as `tc` set it (the tc shim records
@@ -105,6 +106,10 @@ struct kpd {
     char proc_net_dir[512];  /* where /proc/net/tcp is written ("": nowhere) */
     struct kpd_sysctls sysctls; /* read when the stack is created */
     struct kpd_qdisc qdisc;     /* read again whenever the settings change */
+    long routes_read;           /* the settings file's bytes whose routes keel has */
+    /* ethtool -K tun0 tso off / gso off: Linux's TCP still builds GSO
+     * packets, which the stack then cuts up in software; so does the device. */
+    bool soft_gso;
 
     struct kpd_packet *out;  /* packets keel sent, oldest first */
     size_t out_head, out_len, out_cap;
@@ -183,8 +188,10 @@ void kpd_write_proc_net(struct kpd *p);
 
 /* sysctl.c */
 void kpd_sysctls_read(const char *path, struct kpd_sysctls *s);
-void kpd_sysctls_apply(const struct kpd_sysctls *s, struct keel_config *cfg,
-                       struct keel_device *dev);
+void kpd_sysctls_apply(const struct kpd_sysctls *s, struct keel_config *cfg);
+/* Gives keel the routes (`ip route`, see shims/ip) recorded since the last
+ * call; none before the stack exists. */
+void kpd_routes_apply(struct kpd *p);
 /* Does the device's queue discipline refuse a packet of len bytes now? */
 bool kpd_qdisc_refuses(struct kpd *p, size_t len);
 

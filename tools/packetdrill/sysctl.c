@@ -2,7 +2,8 @@
  * kernel with `sysctl` commands (common/defaults.sh, set_sysctls.py) before
  * their first event; run-suite.sh puts shims in their place that append
  * each setting ("net.ipv4.tcp_rmem=4096 540000 15728640") to a file instead
- * of touching the host; the ethtool shim records device.tso the same way.
+ * of touching the host; the ethtool shim records device.tso the same way,
+ * the ip shim device.route.
  * The stack is created when the script first needs it, from the settings
  * keel (or its device) has a counterpart for; the rest are ignored. */
 #include <stdlib.h>
@@ -77,6 +78,10 @@ static void set_one(struct kpd_sysctls *s, const char *name, const char *v)
         s->fin_timeout_s = n;
     else if (strcmp(name, "tcp_ecn") == 0)
         s->ecn = (int)n;
+    else if (strcmp(name, "tcp_mtu_probing") == 0)
+        s->mtu_probing = n;
+    else if (strcmp(name, "tcp_base_mss") == 0)
+        s->base_mss = n;
     else if (strcmp(name, "tcp_congestion_control") == 0 && strcmp(v, "cubic") == 0)
         snprintf(s->congestion, sizeof s->congestion, "cubic");
     else if (strcmp(name, "tcp_congestion_control") == 0 && strcmp(v, "reno") == 0)
@@ -105,11 +110,8 @@ void kpd_sysctls_read(const char *path, struct kpd_sysctls *s)
     fclose(f);
 }
 
-void kpd_sysctls_apply(const struct kpd_sysctls *s, struct keel_config *cfg,
-                       struct keel_device *dev)
+void kpd_sysctls_apply(const struct kpd_sysctls *s, struct keel_config *cfg)
 {
-    if (s->tso == 0)
-        dev->tso_max = 0; /* ethtool -K tun0 tso off: MSS-sized segments */
     cfg->rcvbuf = s->rmem_default;
     cfg->rcvbuf_max = s->rmem_max;
     cfg->sndbuf = s->wmem_default;
@@ -129,6 +131,83 @@ void kpd_sysctls_apply(const struct kpd_sysctls *s, struct keel_config *cfg,
     cfg->congestion_control = s->congestion[0] ? s->congestion : NULL;
     /* net.ipv4.tcp_ecn: 0 off, 1 ask and answer, 2 (the default) answer. */
     cfg->ecn = s->ecn == 0 ? KEEL_ECN_OFF : s->ecn == 1 ? KEEL_ECN_ON : KEEL_ECN_ACCEPT;
+    cfg->mtu_probing = (uint8_t)s->mtu_probing;
+    cfg->base_mss = s->base_mss;
+}
+
+/* ---- routes (ip route) ----
+ * device.route=OP DST [KEY VALUE]...: OP add, change or replace sets DST's
+ * route (a host, A.B.C.D/LEN or default) with the metrics keel knows
+ * (advmss N, mtu [lock] N, initcwnd N; others are left out), replacing all
+ * of them, as ip does; del removes it. */
+
+static bool route_dst(const char *tok, struct keel_route *r)
+{
+    unsigned a, b, c, d, len = 32;
+    if (strcmp(tok, "default") == 0) {
+        r->dst = 0;
+        r->prefix_len = 0;
+        return true;
+    }
+    int n = sscanf(tok, "%u.%u.%u.%u/%u", &a, &b, &c, &d, &len);
+    if (n < 4 || a > 255 || b > 255 || c > 255 || d > 255 || len > 32)
+        return false;
+    r->dst = a << 24 | b << 16 | c << 8 | d;
+    r->prefix_len = (uint8_t)len;
+    return true;
+}
+
+static void route_metric(struct keel_route *r, const char *key, char **save)
+{
+    char *v = strtok_r(NULL, " ", save);
+    if (v && strcmp(key, "mtu") == 0 && strcmp(v, "lock") == 0) {
+        r->mtu_locked = true;
+        v = strtok_r(NULL, " ", save);
+    }
+    uint32_t n = v ? (uint32_t)strtoul(v, NULL, 0) : 0;
+    if (strcmp(key, "advmss") == 0)
+        r->advmss = (uint16_t)n;
+    else if (strcmp(key, "mtu") == 0)
+        r->mtu = (uint16_t)n;
+    else if (strcmp(key, "initcwnd") == 0)
+        r->initcwnd = n;
+}
+
+static void route_apply(keel_stack *st, char *v)
+{
+    struct keel_route r;
+    memset(&r, 0, sizeof r);
+    char *save = NULL;
+    char *op = strtok_r(v, " ", &save);
+    char *tok = strtok_r(NULL, " ", &save);
+    if (tok && strcmp(tok, "to") == 0)
+        tok = strtok_r(NULL, " ", &save);
+    if (!op || !tok || !route_dst(tok, &r))
+        return;
+    if (strncmp(op, "del", 3) == 0) {
+        keel_route_del(st, r.dst, r.prefix_len);
+        return;
+    }
+    while ((tok = strtok_r(NULL, " ", &save)))
+        route_metric(&r, tok, &save);
+    keel_route_set(st, &r);
+}
+
+void kpd_routes_apply(struct kpd *p)
+{
+    FILE *f = p->st && p->sysctl_path[0] ? fopen(p->sysctl_path, "r") : NULL;
+    if (!f)
+        return;
+    const char *key = "device.route=";
+    char line[512];
+    fseek(f, p->routes_read, SEEK_SET);
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\r\n")] = 0;
+        if (strncmp(line, key, strlen(key)) == 0)
+            route_apply(p->st, line + strlen(key));
+    }
+    p->routes_read = ftell(f);
+    fclose(f);
 }
 
 /* ---- the device's queue discipline (tc) ----

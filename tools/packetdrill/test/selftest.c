@@ -641,6 +641,57 @@ TEST(qdisc_limit_0_refuses_packets)
     unlink(path);
 }
 
+/* `ip route change 192.0.2.1 via 192.168.0.2 dev tun0 advmss 600 mtu lock
+ * 640 initcwnd 11` and `ethtool -K tun0 tso off`, as the shims record them
+ * (mtu_probe/basic-v4): the route is applied when the stack is created
+ * (the SYN-ACK offers 600, cwnd starts at 11 segments) and a later one when
+ * the script's command returns (system()), reaching the connection with
+ * its next transmission; offload packets reach packetdrill cut into MSS
+ * segments, PSH on the last. */
+TEST(ip_route_and_tso_off)
+{
+    char path[] = "/tmp/keel-pd-route-XXXXXX";
+    int tfd = mkstemp(path);
+    CHECK(tfd >= 0);
+    close(tfd);
+    append_line(path, "device.route=change 192.0.2.1 via 192.168.0.2 dev tun0 advmss 600 "
+                      "mtu lock 640 initcwnd 11");
+    append_line(path, "device.tso=0");
+    char flags[128];
+    snprintf(flags, sizeof flags, "local_ip=192.168.0.1,sysctls=%s", path);
+    struct rig r;
+    rig_init(&r, flags);
+    int lfd = listener(&r);
+    inject(&r, TCP_FLAG_SYN, 0, 0, NULL, &SYN_OPTS);
+    struct out sa = sniff(&r);
+    CHECK_EQ(sa.h.opts.mss, 600);
+    r.keel_isn = sa.h.seq;
+    inject(&r, TCP_FLAG_ACK, 1, 1, NULL, NULL);
+    int fd = r.t.accept(r.t.ctx, lfd, NULL, NULL);
+    CHECK(fd >= 0);
+    struct linux_tcp_info li;
+    socklen_t len = sizeof li;
+    CHECK_EQ(r.t.getsockopt(r.t.ctx, fd, IPPROTO_TCP, TCP_INFO, &li, &len), 0);
+    CHECK_EQ(li.snd_mss, 600);
+    CHECK_EQ(li.snd_cwnd, 11);
+    append_line(path, "device.route=change 192.0.2.1 via 192.168.0.2 dev tun0 advmss 1460 "
+                      "mtu lock 1500");
+    CHECK_EQ(system("true"), 0);
+    static char buf[1800];
+    CHECK_EQ(r.t.write(r.t.ctx, fd, buf, sizeof buf), (long)sizeof buf);
+    for (int k = 0; k < 3; k++) {
+        struct out o = sniff(&r);
+        CHECK_EQ(o.len, 600);
+        CHECK_EQ(o.h.seq, r.keel_isn + 1 + 600 * (uint32_t)k);
+        CHECK_EQ(!!(o.h.flags & TCP_FLAG_PSH), k == 2);
+    }
+    inject(&r, TCP_FLAG_ACK, 1, 1801, NULL, NULL);
+    CHECK_EQ(r.t.getsockopt(r.t.ctx, fd, IPPROTO_TCP, TCP_INFO, &li, &len), 0);
+    CHECK_EQ(li.snd_mss, 1000);
+    rig_free(&r);
+    unlink(path);
+}
+
 /* pipe() gives host pipe ends that close, read and write reach; splice()
  * moves a keel socket's bytes into a pipe and a pipe's into the socket,
  * refusing an offset on the socket (ESPIPE) and two non-pipes (EINVAL). */
