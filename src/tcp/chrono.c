@@ -79,15 +79,6 @@ void tcp_chrono_after_output(struct tcb *tcb, bool sent, bool rwnd_limited)
     note_sndbuf_limited(tcb, sent);
 }
 
-/* Linux sk_stream_write_space: the writer may go on once the free space is
- * at least half what is queued. */
-static bool writable_again(const struct tcb *tcb)
-{
-    uint32_t queued = tcb->sndq.len;
-    uint32_t free_space = tcb->sndbuf > queued ? tcb->sndbuf - queued : 0;
-    return free_space >= queued / 2;
-}
-
 /* New data acknowledged: everything sent is acknowledged ends busy time
  * (Linux tcp_clean_rtx_queue); freed space ends send-buffer-limited time
  * (Linux tcp_check_space). */
@@ -95,7 +86,7 @@ void tcp_chrono_after_ack(struct tcb *tcb)
 {
     if (seq_eq(tcb->snd.una, tcb->snd.max))
         tcp_chrono_stop(tcb, TCP_CHRONO_BUSY);
-    if (tcb->snd_nospace && writable_again(tcb)) {
+    if (tcb->snd_nospace && sendq_has_wspace(tcb)) {
         tcb->snd_nospace = false;
         tcp_chrono_stop(tcb, TCP_CHRONO_SNDBUF_LIMITED);
     }

@@ -31,6 +31,11 @@
 #define TCP_INVALID_ACK_INTERVAL_US 500000u /* Linux tcp_invalid_ratelimit */
 #define TCP_RECORD_MARKS 64u         /* record ends (MSG_EOR) remembered */
 #define TCP_CHUNK_MAX 65535u         /* largest chunk of the send queue */
+/* What one chunk costs SO_SNDBUF beyond its bytes: Linux charges an skb's
+ * truesize (SKB_TRUESIZE: the struct sk_buff, its skb_shared_info and the
+ * head TCP allocates for headers, tcp_stream_alloc_skb). 832 is what Linux
+ * 6.18 on x86-64 adds to sk_wmem_queued (SO_MEMINFO) for one new skb. */
+#define TCP_CHUNK_OVERHEAD 832u
 #define TCP_PUSH_POINTS 16u          /* write ends remembered for PSH */
 #define TCP_RESOURCE_PROBE_INTERVAL_US 500000u /* Linux: retry after local congestion */
 
@@ -113,6 +118,7 @@ struct tcb {
      * segment holding one carries PSH, as Linux marks each write's tail. */
     seq_t push_at[TCP_PUSH_POINTS];
     uint8_t push_head, push_n;
+    seq_t pushed_seq; /* the newest push point ever marked (Linux pushed_seq) */
     bool fin_acked;
     /* The send queue as Linux's write queue (src/tcp/sendq.c): the newest
      * chunk (Linux's tail skb), the record ends no segment may span (MSG_EOR,
@@ -473,6 +479,10 @@ void sendq_write_end(struct tcb *tcb, bool complete, int flags);
 uint32_t sendq_notsent(const struct tcb *tcb);
 /* Linux __sk_stream_is_writeable(sk, 1): may a waiting writer go on? */
 bool sendq_writable(const struct tcb *tcb);
+/* Linux sk_stream_wspace >= sk_stream_min_wspace, SO_SNDBUF alone. */
+bool sendq_has_wspace(const struct tcb *tcb);
+/* Linux sk_wmem_queued: the queue's bytes and its chunks' overhead. */
+uint32_t sendq_charged(const struct tcb *tcb);
 /* A segment from seq may carry at most this much: up to the next record end. */
 uint32_t sendq_record_room(const struct tcb *tcb, seq_t seq, uint32_t len);
 bool sendq_is_record_end(const struct tcb *tcb, seq_t seq);

@@ -167,6 +167,91 @@ TEST(sndbuf_writable_again_at_a_third_free)
     script_free(&s);
 }
 
+/* Active open as timestamping/partial.pkt's peer answers: SACK, window
+ * scale 7 and, 10 ms after the SYN, a SYN-ACK window of 2000, the largest
+ * the peer offers before data flows (chunks of one segment: half of it). */
+static int open_to_small_window(struct script *s, uint16_t mss)
+{
+    struct tcp_opts opts = OPTS_MSS_1000_WS;
+    opts.mss = mss;
+    int c = keel_socket(s->st, KEEL_SOCK_STREAM);
+    struct keel_sockaddr a = {PEER_ADDR, PEER_PORT};
+    CHECK_EQ(keel_connect(s->st, c, &a), KEEL_EINPROGRESS);
+    const struct captured *syn = script_expect(s, .flags = TCP_FLAG_SYN, .seq = 0);
+    s->keel_port = syn->h.sport;
+    s->peer_port = PEER_PORT;
+    s->peer_wscale = 7;
+    script_advance(s, 10000);
+    script_send(s, .flags = TCP_FLAG_SYN | A, .seq = 0, .ack = 1, .win = 2000,
+                .opts = opts);
+    script_expect(s, .flags = A, .seq = 1, .ack = 1);
+    return c;
+}
+
+/* timestamping/partial.pkt: SO_SNDBUF 1000 (4608 stored) and chunks of
+ * 1000 bytes. Each chunk costs its bytes and Linux's skb overhead (832),
+ * so after two (3664 charged) a third starts and after three (5496) no
+ * more: the write returns 3000, where bytes alone would allow five. */
+TEST(sndbuf_charges_each_chunk_overhead)
+{
+    struct script s;
+    script_init(&s, NULL);
+    int c = open_to_small_window(&s, 1000);
+    int sndbuf = 1000;
+    CHECK_EQ(keel_setsockopt(s.st, c, KEEL_SOL_SOCKET, KEEL_SO_SNDBUF, &sndbuf, sizeof sndbuf),
+             0);
+    CHECK_EQ(app_send(&s, c, 10000, 0), 3000);
+    CHECK(!writable(&s, c));
+    script_free(&s);
+}
+
+/* Linux forced_push, as in timestamping/partial.pkt: in one long write,
+ * the chunk that takes the queue more than half the peer's largest window
+ * (1000) past the last push point ends with one and goes at once; the
+ * first chunk does not (1000 is not more than 1000). The write's own end
+ * is a push point too, sent once the window opens. */
+TEST(forced_push_marks_the_chunk_past_half_the_window)
+{
+    struct script s;
+    script_init(&s, NULL);
+    int c = open_to_small_window(&s, 1000);
+    int sndbuf = 1000;
+    CHECK_EQ(keel_setsockopt(s.st, c, KEEL_SOL_SOCKET, KEEL_SO_SNDBUF, &sndbuf, sizeof sndbuf),
+             0);
+    CHECK_EQ(app_send(&s, c, 10000, 0), 3000);
+    script_expect(&s, .flags = A, .seq = 1, .ack = 1, .len = 1000);
+    script_expect(&s, .flags = P | A, .seq = 1001, .ack = 1, .len = 1000);
+    script_expect_none(&s);
+    script_advance(&s, 10000);
+    script_send(&s, .flags = A, .seq = 1, .ack = 2001, .win = 92);
+    script_expect(&s, .flags = P | A, .seq = 2001, .ack = 1, .len = 1000);
+    script_expect_none(&s);
+    script_free(&s);
+}
+
+/* timestamping/partial.pkt itself: segments of 988 bytes, so after two the
+ * peer's window (2000) has room for 24. The write's end pushes (it was cut
+ * short), yet no 24-byte sliver goes: sender SWS avoidance holds a pushed
+ * segment too, and the third segment leaves whole when the window opens. */
+TEST(push_sends_no_sliver_of_the_window)
+{
+    struct script s;
+    script_init(&s, NULL);
+    int c = open_to_small_window(&s, 988);
+    int sndbuf = 1000;
+    CHECK_EQ(keel_setsockopt(s.st, c, KEEL_SOL_SOCKET, KEEL_SO_SNDBUF, &sndbuf, sizeof sndbuf),
+             0);
+    CHECK_EQ(app_send(&s, c, 10000, 0), 2964);
+    script_expect(&s, .flags = A, .seq = 1, .ack = 1, .len = 988);
+    script_expect(&s, .flags = P | A, .seq = 989, .ack = 1, .len = 988);
+    script_expect_none(&s);
+    script_advance(&s, 10000);
+    script_send(&s, .flags = A, .seq = 1, .ack = 1977, .win = 92);
+    script_expect(&s, .flags = P | A, .seq = 1977, .ack = 1, .len = 988);
+    script_expect_none(&s);
+    script_free(&s);
+}
+
 /* ---- MSG_EOR ---- */
 
 /* eor/no-coalesce-small.pkt: data written after a record end never shares
