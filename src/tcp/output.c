@@ -259,6 +259,8 @@ static void note_data_sent(struct tcb *tcb, seq_t seq, uint32_t len, uint8_t fla
         return;
     }
     tcb->bytes_sent += len;
+    if (len)
+        sendq_note_sent(tcb, seq, len);
     cc_note_new_data(tcb, seq, len);
     if (!tcb->rtt_timing) {
         tcb->rtt_timing = true;

@@ -325,6 +325,40 @@ TEST(eor_sack_retransmission_stops_at_record_end)
     script_free(&s);
 }
 
+/* sack/sack-route-refresh-ip-tos.pkt: a SACK retransmission resends at
+ * most the packet that first sent its start (Linux keeps each as an skb
+ * and __tcp_retransmit_skb sends one), whole when cwnd allows, with the
+ * PSH Linux puts on every packet of several segments. Two packets of
+ * 5000 went; the hole 3001:6001 spans both: 3001:5001 goes as one packet,
+ * 5001:6001 (the head of the second, SACKs cut it) as another, then the
+ * hole 7001:8001. */
+TEST(sack_retransmission_follows_the_packets_sent)
+{
+    static const struct tcp_opts opts = {.present = TCP_OPT_MSS | TCP_OPT_SACK_PERM,
+                                         .mss = 1000};
+    struct script s;
+    script_init(&s, NULL);
+    use_tso_device(&s);
+    int c = script_passive_open(&s, &opts);
+    CHECK_EQ(app_send(&s, c, 10000, 0), 10000);
+    script_expect(&s, .flags = P | A, .seq = 1, .ack = 1, .len = 5000);
+    script_expect(&s, .flags = P | A, .seq = 5001, .ack = 1, .len = 5000);
+    script_advance(&s, 1000);
+    struct seg ack = {.flags = A, .seq = 1, .ack = 3001};
+    ack.opts.present = TCP_OPT_SACK;
+    ack.opts.sack_count = 2;
+    ack.opts.sack[0].left = s.keel_isn + 6001;
+    ack.opts.sack[0].right = s.keel_isn + 7001;
+    ack.opts.sack[1].left = s.keel_isn + 8001;
+    ack.opts.sack[1].right = s.keel_isn + 10001;
+    script_inject(&s, &ack);
+    script_expect(&s, .flags = P | A, .seq = 3001, .ack = 1, .len = 2000);
+    script_expect(&s, .flags = A, .seq = 5001, .ack = 1, .len = 1000);
+    script_expect(&s, .flags = A, .seq = 7001, .ack = 1, .len = 1000);
+    script_expect_none(&s);
+    script_free(&s);
+}
+
 /* Record ends are remembered in a bounded ring: past TCP_RECORD_MARKS
  * unacknowledged records, the newest two join (counted), none is lost. */
 TEST(eor_marks_full_join_records_and_count)
