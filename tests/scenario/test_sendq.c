@@ -359,6 +359,45 @@ TEST(sack_retransmission_follows_the_packets_sent)
     script_free(&s);
 }
 
+/* A SACK acknowledging 5001:8001 of two 5000-byte packets leaves the hole
+ * 1:5001, one packet, lost; PRR has room for three segments: a TSO packet
+ * of two (the TSO goal caps it, Linux tcp_tso_segs) with PSH, then the one
+ * segment left of the room, no PSH (Linux tcp_fragment cuts the skb to
+ * cwnd's room). One more segment SACKed earns one more segment. */
+static struct seg sack_of(struct script *s, uint32_t right)
+{
+    struct seg ack = {.flags = A, .seq = 1, .ack = 1};
+    ack.opts.present = TCP_OPT_SACK;
+    ack.opts.sack_count = 1;
+    ack.opts.sack[0].left = s->keel_isn + 5001;
+    ack.opts.sack[0].right = s->keel_isn + right;
+    return ack;
+}
+
+TEST(sack_retransmission_cut_to_prr_room)
+{
+    static const struct tcp_opts opts = {.present = TCP_OPT_MSS | TCP_OPT_SACK_PERM,
+                                         .mss = 1000};
+    struct script s;
+    script_init(&s, NULL);
+    use_tso_device(&s);
+    int c = script_passive_open(&s, &opts);
+    CHECK_EQ(app_send(&s, c, 10000, 0), 10000);
+    script_expect(&s, .flags = P | A, .seq = 1, .ack = 1, .len = 5000);
+    script_expect(&s, .flags = P | A, .seq = 5001, .ack = 1, .len = 5000);
+    script_advance(&s, 1000);
+    struct seg ack = sack_of(&s, 8001);
+    script_inject(&s, &ack);
+    script_expect(&s, .flags = P | A, .seq = 1, .ack = 1, .len = 2000);
+    script_expect(&s, .flags = A, .seq = 2001, .ack = 1, .len = 1000);
+    script_expect_none(&s);
+    ack = sack_of(&s, 9001);
+    script_inject(&s, &ack);
+    script_expect(&s, .flags = A, .seq = 3001, .ack = 1, .len = 1000);
+    script_expect_none(&s);
+    script_free(&s);
+}
+
 /* Record ends are remembered in a bounded ring: past TCP_RECORD_MARKS
  * unacknowledged records, the newest two join (counted), none is lost. */
 TEST(eor_marks_full_join_records_and_count)
