@@ -160,9 +160,8 @@ static void mark_record_end(struct tcb *tcb)
 
 /* Linux tcp_sendmsg_locked's end: MSG_EOR marks the record only when all
  * of it is queued; tcp_push marks a push point unless MSG_MORE (and no
- * push is forced), and a
- * write cut short by a full buffer pushes what it queued past Nagle and
- * corking (wait_for_space: TCP_NAGLE_PUSH). */
+ * push is forced), and a write cut short by a full buffer pushes what it
+ * queued past Nagle and corking (wait_for_space: TCP_NAGLE_PUSH). */
 void sendq_write_end(struct tcb *tcb, bool complete, int flags)
 {
     if (complete && (flags & KEEL_MSG_EOR))
