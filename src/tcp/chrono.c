@@ -46,29 +46,26 @@ uint64_t tcp_chrono_total(const struct tcb *tcb, enum tcp_chrono type)
     return t;
 }
 
-/* Linux tcp_cwnd_validate: not held by cwnd, with nothing left unsent
- * while the application waits for buffer space, the sender is limited by
- * its send buffer. */
-static void note_sndbuf_limited(struct tcb *tcb)
-{
-    bool open = tcb->state == KEEL_TCP_ESTABLISHED || tcb->state == KEEL_TCP_CLOSE_WAIT;
-    bool unsent = seq_lt(tcb->snd.max, tcb_snd_end(tcb));
-    if (open && !unsent && tcb->snd_nospace && !tcp_cwnd_limited(tcb))
-        tcp_chrono_start(tcb, TCP_CHRONO_SNDBUF_LIMITED);
-}
-
 /* Linux tcp_add_write_queue_tail: data queued behind nothing unsent starts
  * the busy chronograph; a write that found the buffer full marks the socket
- * (SOCK_NOSPACE, set where tcp_sendmsg waits for space). Its full chunks
- * may have left already (tcp_push_one), so the mark is checked at once. */
+ * (SOCK_NOSPACE, set where tcp_sendmsg waits for space). */
 void tcp_chrono_after_write(struct tcb *tcb, bool queue_was_empty, bool buffer_full)
 {
     if (queue_was_empty)
         tcp_chrono_start(tcb, TCP_CHRONO_BUSY);
-    if (buffer_full) {
+    if (buffer_full)
         tcb->snd_nospace = true;
-        note_sndbuf_limited(tcb);
-    }
+}
+
+/* Linux tcp_cwnd_validate: having sent, not held by cwnd, with nothing
+ * left unsent while the application waits for buffer space, the sender is
+ * limited by its send buffer. */
+static void note_sndbuf_limited(struct tcb *tcb, bool sent)
+{
+    bool open = tcb->state == KEEL_TCP_ESTABLISHED || tcb->state == KEEL_TCP_CLOSE_WAIT;
+    bool unsent = seq_lt(tcb->snd.max, tcb_snd_end(tcb));
+    if (sent && open && !unsent && tcb->snd_nospace && !tcp_cwnd_limited(tcb))
+        tcp_chrono_start(tcb, TCP_CHRONO_SNDBUF_LIMITED);
 }
 
 /* Linux tcp_write_xmit: after each attempt to send, the peer's window
@@ -79,17 +76,7 @@ void tcp_chrono_after_output(struct tcb *tcb, bool sent, bool rwnd_limited)
         tcp_chrono_start(tcb, TCP_CHRONO_RWND_LIMITED);
     else
         tcp_chrono_stop(tcb, TCP_CHRONO_RWND_LIMITED);
-    if (sent)
-        note_sndbuf_limited(tcb);
-}
-
-/* Linux sk_stream_write_space: the writer may go on once the free space is
- * at least half what is queued. */
-static bool writable_again(const struct tcb *tcb)
-{
-    uint32_t queued = tcb->sndq.len;
-    uint32_t free_space = tcb->sndbuf > queued ? tcb->sndbuf - queued : 0;
-    return free_space >= queued / 2;
+    note_sndbuf_limited(tcb, sent);
 }
 
 /* New data acknowledged: everything sent is acknowledged ends busy time
@@ -99,7 +86,7 @@ void tcp_chrono_after_ack(struct tcb *tcb)
 {
     if (seq_eq(tcb->snd.una, tcb->snd.max))
         tcp_chrono_stop(tcb, TCP_CHRONO_BUSY);
-    if (tcb->snd_nospace && writable_again(tcb)) {
+    if (tcb->snd_nospace && sendq_has_wspace(tcb)) {
         tcb->snd_nospace = false;
         tcp_chrono_stop(tcb, TCP_CHRONO_SNDBUF_LIMITED);
     }

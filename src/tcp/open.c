@@ -23,6 +23,7 @@ void tcb_prepare_open(struct tcb *tcb)
     tcb->ts_offset = (uint32_t)rng_next(&st->rng);
     tcb->snd.una = tcb->snd.nxt = tcb->snd.max = tcb->snd.sml = tcb->snd.iss;
     tcb->snd_buf_seq = seq_add(tcb->snd.iss, 1);
+    tcb->pushed_seq = tcb->snd_buf_seq; /* as Linux tcp_connect, tcp_create_openreq_child */
     tcb->high_rxt = tcb->snd.una;
     tcb->recover = tcb->snd.iss;
     tcb->rto_us = TCP_RTO_INITIAL_US;

@@ -56,6 +56,7 @@ static uint8_t sack_room(const struct tcb *tcb)
 void tcp_note_write_end(struct tcb *tcb)
 {
     seq_t end = tcb_snd_end(tcb);
+    tcb->pushed_seq = end; /* Linux tcp_mark_push */
     if (tcb->push_n == TCP_PUSH_POINTS) {
         tcb->push_at[(tcb->push_head + tcb->push_n - 1) % TCP_PUSH_POINTS] = end;
         return;
@@ -258,6 +259,8 @@ static void note_data_sent(struct tcb *tcb, seq_t seq, uint32_t len, uint8_t fla
         return;
     }
     tcb->bytes_sent += len;
+    if (len)
+        sendq_note_sent(tcb, seq, len);
     cc_note_new_data(tcb, seq, len);
     /* Data is timed from the send log (src/tcp/cc.c); the SYN here. */
     if ((flags & TCP_FLAG_SYN) && !tcb->rtt_timing) {

@@ -93,9 +93,8 @@ static bool next_hole(const struct tcb *tcb, bool only_lost, seq_t *start, uint3
     for (uint8_t i = 0; i < sb->n; i++) {
         uint32_t lost = seq_lt(x, sb->r[i].left) ? hole_lost_bytes(tcb, i, above, x, sb->r[i].left) : 0;
         if (seq_lt(x, sb->r[i].left) && (!only_lost || lost)) {
-            uint32_t gap = only_lost ? lost : seq_dist(x, sb->r[i].left), mss = tcp_mss_now(tcb);
             *start = x;
-            *len = gap < mss ? gap : mss;
+            *len = only_lost ? lost : seq_dist(x, sb->r[i].left);
             return true;
         }
         above -= range_len(&sb->r[i]);
@@ -103,6 +102,27 @@ static bool next_hole(const struct tcb *tcb, bool only_lost, seq_t *start, uint3
             x = sb->r[i].right;
     }
     return false;
+}
+
+/* How much of a hole of `gap` octets at start one retransmission resends,
+ * as Linux tcp_xmit_retransmit_queue and __tcp_retransmit_skb: at most the
+ * packet that first sent start (one skb), but a full segment where that
+ * was shorter (tcp_retrans_try_collapse) or is not known, and one TSO
+ * packet (tcp_tso_segs); of several segments, the whole ones cwnd (PRR)
+ * has room for (tcp_fragment); 0 when none fits. */
+static uint32_t retransmit_size(const struct tcb *tcb, seq_t start, uint32_t gap,
+                                uint32_t usable)
+{
+    uint32_t mss = tcp_mss_now(tcb);
+    uint32_t most = sendq_sent_room(tcb, start);
+    if (!most || most < mss)
+        most = mss;
+    uint32_t goal = tcp_send_goal(tcb, mss);
+    most = most < goal ? most : goal;
+    most = gap < most ? gap : most;
+    if (most <= usable)
+        return most;
+    return most > mss && usable >= mss ? usable - usable % mss : 0;
 }
 
 /* Sends the next retransmission, if any fits in `usable`: first a lost
@@ -117,11 +137,14 @@ bool sack_retransmit_next(struct tcb *tcb, uint32_t usable, bool new_data_waitin
         !next_hole(tcb, true, &start, &len) &&
         (new_data_waiting || !next_hole(tcb, false, &start, &len)))
         return false;
-    if (len > usable)
+    len = retransmit_size(tcb, start, len, usable);
+    if (!len)
         return false;
     len = sendq_record_room(tcb, start, len);
-    uint8_t psh = tcp_holds_push_point(tcb, start, len) ? TCP_FLAG_PSH : 0;
-    tcp_xmit(tcb, start, len, TCP_FLAG_ACK | psh);
+    /* PSH where a write ended, and on every packet of several segments
+     * (Linux __tcp_transmit_skb, as for new data). */
+    bool psh = tcp_holds_push_point(tcb, start, len) || len > tcp_mss_now(tcb);
+    tcp_xmit(tcb, start, len, TCP_FLAG_ACK | (psh ? TCP_FLAG_PSH : 0));
     tcb->high_rxt = seq_max(tcb->high_rxt, seq_add(start, len));
     tcb->prr_out += len;
     return true;

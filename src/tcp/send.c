@@ -72,11 +72,18 @@ static bool corked(const struct tcb *tcb, enum tcp_nagle mode)
 
 /* Linux tcp_nagle_test: corking holds every partial segment; a push sends
  * them; a segment that ends a record with more queued behind it is not the
- * tail of the queue and goes (Linux tests Nagle on the last skb only). */
+ * tail of the queue and goes (Linux tests Nagle on the last skb only). A
+ * segment the windows cut short waits even when pushed, as sender SWS
+ * avoidance has it (RFC 9293 §3.8.6.2.1; Linux, stricter, sends no part
+ * of a segment the peer's window cannot take whole: tcp_snd_wnd_test). */
 static bool partial_segment_may_go(const struct tcb *tcb, uint32_t len, uint32_t queued,
                                    bool record_end, enum tcp_nagle mode)
 {
-    if (mode == TCP_NAGLE_PUSH || (record_end && len < queued))
+    if (record_end && len < queued)
+        return true;
+    if (len < queued && !(tcb->snd.max_wnd && len >= tcb->snd.max_wnd / 2))
+        return false;
+    if (mode == TCP_NAGLE_PUSH)
         return true;
     if (corked(tcb, mode))
         return false;

@@ -6,23 +6,27 @@
  * where the newest one began, and record ends are a small ring of marks. */
 #include "tcp/tcb.h"
 
-/* The size a chunk grows to: Linux tcp_xmit_size_goal, one TSO packet of
- * whole segments, at most half the largest window the peer has offered
- * (tcp_bound_to_half_wnd); one segment without offload. */
+/* Linux tcp_xmit_size_goal for a GSO packet of at most `max` bytes: whole
+ * segments, at most half the largest window the peer has offered
+ * (tcp_bound_to_half_wnd), at least one segment. */
+static uint32_t size_goal(const struct tcb *tcb, uint32_t mss, uint32_t max)
+{
+    if (max > 65535 - 60 - TCP_MAX_HDR_LEN)
+        max = 65535 - 60 - TCP_MAX_HDR_LEN;
+    uint32_t half_wnd = tcb->snd.max_wnd > TCP_DEFAULT_MSS ? tcb->snd.max_wnd / 2
+                                                           : tcb->snd.max_wnd;
+    if (half_wnd && max > half_wnd)
+        max = half_wnd;
+    max -= max % mss;
+    return max > mss ? max : mss;
+}
+
+/* The size a chunk grows to: one TSO packet; one segment without offload. */
 static uint32_t chunk_goal(const struct tcb *tcb)
 {
     uint32_t mss = tcp_mss_now(tcb);
-    uint32_t goal = tcb->st->dev->tso_max;
-    if (!goal || !mss)
-        return mss;
-    if (goal > 65535 - 60 - TCP_MAX_HDR_LEN)
-        goal = 65535 - 60 - TCP_MAX_HDR_LEN;
-    uint32_t half_wnd = tcb->snd.max_wnd > TCP_DEFAULT_MSS ? tcb->snd.max_wnd / 2
-                                                           : tcb->snd.max_wnd;
-    if (half_wnd && goal > half_wnd)
-        goal = half_wnd;
-    goal -= goal % mss;
-    return goal > mss ? goal : mss;
+    uint32_t tso = tcb->st->dev->tso_max;
+    return tso && mss ? size_goal(tcb, mss, tso) : mss;
 }
 
 uint32_t sendq_notsent(const struct tcb *tcb)
@@ -58,21 +62,50 @@ static uint32_t tail_room(const struct tcb *tcb, uint32_t goal)
     return held < goal ? goal - held : 0;
 }
 
+/* What the queue costs against SO_SNDBUF, as Linux's sk_wmem_queued sums
+ * skb->truesize: the bytes, and per skb its own overhead
+ * (TCP_CHUNK_OVERHEAD). The queue counts as skbs of Linux's current size
+ * goal, which is a GSO packet's whatever the device: Linux TCP always
+ * builds GSO packets (sk_setup_caps), so keel charges as Linux even where
+ * it cuts its own chunks at one segment for a device without offload. */
+uint32_t sendq_charged(const struct tcb *tcb)
+{
+    uint32_t mss = tcp_mss_now(tcb), len = tcb->sndq.len;
+    uint32_t goal = mss ? size_goal(tcb, mss, UINT32_MAX) : 0;
+    uint64_t chunks = goal ? ((uint64_t)len + goal - 1) / goal : 0;
+    uint64_t charged = len + chunks * TCP_CHUNK_OVERHEAD;
+    return charged < UINT32_MAX ? (uint32_t)charged : UINT32_MAX;
+}
+
 /* Linux sk_stream_memory_free, checked before each new skb: less than
- * SO_SNDBUF queued, and fewer unsent bytes than TCP_NOTSENT_LOWAT
+ * SO_SNDBUF charged, and fewer unsent bytes than TCP_NOTSENT_LOWAT
  * (tcp_stream_memory_free). */
 static bool may_start_chunk(const struct tcb *tcb)
 {
-    return tcb->sndq.len < tcb->sndbuf && sendq_notsent(tcb) < notsent_lowat(tcb);
+    return sendq_charged(tcb) < tcb->sndbuf && sendq_notsent(tcb) < notsent_lowat(tcb);
 }
 
-/* A chunk that fills up while it is the oldest unsent one leaves at once
- * (Linux tcp_push_one), so that the rest of a long write can grow the
- * part of it that stays behind. */
+/* Linux forced_push: the queue has run more than half the peer's largest
+ * window past the last push point (tp->pushed_seq). */
+static bool forced_push(const struct tcb *tcb)
+{
+    return seq_gt(tcb_snd_end(tcb), seq_add(tcb->pushed_seq, tcb->snd.max_wnd / 2));
+}
+
+/* A chunk just filled during a long write. Past half the peer's window
+ * since the last push point it ends with one (Linux tcp_mark_push, PSH on
+ * the chunk's last segment however it is later cut) and everything goes
+ * past Nagle (__tcp_push_pending_frames, TCP_NAGLE_PUSH). Otherwise, if it
+ * is the oldest unsent chunk it leaves at once (tcp_push_one), so that the
+ * rest of the write can grow the part of it that stays behind. */
 static void push_full_chunk(struct tcb *tcb, uint32_t goal)
 {
-    if (seq_le(tcb->chunk_start, tcb->snd.max) && !tail_room(tcb, goal))
+    if (forced_push(tcb)) {
+        tcp_note_write_end(tcb);
+        tcp_output_nagle(tcb, TCP_NAGLE_PUSH);
+    } else if (seq_le(tcb->chunk_start, tcb->snd.max) && !tail_room(tcb, goal)) {
         tcp_output_nagle(tcb, TCP_NAGLE_SOCKET);
+    }
 }
 
 /* Linux checks SO_SNDBUF before each new chunk, and a chunk started fills:
@@ -126,14 +159,14 @@ static void mark_record_end(struct tcb *tcb)
 }
 
 /* Linux tcp_sendmsg_locked's end: MSG_EOR marks the record only when all
- * of it is queued; tcp_push marks a push point unless MSG_MORE, and a
- * write cut short by a full buffer pushes what it queued past Nagle and
- * corking (wait_for_space: TCP_NAGLE_PUSH). */
+ * of it is queued; tcp_push marks a push point unless MSG_MORE (and no
+ * push is forced), and a write cut short by a full buffer pushes what it
+ * queued past Nagle and corking (wait_for_space: TCP_NAGLE_PUSH). */
 void sendq_write_end(struct tcb *tcb, bool complete, int flags)
 {
     if (complete && (flags & KEEL_MSG_EOR))
         mark_record_end(tcb);
-    if (!complete || !(flags & KEEL_MSG_MORE))
+    if (!complete || !(flags & KEEL_MSG_MORE) || forced_push(tcb))
         tcp_note_write_end(tcb);
     if (!complete)
         tcp_output_nagle(tcb, TCP_NAGLE_PUSH);
@@ -146,10 +179,17 @@ void sendq_write_end(struct tcb *tcb, bool complete, int flags)
  * and the unsent bytes, doubled, are under TCP_NOTSENT_LOWAT. */
 bool sendq_writable(const struct tcb *tcb)
 {
-    uint32_t queued = tcb->sndq.len;
-    uint32_t free_space = tcb->sndbuf > queued ? tcb->sndbuf - queued : 0;
     uint64_t notsent2 = 2 * (uint64_t)sendq_notsent(tcb);
-    return free_space >= queued / 2 && notsent2 < notsent_lowat(tcb);
+    return sendq_has_wspace(tcb) && notsent2 < notsent_lowat(tcb);
+}
+
+/* Linux sk_stream_wspace >= sk_stream_min_wspace: the free part of
+ * SO_SNDBUF is at least half the charged part. */
+bool sendq_has_wspace(const struct tcb *tcb)
+{
+    uint32_t charged = sendq_charged(tcb);
+    uint32_t free_space = tcb->sndbuf > charged ? tcb->sndbuf - charged : 0;
+    return free_space >= charged / 2;
 }
 
 /* Linux never builds a segment across an skb marked EOR, neither new
@@ -172,10 +212,45 @@ bool sendq_is_record_end(const struct tcb *tcb, seq_t seq)
     return false;
 }
 
+/* Drops the oldest packet end remembered: what it ended is unknown now. */
+static void drop_oldest_sent(struct tcb *tcb)
+{
+    tcb->sent_from = tcb->sent_end[tcb->sent_head];
+    tcb->sent_head = (tcb->sent_head + 1) % TCP_SENT_MARKS;
+    tcb->sent_n--;
+}
+
 void sendq_forget_records(struct tcb *tcb)
 {
     while (tcb->record_n && seq_le(tcb->record_end[tcb->record_head], tcb->snd.una)) {
         tcb->record_head = (tcb->record_head + 1) % TCP_RECORD_MARKS;
         tcb->record_n--;
     }
+    while (tcb->sent_n && seq_le(tcb->sent_end[tcb->sent_head], tcb->snd.una))
+        drop_oldest_sent(tcb);
+}
+
+/* Linux keeps each packet it sent as one skb (tso_fragment); a
+ * retransmission resends at most one (__tcp_retransmit_skb). When more
+ * packets are in flight than remembered, the oldest are forgotten. */
+void sendq_note_sent(struct tcb *tcb, seq_t seq, uint32_t len)
+{
+    if (!tcb->sent_n)
+        tcb->sent_from = seq;
+    if (tcb->sent_n == TCP_SENT_MARKS)
+        drop_oldest_sent(tcb);
+    tcb->sent_end[(tcb->sent_head + tcb->sent_n) % TCP_SENT_MARKS] = seq_add(seq, len);
+    tcb->sent_n++;
+}
+
+uint32_t sendq_sent_room(const struct tcb *tcb, seq_t seq)
+{
+    if (!tcb->sent_n || seq_lt(seq, tcb->sent_from))
+        return 0;
+    for (uint8_t i = 0; i < tcb->sent_n; i++) {
+        seq_t e = tcb->sent_end[(tcb->sent_head + i) % TCP_SENT_MARKS];
+        if (seq_gt(e, seq))
+            return seq_dist(seq, e);
+    }
+    return 0;
 }

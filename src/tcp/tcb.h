@@ -30,7 +30,13 @@
 #define TCP_KEEPCNT 9u
 #define TCP_INVALID_ACK_INTERVAL_US 500000u /* Linux tcp_invalid_ratelimit */
 #define TCP_RECORD_MARKS 64u         /* record ends (MSG_EOR) remembered */
+#define TCP_SENT_MARKS 64u           /* ends of new-data packets remembered */
 #define TCP_CHUNK_MAX 65535u         /* largest chunk of the send queue */
+/* What one chunk costs SO_SNDBUF beyond its bytes: Linux charges an skb's
+ * truesize (SKB_TRUESIZE: the struct sk_buff, its skb_shared_info and the
+ * head TCP allocates for headers, tcp_stream_alloc_skb). 832 is what Linux
+ * 6.18 on x86-64 adds to sk_wmem_queued (SO_MEMINFO) for one new skb. */
+#define TCP_CHUNK_OVERHEAD 832u
 #define TCP_PUSH_POINTS 16u          /* write ends remembered for PSH */
 #define TCP_RESOURCE_PROBE_INTERVAL_US 500000u /* Linux: retry after local congestion */
 
@@ -131,6 +137,7 @@ struct tcb {
      * segment holding one carries PSH, as Linux marks each write's tail. */
     seq_t push_at[TCP_PUSH_POINTS];
     uint8_t push_head, push_n;
+    seq_t pushed_seq; /* the newest push point ever marked (Linux pushed_seq) */
     bool fin_acked;
     /* The send queue as Linux's write queue (src/tcp/sendq.c): the newest
      * chunk (Linux's tail skb), the record ends no segment may span (MSG_EOR,
@@ -138,6 +145,12 @@ struct tcb {
     seq_t chunk_start;
     seq_t record_end[TCP_RECORD_MARKS];
     uint8_t record_head, record_n;
+    /* Where the packets that first sent the unacknowledged data ended
+     * (Linux's retransmission queue of skbs, tso_fragment splitting each
+     * chunk as it left): from sent_from on, oldest first. */
+    seq_t sent_end[TCP_SENT_MARKS];
+    uint8_t sent_head, sent_n;
+    seq_t sent_from;
     uint32_t notsent_lowat;    /* TCP_NOTSENT_LOWAT; 0: the stack's */
     bool cork;                 /* TCP_CORK */
     uint32_t sndbuf;           /* SO_SNDBUF as stored (Linux doubles it) */
@@ -511,11 +524,20 @@ void sendq_write_end(struct tcb *tcb, bool complete, int flags);
 uint32_t sendq_notsent(const struct tcb *tcb);
 /* Linux __sk_stream_is_writeable(sk, 1): may a waiting writer go on? */
 bool sendq_writable(const struct tcb *tcb);
+/* Linux sk_stream_wspace >= sk_stream_min_wspace, SO_SNDBUF alone. */
+bool sendq_has_wspace(const struct tcb *tcb);
+/* Linux sk_wmem_queued: the queue's bytes and its chunks' overhead. */
+uint32_t sendq_charged(const struct tcb *tcb);
 /* A segment from seq may carry at most this much: up to the next record end. */
 uint32_t sendq_record_room(const struct tcb *tcb, seq_t seq, uint32_t len);
 bool sendq_is_record_end(const struct tcb *tcb, seq_t seq);
 /* Drops the record ends SND.UNA has passed. */
 void sendq_forget_records(struct tcb *tcb);
+/* New data [seq, seq + len) left as one packet. */
+void sendq_note_sent(struct tcb *tcb, seq_t seq, uint32_t len);
+/* The octets from seq to the end of the packet that first sent it; 0 when
+ * that packet is no longer remembered. */
+uint32_t sendq_sent_room(const struct tcb *tcb, seq_t seq);
 /* Sends what the rules allow, with partial segments judged by mode. */
 void tcp_output_nagle(struct tcb *tcb, enum tcp_nagle mode);
 

@@ -167,6 +167,91 @@ TEST(sndbuf_writable_again_at_a_third_free)
     script_free(&s);
 }
 
+/* Active open as timestamping/partial.pkt's peer answers: SACK, window
+ * scale 7 and, 10 ms after the SYN, a SYN-ACK window of 2000, the largest
+ * the peer offers before data flows (chunks of one segment: half of it). */
+static int open_to_small_window(struct script *s, uint16_t mss)
+{
+    struct tcp_opts opts = OPTS_MSS_1000_WS;
+    opts.mss = mss;
+    int c = keel_socket(s->st, KEEL_SOCK_STREAM);
+    struct keel_sockaddr a = {PEER_ADDR, PEER_PORT};
+    CHECK_EQ(keel_connect(s->st, c, &a), KEEL_EINPROGRESS);
+    const struct captured *syn = script_expect(s, .flags = TCP_FLAG_SYN, .seq = 0);
+    s->keel_port = syn->h.sport;
+    s->peer_port = PEER_PORT;
+    s->peer_wscale = 7;
+    script_advance(s, 10000);
+    script_send(s, .flags = TCP_FLAG_SYN | A, .seq = 0, .ack = 1, .win = 2000,
+                .opts = opts);
+    script_expect(s, .flags = A, .seq = 1, .ack = 1);
+    return c;
+}
+
+/* timestamping/partial.pkt: SO_SNDBUF 1000 (4608 stored) and chunks of
+ * 1000 bytes. Each chunk costs its bytes and Linux's skb overhead (832),
+ * so after two (3664 charged) a third starts and after three (5496) no
+ * more: the write returns 3000, where bytes alone would allow five. */
+TEST(sndbuf_charges_each_chunk_overhead)
+{
+    struct script s;
+    script_init(&s, NULL);
+    int c = open_to_small_window(&s, 1000);
+    int sndbuf = 1000;
+    CHECK_EQ(keel_setsockopt(s.st, c, KEEL_SOL_SOCKET, KEEL_SO_SNDBUF, &sndbuf, sizeof sndbuf),
+             0);
+    CHECK_EQ(app_send(&s, c, 10000, 0), 3000);
+    CHECK(!writable(&s, c));
+    script_free(&s);
+}
+
+/* Linux forced_push, as in timestamping/partial.pkt: in one long write,
+ * the chunk that takes the queue more than half the peer's largest window
+ * (1000) past the last push point ends with one and goes at once; the
+ * first chunk does not (1000 is not more than 1000). The write's own end
+ * is a push point too, sent once the window opens. */
+TEST(forced_push_marks_the_chunk_past_half_the_window)
+{
+    struct script s;
+    script_init(&s, NULL);
+    int c = open_to_small_window(&s, 1000);
+    int sndbuf = 1000;
+    CHECK_EQ(keel_setsockopt(s.st, c, KEEL_SOL_SOCKET, KEEL_SO_SNDBUF, &sndbuf, sizeof sndbuf),
+             0);
+    CHECK_EQ(app_send(&s, c, 10000, 0), 3000);
+    script_expect(&s, .flags = A, .seq = 1, .ack = 1, .len = 1000);
+    script_expect(&s, .flags = P | A, .seq = 1001, .ack = 1, .len = 1000);
+    script_expect_none(&s);
+    script_advance(&s, 10000);
+    script_send(&s, .flags = A, .seq = 1, .ack = 2001, .win = 92);
+    script_expect(&s, .flags = P | A, .seq = 2001, .ack = 1, .len = 1000);
+    script_expect_none(&s);
+    script_free(&s);
+}
+
+/* timestamping/partial.pkt itself: segments of 988 bytes, so after two the
+ * peer's window (2000) has room for 24. The write's end pushes (it was cut
+ * short), yet no 24-byte sliver goes: sender SWS avoidance holds a pushed
+ * segment too, and the third segment leaves whole when the window opens. */
+TEST(push_sends_no_sliver_of_the_window)
+{
+    struct script s;
+    script_init(&s, NULL);
+    int c = open_to_small_window(&s, 988);
+    int sndbuf = 1000;
+    CHECK_EQ(keel_setsockopt(s.st, c, KEEL_SOL_SOCKET, KEEL_SO_SNDBUF, &sndbuf, sizeof sndbuf),
+             0);
+    CHECK_EQ(app_send(&s, c, 10000, 0), 2964);
+    script_expect(&s, .flags = A, .seq = 1, .ack = 1, .len = 988);
+    script_expect(&s, .flags = P | A, .seq = 989, .ack = 1, .len = 988);
+    script_expect_none(&s);
+    script_advance(&s, 10000);
+    script_send(&s, .flags = A, .seq = 1, .ack = 1977, .win = 92);
+    script_expect(&s, .flags = P | A, .seq = 1977, .ack = 1, .len = 988);
+    script_expect_none(&s);
+    script_free(&s);
+}
+
 /* ---- MSG_EOR ---- */
 
 /* eor/no-coalesce-small.pkt: data written after a record end never shares
@@ -237,6 +322,79 @@ TEST(eor_sack_retransmission_stops_at_record_end)
     for (int n = 0; n < 3 && !script_pending(&s); n++)
         script_inject(&s, &dup);
     script_expect(&s, .flags = P | A, .seq = 1, .ack = 1, .len = 400);
+    script_free(&s);
+}
+
+/* sack/sack-route-refresh-ip-tos.pkt: a SACK retransmission resends at
+ * most the packet that first sent its start (Linux keeps each as an skb
+ * and __tcp_retransmit_skb sends one), whole when cwnd allows, with the
+ * PSH Linux puts on every packet of several segments. Two packets of
+ * 5000 went; the hole 3001:6001 spans both: 3001:5001 goes as one packet,
+ * 5001:6001 (the head of the second, SACKs cut it) as another, then the
+ * hole 7001:8001. */
+TEST(sack_retransmission_follows_the_packets_sent)
+{
+    static const struct tcp_opts opts = {.present = TCP_OPT_MSS | TCP_OPT_SACK_PERM,
+                                         .mss = 1000};
+    struct script s;
+    script_init(&s, NULL);
+    use_tso_device(&s);
+    int c = script_passive_open(&s, &opts);
+    CHECK_EQ(app_send(&s, c, 10000, 0), 10000);
+    script_expect(&s, .flags = P | A, .seq = 1, .ack = 1, .len = 5000);
+    script_expect(&s, .flags = P | A, .seq = 5001, .ack = 1, .len = 5000);
+    script_advance(&s, 1000);
+    struct seg ack = {.flags = A, .seq = 1, .ack = 3001};
+    ack.opts.present = TCP_OPT_SACK;
+    ack.opts.sack_count = 2;
+    ack.opts.sack[0].left = s.keel_isn + 6001;
+    ack.opts.sack[0].right = s.keel_isn + 7001;
+    ack.opts.sack[1].left = s.keel_isn + 8001;
+    ack.opts.sack[1].right = s.keel_isn + 10001;
+    script_inject(&s, &ack);
+    script_expect(&s, .flags = P | A, .seq = 3001, .ack = 1, .len = 2000);
+    script_expect(&s, .flags = A, .seq = 5001, .ack = 1, .len = 1000);
+    script_expect(&s, .flags = A, .seq = 7001, .ack = 1, .len = 1000);
+    script_expect_none(&s);
+    script_free(&s);
+}
+
+/* A SACK acknowledging 5001:8001 of two 5000-byte packets leaves the hole
+ * 1:5001, one packet, lost; PRR has room for three segments: a TSO packet
+ * of two (the TSO goal caps it, Linux tcp_tso_segs) with PSH, then the one
+ * segment left of the room, no PSH (Linux tcp_fragment cuts the skb to
+ * cwnd's room). One more segment SACKed earns one more segment. */
+static struct seg sack_of(struct script *s, uint32_t right)
+{
+    struct seg ack = {.flags = A, .seq = 1, .ack = 1};
+    ack.opts.present = TCP_OPT_SACK;
+    ack.opts.sack_count = 1;
+    ack.opts.sack[0].left = s->keel_isn + 5001;
+    ack.opts.sack[0].right = s->keel_isn + right;
+    return ack;
+}
+
+TEST(sack_retransmission_cut_to_prr_room)
+{
+    static const struct tcp_opts opts = {.present = TCP_OPT_MSS | TCP_OPT_SACK_PERM,
+                                         .mss = 1000};
+    struct script s;
+    script_init(&s, NULL);
+    use_tso_device(&s);
+    int c = script_passive_open(&s, &opts);
+    CHECK_EQ(app_send(&s, c, 10000, 0), 10000);
+    script_expect(&s, .flags = P | A, .seq = 1, .ack = 1, .len = 5000);
+    script_expect(&s, .flags = P | A, .seq = 5001, .ack = 1, .len = 5000);
+    script_advance(&s, 1000);
+    struct seg ack = sack_of(&s, 8001);
+    script_inject(&s, &ack);
+    script_expect(&s, .flags = P | A, .seq = 1, .ack = 1, .len = 2000);
+    script_expect(&s, .flags = A, .seq = 2001, .ack = 1, .len = 1000);
+    script_expect_none(&s);
+    ack = sack_of(&s, 9001);
+    script_inject(&s, &ack);
+    script_expect(&s, .flags = A, .seq = 3001, .ack = 1, .len = 1000);
+    script_expect_none(&s);
     script_free(&s);
 }
 

@@ -143,8 +143,9 @@ TEST(info_small_window_is_rwnd_limited)
 }
 
 /* A write that fills the send buffer, everything sent and cwnd not the
- * limit: the sender is send-buffer limited (Linux tcp_cwnd_validate) until
- * an ACK frees half as much space as remains queued (tcp_check_space,
+ * limit: the sender is send-buffer limited (Linux tcp_cwnd_validate) from
+ * a transmission made while the writer waits for space until an ACK frees
+ * half as much space as remains charged (tcp_check_space,
  * sk_stream_write_space), then merely busy until all is acknowledged. */
 TEST(info_sndbuf_limited_time)
 {
@@ -154,27 +155,31 @@ TEST(info_sndbuf_limited_time)
     int v = 2500; /* doubled: a 5000-byte buffer, half the initial window */
     CHECK_EQ(keel_setsockopt(s.st, c, KEEL_SOL_SOCKET, KEEL_SO_SNDBUF, &v, sizeof v), 0);
     app_write(&s, c, 8000, 5000);
-    /* Each one-MSS chunk leaves as it fills (Linux tcp_push_one), before
-     * the write's end is known: no PSH. */
+    /* Each chunk leaves as it fills (Linux tcp_push_one), the last before
+     * the writer finds the buffer full: not yet limited. */
     for (uint32_t k = 0; k < 5; k++)
         script_expect(&s, .flags = A, .seq = 1 + 1000 * k, .ack = 1, .len = 1000);
+    CHECK_EQ_U(script_info(&s, c).sndbuf_limited_us, 0);
+    /* 4000 queued, 4832 charged: room for one more chunk, which leaves
+     * while the writer still waits for space. */
+    script_send(&s, .flags = A, .seq = 1, .ack = 1001);
+    app_write(&s, c, 8000, 1000);
+    script_expect(&s, .flags = A, .seq = 5001, .ack = 1, .len = 1000);
     script_advance(&s, 20000);
     struct keel_tcp_info i = script_info(&s, c);
     CHECK_EQ_U(i.sndbuf_limited_us, 20000);
     CHECK_EQ_U(i.busy_us, 20000);
 
-    script_send(&s, .flags = A, .seq = 1, .ack = 1001); /* 1000 free, 4000 queued */
-    script_advance(&s, 10000);
-    script_send(&s, .flags = A, .seq = 1, .ack = 4001); /* 4000 free, 1000 queued */
+    script_send(&s, .flags = A, .seq = 1, .ack = 5001); /* 1000 queued, 1832 charged */
     script_advance(&s, 10000);
     i = script_info(&s, c);
-    CHECK_EQ_U(i.sndbuf_limited_us, 30000);
-    CHECK_EQ_U(i.busy_us, 40000);
+    CHECK_EQ_U(i.sndbuf_limited_us, 20000);
+    CHECK_EQ_U(i.busy_us, 30000);
 
-    script_send(&s, .flags = A, .seq = 1, .ack = 5001);
+    script_send(&s, .flags = A, .seq = 1, .ack = 6001);
     script_advance(&s, 10000);
     i = script_info(&s, c);
-    CHECK_EQ_U(i.busy_us, 40000);
+    CHECK_EQ_U(i.busy_us, 30000);
     CHECK_EQ_U(i.rwnd_limited_us, 0);
     script_free(&s);
 }
