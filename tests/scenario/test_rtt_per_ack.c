@@ -179,3 +179,20 @@ TEST(rtt_retransmission_untimes_only_its_bytes)
     check_rtt(&s, c, 154000, 145500, 154000 + 4 * 145500, 100000);
     script_free(&s);
 }
+
+/* A FIN takes sequence space but carries no data to time: the ACK that
+ * covers data and FIN is timed by the data (Linux times the skb). */
+TEST(rtt_ack_of_data_and_fin_samples_the_data)
+{
+    struct script s;
+    script_init(&s, NULL);
+    int c = script_active_open_rtt(&s, &OPTS_MSS_ONLY, 100 * MS);
+    send_segment(&s, c, 0);
+    CHECK_EQ(keel_shutdown(s.st, c, KEEL_SHUT_WR), 0);
+    script_expect(&s, .flags = TCP_FLAG_FIN | A, .seq = 1 + MSS, .ack = 1);
+    script_advance(&s, 120 * MS);
+    script_send(&s, .flags = A, .seq = 1, .ack = 2 + MSS);
+    /* 120 ms: SRTT 100 - 12.5 + 15, RTTVAR 50 - 12.5 + 20 / 4. */
+    check_rtt(&s, c, 102500, 42500, 302500, 100000);
+    script_free(&s);
+}
