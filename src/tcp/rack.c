@@ -537,19 +537,6 @@ static bool mark_lost(struct tcb *tcb)
 
 /* ---- RFC 8985 §7: the tail loss probe ---- */
 
-static bool may_probe_state(const struct tcb *tcb)
-{
-    switch (tcb->state) {
-    case KEEL_TCP_ESTABLISHED:
-    case KEEL_TCP_CLOSE_WAIT:
-    case KEEL_TCP_FIN_WAIT_1:
-    case KEEL_TCP_CLOSING:
-    case KEEL_TCP_LAST_ACK:
-        return true;
-    }
-    return false;
-}
-
 /* Linux's TCP_CA_Open or CWR: no SACKed or lost segment, no recovery. */
 static bool sender_open(const struct tcb *tcb)
 {
@@ -569,7 +556,7 @@ static uint32_t flight_segments(const struct tcb *tcb)
  * else plus 2 ms; 1 s without an RTT sample; never after the RTO would. */
 static bool schedule_probe(struct tcb *tcb, bool advancing_rto)
 {
-    if (!tcb->sack_ok || !may_probe_state(tcb) || !seq_lt(tcb->snd.una, tcb->snd.max) ||
+    if (!tcb->sack_ok || !tcp_may_send_data(tcb) || !seq_lt(tcb->snd.una, tcb->snd.max) ||
         !sender_open(tcb))
         return false;
     if (tcb->rack.timer == RACK_TIMER_REO && tcb_armed(tcb, TT_RETRANSMIT))

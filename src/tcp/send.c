@@ -247,7 +247,9 @@ static void arm_progress_timers(struct tcb *tcb)
         tcb_arm(tcb, TT_PERSIST, rto_current(tcb)); /* on_persist notes the first probe */
 }
 
-static bool may_send_data(const struct tcb *tcb)
+/* RFC 9293 §3.10.4-3.10.7: the states in which data (and probes of it) may
+ * be sent. */
+bool tcp_may_send_data(const struct tcb *tcb)
 {
     switch (tcb->state) {
     case KEEL_TCP_ESTABLISHED:
@@ -297,7 +299,7 @@ void tcp_output(struct tcb *tcb)
 
 void tcp_output_nagle(struct tcb *tcb, enum tcp_nagle mode)
 {
-    if (!may_send_data(tcb)) {
+    if (!tcp_may_send_data(tcb)) {
         if (tcb->ack_now && tcb_synchronized(tcb))
             tcp_send_ack(tcb);
         return;

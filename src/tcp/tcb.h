@@ -388,6 +388,7 @@ void tcp_mtup_on_rto(struct tcb *tcb, bool black_hole_suspected);
 
 /* Output (src/tcp/output.c). */
 void tcp_output(struct tcb *tcb);
+bool tcp_may_send_data(const struct tcb *tcb);
 void tcp_send_ack(struct tcb *tcb);
 /* The reset for segment s (RFC 9293 §3.10.7.1); owner (NULL: none) is the
  * socket that answers, whose key for the peer signs it (RFC 2385). */

@@ -2,8 +2,6 @@
  * while application-limited (tcp_is_cwnd_limited), CUBIC and HyStart
  * (tcp_cubic.c), and the restart after idle (tcp_cwnd_restart). The
  * packetdrill scripts each test stands for are named with it. */
-#include <string.h>
-
 #include "harness.h"
 #include "script.h"
 
@@ -13,32 +11,6 @@
 #define MSS 1000u
 
 static const struct tcp_opts OPTS_MSS_1000 = {.present = TCP_OPT_MSS, .mss = 1000};
-
-/* A segmentation-offload device (device.h transmit_tso) that captures each
- * large packet whole, as a sniffer on a Linux TSO device sees it. */
-static struct keel_device_ops tso_ops;
-
-static int tso_transmit(struct keel_device *dev, const uint8_t *pkt, size_t len, uint16_t mss,
-                        uint64_t now_us)
-{
-    (void)mss;
-    return tso_ops.transmit(dev, pkt, len, now_us);
-}
-
-static void use_tso_device(struct script *s)
-{
-    tso_ops = *s->dev.ops;
-    tso_ops.transmit_tso = tso_transmit;
-    s->dev.ops = &tso_ops;
-    s->dev.tso_max = 65536;
-}
-
-static void app_write(struct script *s, int sock, uint32_t n)
-{
-    static uint8_t buf[65536];
-    memset(buf, 'x', sizeof buf);
-    CHECK_EQ(keel_send(s->st, sock, buf, n, 0), (long)n);
-}
 
 static uint32_t cwnd_segs(struct script *s, int sock)
 {
@@ -60,7 +32,7 @@ TEST(app_limited_slow_start_doubles_whatever_the_isn)
         struct script s;
         script_init(&s, &cfg);
         int c = script_passive_open(&s, &OPTS_MSS_1000);
-        app_write(&s, c, 10 * MSS);
+        script_write(&s, c, 10 * MSS);
         for (uint32_t i = 0; i < 10; i++)
             script_expect(&s, .flags = (uint8_t)(i == 9 ? P | A : A), .seq = 1 + i * MSS,
                           .ack = 1, .len = MSS);
@@ -84,9 +56,9 @@ static int grow_to_36_and_drain(struct script *s, struct keel_config *cfg)
     cfg->sndbuf = 262144;
     cfg->congestion_control = "newreno";
     script_init(s, cfg);
-    use_tso_device(s);
+    script_use_tso_device(s);
     int c = script_passive_open(s, &OPTS_MSS_1000);
-    app_write(s, c, 26000);
+    script_write(s, c, 26000);
     script_expect(s, .flags = P | A, .seq = 1, .ack = 1, .len = 5000);
     script_expect(s, .flags = P | A, .seq = 5001, .ack = 1, .len = 5000);
     script_advance(s, 100000);
@@ -110,7 +82,7 @@ TEST(cwnd_restarts_after_idle)
     struct script s;
     int c = grow_to_36_and_drain(&s, &cfg);
     script_advance(&s, 2000000);
-    app_write(&s, c, 20000);
+    script_write(&s, c, 20000);
     script_expect(&s, .flags = P | A, .seq = 26001, .ack = 1, .len = 5000);
     CHECK_EQ(cwnd_segs(&s, c), 10u);
     CHECK_EQ(script_info(&s, c).ssthresh, UINT32_MAX);
@@ -126,7 +98,7 @@ TEST(cwnd_restart_halves_once_per_rto_idle)
     int c = grow_to_36_and_drain(&s, &cfg);
     uint32_t rto = script_info(&s, c).rto_us;
     script_advance(&s, rto + rto / 2);
-    app_write(&s, c, 20000);
+    script_write(&s, c, 20000);
     script_expect(&s, .flags = P | A, .seq = 26001, .ack = 1, .len = 9000);
     CHECK_EQ(cwnd_segs(&s, c), 18u);
     script_free(&s);
@@ -139,7 +111,7 @@ TEST(no_cwnd_restart_within_an_rto)
     struct script s;
     int c = grow_to_36_and_drain(&s, &cfg);
     script_advance(&s, script_info(&s, c).rto_us / 2);
-    app_write(&s, c, 20000);
+    script_write(&s, c, 20000);
     script_expect(&s, .flags = P | A, .seq = 26001, .ack = 1, .len = 18000);
     CHECK_EQ(cwnd_segs(&s, c), 36u);
     script_free(&s);
@@ -153,7 +125,7 @@ TEST(no_cwnd_restart_when_disabled)
     struct script s;
     int c = grow_to_36_and_drain(&s, &cfg);
     script_advance(&s, 2000000);
-    app_write(&s, c, 20000);
+    script_write(&s, c, 20000);
     script_expect(&s, .flags = P | A, .seq = 26001, .ack = 1, .len = 18000);
     CHECK_EQ(cwnd_segs(&s, c), 36u);
     script_free(&s);
@@ -170,7 +142,7 @@ TEST(cwnd_restarts_when_a_closed_window_opens_after_idle)
     struct script s;
     int c = grow_to_36_and_drain(&s, &cfg);
     script_send(&s, .flags = A, .seq = 1, .ack = 26001, .win = 0, .win_set = true);
-    app_write(&s, c, 20000);
+    script_write(&s, c, 20000);
     script_expect_none(&s);
     script_advance(&s, 2000000);
     CHECK_EQ(cwnd_segs(&s, c), 36u);
@@ -195,9 +167,9 @@ TEST(hystart_exits_on_the_ninth_slow_sample_of_a_round)
     struct keel_config cfg = {.sndbuf = 262144, .min_tso_segs = 64}; /* TSO: half the cwnd */
     struct script s;
     script_init(&s, &cfg);
-    use_tso_device(&s);
+    script_use_tso_device(&s);
     int c = script_active_open_rtt(&s, &OPTS_MSS_1000, 200000); /* RTO 600 ms */
-    app_write(&s, c, 30000);
+    script_write(&s, c, 30000);
     script_expect(&s, .flags = P | A, .seq = 1, .ack = 1, .len = 5000);
     script_expect(&s, .flags = P | A, .seq = 5001, .ack = 1, .len = 5000);
     script_advance(&s, 200000);
@@ -236,10 +208,10 @@ TEST(hystart_rounds_start_at_the_low_window)
     struct keel_config cfg = {.sndbuf = 262144, .min_tso_segs = 4};
     struct script s;
     script_init(&s, &cfg);
-    use_tso_device(&s);
+    script_use_tso_device(&s);
     int c = script_active_open_rtt(&s, &OPTS_MSS_1000, 100000);
-    app_write(&s, c, 65536);
-    app_write(&s, c, 30000);
+    script_write(&s, c, 65536);
+    script_write(&s, c, 30000);
     script_expect(&s, .flags = P | A, .seq = 1, .ack = 1, .len = 4000);
     script_expect(&s, .flags = P | A, .seq = 4001, .ack = 1, .len = 4000);
     script_expect(&s, .flags = P | A, .seq = 8001, .ack = 1, .len = 2000);
@@ -265,9 +237,9 @@ TEST(hystart_stays_when_the_minimum_delay_falls)
     struct keel_config cfg = {.sndbuf = 262144, .min_tso_segs = 64};
     struct script s;
     script_init(&s, &cfg);
-    use_tso_device(&s);
+    script_use_tso_device(&s);
     int c = script_active_open_rtt(&s, &OPTS_MSS_1000, 200000);
-    app_write(&s, c, 28000);
+    script_write(&s, c, 28000);
     script_expect(&s, .flags = P | A, .seq = 1, .ack = 1, .len = 5000);
     script_expect(&s, .flags = P | A, .seq = 5001, .ack = 1, .len = 5000);
     script_advance(&s, 200000);
@@ -275,7 +247,7 @@ TEST(hystart_stays_when_the_minimum_delay_falls)
     script_expect(&s, .flags = P | A, .seq = 10001, .ack = 1, .len = 10000);
     script_expect(&s, .flags = P | A, .seq = 20001, .ack = 1, .len = 8000);
     script_advance(&s, 180000);
-    app_write(&s, c, 2000);
+    script_write(&s, c, 2000);
     script_expect(&s, .flags = P | A, .seq = 28001, .ack = 1, .len = 2000);
     script_advance(&s, 20000);
     for (uint32_t i = 1; i <= 10; i++) {
@@ -299,9 +271,9 @@ TEST(tso_packets_sized_by_the_pacing_rate)
     static const struct tcp_opts mss_1460 = {.present = TCP_OPT_MSS, .mss = 1460};
     struct script s;
     script_init(&s, &cfg);
-    use_tso_device(&s);
+    script_use_tso_device(&s);
     int c = script_active_open_rtt(&s, &mss_1460, 100000);
-    app_write(&s, c, 40000);
+    script_write(&s, c, 40000);
     for (uint32_t i = 0; i < 5; i++)
         script_expect(&s, .flags = P | A, .seq = 1 + i * 2920, .ack = 1, .len = 2920);
     script_expect_none(&s);
@@ -322,9 +294,9 @@ TEST(tso_floor_from_min_tso_segs_capped_by_half_the_cwnd)
     struct keel_config cfg = {.sndbuf = 262144, .min_tso_segs = 10};
     struct script s;
     script_init(&s, &cfg);
-    use_tso_device(&s);
+    script_use_tso_device(&s);
     int c = script_active_open_rtt(&s, &OPTS_MSS_1000, 100000);
-    app_write(&s, c, 26000);
+    script_write(&s, c, 26000);
     script_expect(&s, .flags = P | A, .seq = 1, .ack = 1, .len = 5000);
     script_expect(&s, .flags = P | A, .seq = 5001, .ack = 1, .len = 5000);
     script_expect_none(&s);
@@ -340,9 +312,9 @@ TEST(tso_packets_larger_on_short_paths)
     struct keel_config cfg = {.sndbuf = 262144};
     struct script s;
     script_init(&s, &cfg);
-    use_tso_device(&s);
+    script_use_tso_device(&s);
     int c = script_active_open_rtt(&s, &OPTS_MSS_1000, 4000);
-    app_write(&s, c, 10000);
+    script_write(&s, c, 10000);
     script_expect(&s, .flags = P | A, .seq = 1, .ack = 1, .len = 5000);
     script_expect(&s, .flags = P | A, .seq = 5001, .ack = 1, .len = 5000);
     script_expect_none(&s);

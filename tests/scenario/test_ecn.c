@@ -2,8 +2,6 @@
  * ECT(0) on new data only, ECE echoed until CWR, and one cwnd reduction per
  * window of data (Linux's CWR state, paced by PRR). packetdrill:
  * ecn/ecn-uses-ect0.pkt, cwnd_moderation/cwnd-moderation-ecn-*.pkt. */
-#include <string.h>
-
 #include "harness.h"
 #include "script.h"
 
@@ -22,13 +20,6 @@ static uint64_t counter(struct script *s, enum keel_counter_id id)
     struct keel_counters c;
     keel_counters(s->st, &c);
     return c.v[id];
-}
-
-static void app_write(struct script *s, int sock, uint32_t n)
-{
-    static uint8_t buf[16384];
-    memset(buf, 'x', sizeof buf);
-    CHECK_EQ(keel_send(s->st, sock, buf, n, 0), (long)n);
 }
 
 /* keel listens; the peer's SYN carries syn_flags and the IP ECN field
@@ -67,7 +58,7 @@ TEST(ecn_accepted_by_default_data_ect0_acks_not)
     struct script s;
     script_init(&s, NULL);
     int c = ecn_connection(&s);
-    app_write(&s, c, MSS);
+    script_write(&s, c, MSS);
     CHECK_EQ(script_expect(&s, .flags = P | A, .seq = 1, .ack = 1, .len = MSS)->ecn, IP_ECN_ECT0);
     script_send(&s, .flags = P | A, .seq = 1, .ack = 1001, .len = 100);
     script_advance(&s, 40000);
@@ -82,7 +73,7 @@ TEST(ecn_off_does_not_answer)
     script_init(&s, &cfg);
     int c = passive_open(&s, E | W, IP_ECN_NOT_ECT, 0);
     CHECK(!script_info(&s, c).ecn_ok);
-    app_write(&s, c, MSS);
+    script_write(&s, c, MSS);
     CHECK_EQ(script_expect(&s, .flags = P | A, .seq = 1, .ack = 1, .len = MSS)->ecn,
              IP_ECN_NOT_ECT);
     script_free(&s);
@@ -120,7 +111,7 @@ TEST(ecn_active_open_asks_and_sends_ect0)
     script_send(&s, .flags = S | E | A, .seq = 0, .ack = 1, .opts = OPTS_MSS_1000);
     script_expect(&s, .flags = A, .seq = 1, .ack = 1);
     CHECK(script_info(&s, c).ecn_ok);
-    app_write(&s, c, MSS);
+    script_write(&s, c, MSS);
     CHECK_EQ(script_expect(&s, .flags = P | A, .seq = 1, .ack = 1, .len = MSS)->ecn, IP_ECN_ECT0);
     script_free(&s);
 }
@@ -190,7 +181,7 @@ TEST(ecn_sender_reduces_once_per_window)
     struct script s;
     script_init(&s, NULL);
     int c = ecn_connection(&s);
-    app_write(&s, c, 4 * MSS);
+    script_write(&s, c, 4 * MSS);
     for (uint32_t k = 0; k < 4; k++)
         script_expect(&s, .flags = (uint8_t)(k == 3 ? P | A : A), .seq = 1 + k * MSS, .ack = 1,
                       .len = MSS);
@@ -199,7 +190,7 @@ TEST(ecn_sender_reduces_once_per_window)
     CHECK(i.in_cwr);
     CHECK_EQ_U(i.ssthresh, 7 * MSS);
     CHECK_EQ_U(i.cwnd, 5 * MSS);
-    app_write(&s, c, 3 * MSS);
+    script_write(&s, c, 3 * MSS);
     const struct captured *d = script_expect(&s, .flags = W | A, .seq = 4001, .ack = 1, .len = MSS);
     CHECK_EQ(d->ecn, IP_ECN_ECT0);
     script_expect(&s, .flags = A, .seq = 5001, .ack = 1, .len = MSS);
@@ -228,13 +219,13 @@ TEST(ecn_retransmission_not_ect_timeout_sends_cwr)
     struct script s;
     script_init(&s, NULL);
     int c = ecn_connection(&s);
-    app_write(&s, c, MSS);
+    script_write(&s, c, MSS);
     CHECK_EQ(script_expect(&s, .flags = P | A, .seq = 1, .ack = 1, .len = MSS)->ecn, IP_ECN_ECT0);
     script_run_timer(&s);
     CHECK_EQ(script_expect(&s, .flags = P | A, .seq = 1, .ack = 1, .len = MSS)->ecn,
              IP_ECN_NOT_ECT);
     script_send(&s, .flags = A, .seq = 1, .ack = 1001);
-    app_write(&s, c, MSS);
+    script_write(&s, c, MSS);
     CHECK_EQ(script_expect(&s, .flags = W | P | A, .seq = 1001, .ack = 1, .len = MSS)->ecn,
              IP_ECN_ECT0);
     script_free(&s);
@@ -246,7 +237,7 @@ TEST(ecn_marks_ignored_without_negotiation)
     struct script s;
     script_init(&s, NULL);
     int c = passive_open(&s, 0, IP_ECN_NOT_ECT, 0);
-    app_write(&s, c, 2 * MSS);
+    script_write(&s, c, 2 * MSS);
     script_expect(&s, .flags = A, .seq = 1, .ack = 1, .len = MSS);
     script_expect(&s, .flags = P | A, .seq = 1001, .ack = 1, .len = MSS);
     script_send(&s, .flags = E | A, .seq = 1, .ack = 1001);
@@ -267,13 +258,13 @@ TEST(ecn_cwr_with_nothing_in_flight_still_sends)
     struct script s;
     script_init(&s, NULL);
     int c = ecn_connection(&s);
-    app_write(&s, c, MSS);
+    script_write(&s, c, MSS);
     script_expect(&s, .flags = P | A, .seq = 1, .ack = 1, .len = MSS);
     script_send(&s, .flags = E | A, .seq = 1, .ack = 1001);
     CHECK(script_info(&s, c).in_cwr);
     script_send(&s, .flags = A, .seq = 1, .ack = 1001, .win = 30000);
     CHECK(script_info(&s, c).cwnd >= MSS);
-    app_write(&s, c, MSS);
+    script_write(&s, c, MSS);
     script_expect(&s, .flags = W | P | A, .seq = 1001, .ack = 1, .len = MSS);
     script_send(&s, .flags = A, .seq = 1, .ack = 2001);
     CHECK(!script_info(&s, c).in_cwr);

@@ -2,8 +2,6 @@
  * upstream packetdrill suite (gtests/net/tcp, run with
  * tools/packetdrill/run-suite.sh) found, each pinned here without
  * packetdrill. See docs/conformance.md. */
-#include <string.h>
-
 #include "harness.h"
 #include "script.h"
 
@@ -15,32 +13,6 @@
 
 /* The peer's SYN in most of the suite: MSS 1000, nothing else. */
 static const struct tcp_opts OPTS_MSS_1000 = {.present = TCP_OPT_MSS, .mss = 1000};
-
-/* A segmentation-offload device (device.h transmit_tso) that captures each
- * large packet whole, as a sniffer on a Linux TSO device sees it. */
-static struct keel_device_ops tso_ops;
-
-static int tso_transmit(struct keel_device *dev, const uint8_t *pkt, size_t len, uint16_t mss,
-                        uint64_t now_us)
-{
-    (void)mss;
-    return tso_ops.transmit(dev, pkt, len, now_us);
-}
-
-static void use_tso_device(struct script *s)
-{
-    tso_ops = *s->dev.ops;
-    tso_ops.transmit_tso = tso_transmit;
-    s->dev.ops = &tso_ops;
-    s->dev.tso_max = 65536;
-}
-
-static void app_write(struct script *s, int sock, uint32_t n)
-{
-    static uint8_t buf[65536];
-    memset(buf, 'x', sizeof buf);
-    CHECK_EQ(keel_send(s->st, sock, buf, n, 0), (long)n);
-}
 
 /* Linux forces PSH on every TSO/GSO packet (commit 051ba67447de, "tcp:
  * force a PSH flag on TSO packets"), and sends no TSO packet of more than
@@ -54,9 +26,9 @@ TEST(tso_packets_carry_psh_and_half_the_cwnd)
     struct keel_config cfg = {.sndbuf = 262144}; /* the suite's tcp_wmem[1] */
     struct script s;
     script_init(&s, &cfg);
-    use_tso_device(&s);
+    script_use_tso_device(&s);
     int c = script_passive_open(&s, &OPTS_MSS_1000);
-    app_write(&s, c, 30000);
+    script_write(&s, c, 30000);
     script_expect(&s, .flags = P | A, .seq = 1, .ack = 1, .len = 5000);
     script_expect(&s, .flags = P | A, .seq = 5001, .ack = 1, .len = 5000);
     script_expect_none(&s);
@@ -74,7 +46,7 @@ TEST(mss_segments_psh_only_at_the_end)
     struct script s;
     script_init(&s, NULL);
     int c = script_passive_open(&s, &OPTS_MSS_1000);
-    app_write(&s, c, 3000);
+    script_write(&s, c, 3000);
     script_expect(&s, .flags = A, .seq = 1, .ack = 1, .len = 1000);
     script_expect(&s, .flags = A, .seq = 1001, .ack = 1, .len = 1000);
     script_expect(&s, .flags = P | A, .seq = 2001, .ack = 1, .len = 1000);
@@ -129,7 +101,7 @@ TEST(fin_not_held_by_a_full_cwnd)
     struct script s;
     script_init(&s, NULL);
     int c = script_passive_open(&s, &OPTS_MSS_1000);
-    app_write(&s, c, 10 * MSS);
+    script_write(&s, c, 10 * MSS);
     for (uint32_t k = 0; k < 10; k++)
         script_expect(&s, .flags = (uint8_t)(k == 9 ? P | A : A), .seq = 1 + k * MSS, .ack = 1,
                       .len = MSS);
@@ -148,7 +120,7 @@ TEST(fin_held_by_a_full_peer_window)
     script_init(&s, NULL);
     int c = script_passive_open(&s, &OPTS_MSS_1000);
     script_send(&s, .flags = A, .seq = 1, .ack = 1, .win = 2000);
-    app_write(&s, c, 2 * MSS);
+    script_write(&s, c, 2 * MSS);
     script_expect(&s, .flags = A, .seq = 1, .ack = 1, .len = MSS);
     script_expect(&s, .flags = P | A, .seq = 1001, .ack = 1, .len = MSS);
     CHECK_EQ(keel_shutdown(s.st, c, KEEL_SHUT_WR), 0);
@@ -217,9 +189,9 @@ static void limited_transmit_then_reordering(bool sack)
     struct keel_config cfg = {.sndbuf = 262144};
     struct script s;
     script_init(&s, &cfg);
-    use_tso_device(&s);
+    script_use_tso_device(&s);
     int c = passive_open_rtt(&s, sack ? &OPTS_MSS_1000_SACK : &OPTS_MSS_1000, 100000);
-    app_write(&s, c, 15000);
+    script_write(&s, c, 15000);
     expect_initial_window_in_pairs(&s);
     script_advance(&s, 110000);
     dupack_sack(&s, 1001, sack ? 2001 : 0);
@@ -271,9 +243,9 @@ TEST(prr_extra_segment_only_on_a_safe_ack)
     struct keel_config cfg = {.sndbuf = 262144};
     struct script s;
     script_init(&s, &cfg);
-    use_tso_device(&s);
+    script_use_tso_device(&s);
     int c = passive_open_rtt(&s, &OPTS_MSS_1000_SACK, 10000);
-    app_write(&s, c, 20000);
+    script_write(&s, c, 20000);
     expect_initial_window_in_pairs(&s);
     script_advance(&s, 10000);
     dupack_sack(&s, 4001, 5001);
@@ -315,9 +287,9 @@ TEST(prr_ack_below_snd_una_sacks_but_keeps_cwnd)
     struct keel_config cfg = {.sndbuf = 262144};
     struct script s;
     script_init(&s, &cfg);
-    use_tso_device(&s);
+    script_use_tso_device(&s);
     int c = passive_open_rtt(&s, &OPTS_MSS_1000_SACK, 10000);
-    app_write(&s, c, 10000);
+    script_write(&s, c, 10000);
     expect_initial_window_in_pairs(&s);
     /* 1:1001 and 3001:7001 are lost: the third duplicate starts recovery
      * with 3 segments newly SACKed, nothing in flight: 3 go. */
@@ -337,7 +309,7 @@ TEST(prr_ack_below_snd_una_sacks_but_keeps_cwnd)
     script_expect_none(&s);
     uint32_t cwnd = script_info(&s, c).cwnd;
     CHECK_EQ_U(cwnd, 4 * MSS);
-    app_write(&s, c, 10000);
+    script_write(&s, c, 10000);
     script_expect(&s, .flags = A, .seq = 10001, .ack = 1, .len = 1000);
     script_expect_none(&s);
     /* The reordered ACK SACKs two of the segments resent: pipe falls from
@@ -358,7 +330,7 @@ TEST(prr_ack_below_snd_una_keeps_cwnd_above_ssthresh)
     struct script s;
     script_init(&s, NULL);
     int c = passive_open_rtt(&s, &OPTS_MSS_1000_SACK, 10000);
-    app_write(&s, c, 20000);
+    script_write(&s, c, 20000);
     for (uint32_t k = 0; k < 10; k++)
         script_expect(&s, .flags = A, .seq = 1 + k * MSS, .ack = 1, .len = MSS);
     script_advance(&s, 10000);
@@ -415,7 +387,7 @@ TEST(slow_start_after_timeout_counts_sacked_data_acknowledged)
     struct script s;
     script_init(&s, NULL);
     int c = passive_open_rtt(&s, &OPTS_MSS_1000_SACK, 10000);
-    app_write(&s, c, 10 * MSS);
+    script_write(&s, c, 10 * MSS);
     for (uint32_t k = 0; k < 10; k++)
         script_expect(&s, .flags = (uint8_t)(k == 9 ? P | A : A), .seq = 1 + k * MSS, .ack = 1,
                       .len = MSS);
@@ -441,7 +413,7 @@ TEST(timeout_keeps_scoreboard_and_resends_holes_only)
     struct script s;
     script_init(&s, NULL);
     int c = passive_open_rtt(&s, &OPTS_MSS_1000_SACK, 10000);
-    app_write(&s, c, 10 * MSS);
+    script_write(&s, c, 10 * MSS);
     for (uint32_t k = 0; k < 10; k++)
         script_expect(&s, .flags = (uint8_t)(k == 9 ? P | A : A), .seq = 1 + k * MSS, .ack = 1,
                       .len = MSS);
@@ -477,7 +449,7 @@ TEST(timeout_after_reneging_drops_the_scoreboard)
     struct script s;
     script_init(&s, NULL);
     int c = passive_open_rtt(&s, &OPTS_MSS_1000_SACK, 10000);
-    app_write(&s, c, 10 * MSS);
+    script_write(&s, c, 10 * MSS);
     for (uint32_t k = 0; k < 10; k++)
         script_expect(&s, .flags = (uint8_t)(k == 9 ? P | A : A), .seq = 1 + k * MSS, .ack = 1,
                       .len = MSS);
@@ -504,7 +476,7 @@ TEST(rack_marks_a_lost_retransmission_and_recovery_resends_it)
     struct script s;
     script_init(&s, NULL);
     int c = passive_open_rtt(&s, &OPTS_MSS_1000_SACK, 10000);
-    app_write(&s, c, 20 * MSS);
+    script_write(&s, c, 20 * MSS);
     for (uint32_t k = 0; k < 10; k++)
         script_expect(&s, .flags = A, .seq = 1 + k * MSS, .ack = 1, .len = MSS);
     script_advance(&s, 10000);

@@ -3,8 +3,6 @@
  * record ends (MSG_EOR) and corking (MSG_MORE, TCP_CORK).
  * Each case pins what a packetdrill script of gtests/net/tcp shows Linux
  * doing (named in the comment). */
-#include <string.h>
-
 #include "harness.h"
 #include "script.h"
 
@@ -18,24 +16,6 @@ static const struct tcp_opts OPTS_MSS_1000_WS = {
     .present = TCP_OPT_MSS | TCP_OPT_SACK_PERM | TCP_OPT_WSCALE, .mss = 1000, .wscale = 7};
 /* The nagle/ scripts' peer: MSS 1000 only. */
 static const struct tcp_opts OPTS_MSS_1000 = {.present = TCP_OPT_MSS, .mss = 1000};
-
-/* A segmentation-offload device that captures each large packet whole. */
-static struct keel_device_ops tso_ops;
-
-static int tso_transmit(struct keel_device *dev, const uint8_t *pkt, size_t len, uint16_t mss,
-                        uint64_t now_us)
-{
-    (void)mss;
-    return tso_ops.transmit(dev, pkt, len, now_us);
-}
-
-static void use_tso_device(struct script *s)
-{
-    tso_ops = *s->dev.ops;
-    tso_ops.transmit_tso = tso_transmit;
-    s->dev.ops = &tso_ops;
-    s->dev.tso_max = 65536;
-}
 
 static long app_send(struct script *s, int sock, uint32_t n, int flags)
 {
@@ -73,7 +53,7 @@ TEST(notsent_lowat_bounds_the_write_and_pollout)
     struct keel_config cfg = {.sndbuf = 262144}; /* the suite's tcp_wmem[1] */
     struct script s;
     script_init(&s, &cfg);
-    use_tso_device(&s);
+    script_use_tso_device(&s);
     int c = script_passive_open(&s, &OPTS_MSS_1000_WS);
     CHECK_EQ(get_int(&s, c, KEEL_TCP_NOTSENT_LOWAT), 0);
     CHECK_EQ(set_int(&s, c, KEEL_TCP_NOTSENT_LOWAT, 4000), 0);
@@ -114,7 +94,7 @@ TEST(notsent_lowat_default_from_the_stack)
     struct keel_config cfg = {.notsent_lowat = 4000, .sndbuf = 262144};
     struct script s;
     script_init(&s, &cfg);
-    use_tso_device(&s);
+    script_use_tso_device(&s);
     int c = script_passive_open(&s, &OPTS_MSS_1000_WS);
     CHECK_EQ(get_int(&s, c, KEEL_TCP_NOTSENT_LOWAT), 0);
     CHECK_EQ(app_send(&s, c, 59000, 0), 42000);
@@ -132,7 +112,7 @@ TEST(sndbuf_bounds_new_chunks_not_bytes)
     struct keel_config cfg = {.sndbuf = 50000};
     struct script s;
     script_init(&s, &cfg);
-    use_tso_device(&s);
+    script_use_tso_device(&s);
     int c = script_passive_open(&s, &OPTS_MSS_1000_WS);
     CHECK_EQ(app_send(&s, c, 100000, 0), 74000);
     CHECK(!writable(&s, c));
@@ -149,7 +129,7 @@ TEST(sndbuf_writable_again_at_a_third_free)
 {
     struct script s;
     script_init(&s, NULL);
-    use_tso_device(&s);
+    script_use_tso_device(&s);
     int c = script_passive_open(&s, &OPTS_MSS_1000);
     int sndbuf = 20000;
     CHECK_EQ(keel_setsockopt(s.st, c, KEEL_SOL_SOCKET, KEEL_SO_SNDBUF, &sndbuf, sizeof sndbuf),
@@ -261,7 +241,7 @@ TEST(eor_record_end_bounds_segments)
 {
     struct script s;
     script_init(&s, NULL);
-    use_tso_device(&s);
+    script_use_tso_device(&s);
     int c = script_passive_open(&s, &OPTS_MSS_1000_WS);
     CHECK_EQ(app_send(&s, c, 10400, 0), 10400);
     CHECK_EQ(app_send(&s, c, 400, KEEL_MSG_EOR), 400);
@@ -338,7 +318,7 @@ TEST(sack_retransmission_follows_the_packets_sent)
                                          .mss = 1000};
     struct script s;
     script_init(&s, NULL);
-    use_tso_device(&s);
+    script_use_tso_device(&s);
     int c = script_passive_open(&s, &opts);
     CHECK_EQ(app_send(&s, c, 10000, 0), 10000);
     script_expect(&s, .flags = P | A, .seq = 1, .ack = 1, .len = 5000);
@@ -380,7 +360,7 @@ TEST(sack_retransmission_cut_to_prr_room)
                                          .mss = 1000};
     struct script s;
     script_init(&s, NULL);
-    use_tso_device(&s);
+    script_use_tso_device(&s);
     int c = script_passive_open(&s, &opts);
     CHECK_EQ(app_send(&s, c, 10000, 0), 10000);
     script_expect(&s, .flags = P | A, .seq = 1, .ack = 1, .len = 5000);

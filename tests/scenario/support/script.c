@@ -69,6 +69,32 @@ static const struct keel_device_ops capture_ops = {
     .receive = capture_receive,
 };
 
+static int capture_transmit_tso(struct keel_device *dev, const uint8_t *pkt, size_t len,
+                                uint16_t mss, uint64_t now_us)
+{
+    (void)mss;
+    return capture_transmit(dev, pkt, len, now_us);
+}
+
+static const struct keel_device_ops capture_tso_ops = {
+    .transmit = capture_transmit,
+    .receive = capture_receive,
+    .transmit_tso = capture_transmit_tso,
+};
+
+void script_use_tso_device(struct script *s)
+{
+    s->dev.ops = &capture_tso_ops;
+    s->dev.tso_max = 65536;
+}
+
+void script_write(struct script *s, int sock, uint32_t n)
+{
+    static uint8_t buf[65536];
+    memset(buf, 'x', sizeof buf);
+    CHECK_EQ(keel_send(s->st, sock, buf, n, 0), (long)n);
+}
+
 void script_init(struct script *s, const struct keel_config *cfg)
 {
     memset(s, 0, sizeof *s);

@@ -80,6 +80,12 @@ struct script {
 
 /* A stack at time 1 s with cfg (addr is set to KEEL_ADDR). */
 void script_init(struct script *s, const struct keel_config *cfg);
+/* A segmentation-offload device (device.h transmit_tso, tso_max 64 KB)
+ * whose large packets are captured whole, as a sniffer on a Linux TSO
+ * device sees them. */
+void script_use_tso_device(struct script *s);
+/* keel_send of n bytes of 'x' (n <= 65536), all of which must be taken. */
+void script_write(struct script *s, int sock, uint32_t n);
 void script_free(struct script *s);
 /* Advances virtual time by us, running keel's timers. */
 void script_advance(struct script *s, uint64_t us);
