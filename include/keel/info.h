@@ -27,6 +27,7 @@ enum keel_timer_kind {
     KEEL_TIMER_KEEPALIVE,  /* RFC 9293 §3.8.4 */
     KEEL_TIMER_TIME_WAIT,  /* 2MSL, or the FIN_WAIT_2 timeout */
     KEEL_TIMER_WATCHDOG,   /* the stall watchdog's check of an idle CLOSE_WAIT */
+    KEEL_TIMER_PACING,     /* the next departure time of a paced sender */
     KEEL_TIMER_COUNT
 };
 

@@ -100,6 +100,9 @@ struct keel_config {
     /* Linux tcp_slow_start_after_idle=1 by default: after an idle period
      * longer than the RTO, cwnd restarts (RFC 5681 §4.1). */
     bool no_slow_start_after_idle;
+    /* Pace every connection's data at its pacing rate (below), as Linux
+     * TCP does over the fq qdisc: off by default. */
+    bool pacing;
     /* Segmentation offload sizing (Linux tcp_tso_autosize): a TSO packet
      * carries about 1 ms of data at the pacing rate, cwnd/SRTT times
      * pacing_ss_ratio percent in slow start (0: 200) or pacing_ca_ratio

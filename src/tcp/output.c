@@ -222,6 +222,38 @@ static void note_ack_sent(struct tcb *tcb, uint32_t wnd_bytes)
         CTR_INC(tcb->st, TCPZeroWindowAdv);
 }
 
+/* Linux tcp_pacing_check: a paced sender holds data until its departure
+ * time, when the pacing timer sends it. */
+bool tcp_pacing_holds(struct tcb *tcb)
+{
+    uint64_t now = tcb->st->now_us;
+    if (!tcb->st->cfg.pacing || tcb->pace_next_us <= now)
+        return false;
+    if (!tcb_armed(tcb, TT_PACING))
+        tcb_arm(tcb, TT_PACING, tcb->pace_next_us - now);
+    return true;
+}
+
+/* Linux tcp_update_skb_after_send: data leaves at the later of its
+ * departure time and now, and moves the departure time on by its length at
+ * the pacing rate, less a credit of up to half of that for the time the
+ * clock ran past the departure time. The first 10 segments are not paced. */
+static void pace_after_send(struct tcb *tcb, uint32_t len)
+{
+    uint64_t prior = tcb->pace_next_us;
+    uint64_t rate = cc_pacing_rate(tcb);
+    if (!tcb->st->cfg.pacing)
+        return;
+    if (tcb->pace_next_us < tcb->st->now_us)
+        tcb->pace_next_us = tcb->st->now_us;
+    if (!rate || tcb->data_segs_out < 10)
+        return;
+    uint64_t gap = (uint64_t)len * 1000000 / rate;
+    uint64_t credit = tcb->pace_next_us - prior;
+    gap -= credit < gap / 2 ? credit : gap / 2;
+    tcb->pace_next_us += gap;
+}
+
 /* Linux tcp_event_data_sent and __tcp_transmit_skb: data leaving with
  * nothing in flight tells the congestion control how long the sender was
  * idle; every transmission carrying data, resent or not, counts its
@@ -234,6 +266,7 @@ static void note_payload_sent(struct tcb *tcb, uint32_t len)
         tcb->cc->on_tx_start(tcb, now - tcb->last_data_sent_us, now);
     tcb->data_segs_out += mss ? (len + mss - 1) / mss : 1;
     tcb->last_data_sent_us = now;
+    pace_after_send(tcb, len);
 }
 
 static void note_data_sent(struct tcb *tcb, seq_t seq, uint32_t len, uint8_t flags)

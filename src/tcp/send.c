@@ -137,8 +137,12 @@ static bool send_one(struct tcb *tcb, enum tcp_nagle mode)
     uint32_t hole = skip_sacked(tcb);
     seq_t end = tcb_snd_end(tcb);
     uint32_t queued = seq_lt(tcb->snd.nxt, end) ? seq_dist(tcb->snd.nxt, end) : 0;
-    if (tcb->in_recovery && tcb->sack_ok && sack_retransmit_next(tcb, cwnd_room(tcb), queued))
-        return true;
+    if (tcb->in_recovery && tcb->sack_ok) {
+        if (tcp_pacing_holds(tcb))
+            return false;
+        if (sack_retransmit_next(tcb, cwnd_room(tcb), queued))
+            return true;
+    }
     uint32_t usable = usable_window(tcb);
     uint32_t mss = tcp_mss_now(tcb);
     uint32_t goal = tcp_send_goal(tcb, mss);
@@ -169,6 +173,8 @@ static bool send_one(struct tcb *tcb, enum tcp_nagle mode)
         flags |= TCP_FLAG_PSH;
     if (fin)
         flags |= TCP_FLAG_FIN;
+    if (tcp_pacing_holds(tcb))
+        return false;
     if (!tcp_xmit(tcb, tcb->snd.nxt, len, flags))
         return false; /* refused by the device: not sent, the persist timer retries */
     if (tcb->in_recovery || tcb->in_cwr)

@@ -66,6 +66,7 @@ enum tcb_timer {
     TT_KEEPALIVE = KEEL_TIMER_KEEPALIVE,
     TT_TIME_WAIT = KEEL_TIMER_TIME_WAIT,
     TT_WATCHDOG = KEEL_TIMER_WATCHDOG,
+    TT_PACING = KEEL_TIMER_PACING,
     TT_COUNT = KEEL_TIMER_COUNT
 };
 
@@ -266,6 +267,7 @@ struct tcb {
     uint64_t bytes_sent, bytes_retrans, bytes_acked, bytes_received;
     uint64_t segs_out, segs_in, retrans_segs, dsack_received;
     uint64_t data_segs_out, data_segs_in; /* segments that carried data */
+    uint64_t pace_next_us; /* departure time of the next data (Linux tcp_wstamp_ns) */
     uint32_t rcv_ooopack;      /* segments that arrived out of order */
 
     /* Introspection times (Linux lsndtime and icsk_ack.lrcvtime): the last
@@ -389,6 +391,7 @@ void tcp_mtup_on_rto(struct tcb *tcb, bool black_hole_suspected);
 /* Output (src/tcp/output.c). */
 void tcp_output(struct tcb *tcb);
 bool tcp_may_send_data(const struct tcb *tcb);
+bool tcp_pacing_holds(struct tcb *tcb);
 void tcp_send_ack(struct tcb *tcb);
 /* The reset for segment s (RFC 9293 §3.10.7.1); owner (NULL: none) is the
  * socket that answers, whose key for the peer signs it (RFC 2385). */

@@ -275,6 +275,7 @@ void tcb_timer_fired(struct timer *t)
     case TT_KEEPALIVE: on_keepalive(tcb); break;
     case TT_TIME_WAIT: on_time_wait(tcb); break;
     case TT_WATCHDOG: watchdog_timer_fired(tcb); break;
+    case TT_PACING: tcp_output(tcb); break; /* the held segment's time has come */
     case TT_COUNT: break;
     }
 }

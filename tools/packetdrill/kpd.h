@@ -74,6 +74,7 @@ struct kpd_sysctls {
     char congestion[16];
     uint32_t notsent_lowat; /* tcp_notsent_lowat; 0: unset (no limit) */
     int tso; /* device.tso (ethtool -K tso/gso): -1 unset, 0 off, 1 on */
+    bool fq; /* device.qdisc=fq when the stack was made: TCP paces */
     int ecn; /* tcp_ecn: -1 unset, 0 off, 1 on, 2 accept only */
     uint32_t mtu_probing, base_mss; /* tcp_mtu_probing, tcp_base_mss; 0: unset */
 };

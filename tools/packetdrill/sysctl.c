@@ -54,6 +54,8 @@ static void set_one(struct kpd_sysctls *s, const char *name, const char *v)
         s->notsent_lowat = n;
     else if (strcmp(name, "device.tso") == 0)
         s->tso = n != 0;
+    else if (strcmp(name, "device.qdisc") == 0) /* the last one counts */
+        s->fq = strcmp(v, "fq") == 0 || strncmp(v, "fq ", 3) == 0;
     else if (strcmp(name, "tcp_timestamps") == 0)
         s->timestamps = n != 0;
     else if (strcmp(name, "tcp_sack") == 0)
@@ -121,6 +123,7 @@ void kpd_sysctls_apply(const struct kpd_sysctls *s, struct keel_config *cfg)
     cfg->no_sack = s->sack == 0;
     cfg->no_window_scaling = s->window_scaling == 0;
     cfg->no_slow_start_after_idle = s->slow_start_after_idle == 0;
+    cfg->pacing = s->fq; /* Linux TCP paces when the qdisc is fq */
     cfg->pacing_ss_ratio = s->pacing_ss_ratio;
     cfg->pacing_ca_ratio = s->pacing_ca_ratio;
     cfg->min_tso_segs = s->min_tso_segs;

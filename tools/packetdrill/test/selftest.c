@@ -19,6 +19,7 @@
 #include <linux/errqueue.h>
 
 #include "harness.h"
+#include "kpd.h"
 #include "linux_tcp_info.h"
 #include "pd_abi.h"
 #include "wire/wire.h"
@@ -638,6 +639,28 @@ TEST(qdisc_limit_0_refuses_packets)
     CHECK_EQ(data.len, 3);
     CHECK_EQ(data.h.seq, r.keel_isn + 1);
     rig_free(&r);
+    unlink(path);
+}
+
+/* `tc qdisc replace dev tun0 root fq` before the stack exists (the
+ * scripts' setup): keel paces, as Linux TCP does over fq; the last qdisc
+ * recorded counts. */
+TEST(qdisc_fq_turns_pacing_on)
+{
+    char path[] = "/tmp/keel-pd-fq-XXXXXX";
+    int tfd = mkstemp(path);
+    CHECK(tfd >= 0);
+    close(tfd);
+    struct kpd_sysctls sc;
+    struct keel_config cfg = {0};
+    append_line(path, "device.qdisc=fq");
+    kpd_sysctls_read(path, &sc);
+    kpd_sysctls_apply(&sc, &cfg);
+    CHECK(cfg.pacing);
+    append_line(path, "device.qdisc=pfifo");
+    kpd_sysctls_read(path, &sc);
+    kpd_sysctls_apply(&sc, &cfg);
+    CHECK(!cfg.pacing);
     unlink(path);
 }
 
