@@ -230,6 +230,7 @@ void tcp_input_syn_sent(struct tcb *tcb, const struct segment *s)
     tcb->rcv.last_ack_sent = tcb->rcv.nxt;
     tcb_apply_syn_options(tcb, &s->h);
     if (ack_ok) {
+        tcp_fastopen_synack(tcb, &s->h.opts);
         ecn_synack_received(tcb, s);
         syn_sent_established(tcb, s);
         syn_sent_text(tcb, s);
