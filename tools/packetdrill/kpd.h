@@ -76,6 +76,7 @@ struct kpd_sysctls {
     int tso; /* device.tso (ethtool -K tso/gso): -1 unset, 0 off, 1 on */
     int ecn; /* tcp_ecn: -1 unset, 0 off, 1 on, 2 accept only */
     uint32_t mtu_probing, base_mss; /* tcp_mtu_probing, tcp_base_mss; 0: unset */
+    int fastopen; /* tcp_fastopen: -1 unset, else Linux's bits (0x1: client) */
 };
 
 /* The device's root queue discipline as `tc` set it (the tc shim records
