@@ -50,18 +50,15 @@ bool tcp_fastopen_defer_connect(struct tcb *tcb)
     return true;
 }
 
-/* Linux tcp_syn_options: the option goes last, only if it fits in the
- * option space left (an MD5 signature leaves too little for a long cookie). */
-void tcp_fastopen_syn_option(const struct tcb *tcb, struct tcp_hdr *h)
+/* The option goes last; tcp_emit leaves it off when the option space left
+ * is too small (an MD5 signature and a long cookie), as Linux tcp_syn_options. */
+void tcp_fastopen_syn_option(const struct tcb *tcb, struct tcp_opts *o)
 {
     if (!tcb->fo_syn)
         return;
-    struct tcp_opts *o = &h->opts;
     o->present |= TCP_OPT_FASTOPEN;
     o->fo_len = tcb->fo_len;
     memcpy(o->fo_cookie, tcb->fo_cookie, tcb->fo_len);
-    if (tcp_hdr_len(h) > TCP_MAX_HDR_LEN)
-        o->present &= (uint8_t)~TCP_OPT_FASTOPEN;
 }
 
 /* RFC 7413 §4.2.2 (Linux tcp_rcv_fastopen_synack): the cookie of a SYN-ACK

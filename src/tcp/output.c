@@ -181,7 +181,7 @@ static void build_options(struct tcb *tcb, struct tcp_hdr *h)
             o->tsecr = active ? 0 : tcb->ts_recent;
         }
         if (active)
-            tcp_fastopen_syn_option(tcb, h);
+            tcp_fastopen_syn_option(tcb, o);
         return;
     }
     if (tcb->ts_ok) {

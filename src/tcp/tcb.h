@@ -406,7 +406,7 @@ void tcp_send_syn(struct tcb *tcb);
  * cached for the peer); otherwise a TCP_FASTOPEN_CONNECT SYN asks for one. */
 bool tcp_fastopen_defer_connect(struct tcb *tcb);
 /* The Fast Open option of our SYN, if it carries one. */
-void tcp_fastopen_syn_option(const struct tcb *tcb, struct tcp_hdr *h);
+void tcp_fastopen_syn_option(const struct tcb *tcb, struct tcp_opts *o);
 /* A SYN-ACK answering our SYN: caches the cookie it carries. */
 void tcp_fastopen_synack(struct tcb *tcb, const struct tcp_opts *o);
 bool tcp_send_probe(struct tcb *tcb); /* false: the device refused it */

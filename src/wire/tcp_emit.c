@@ -82,8 +82,10 @@ void tcp_opt_layout_build(const struct tcp_opts *o, struct tcp_opt_layout *l)
         layout_add(l, o, TCPOPT_NOP);
         layout_add(l, o, TCPOPT_SACK);
     }
-    /* Linux tcp_options_write: Fast Open last, NOP-padded to a word. */
-    if (o->present & TCP_OPT_FASTOPEN) {
+    /* Linux tcp_options_write: Fast Open last, NOP-padded to a word; as
+     * tcp_syn_options, only if it fits in the option space left. */
+    size_t fo_bytes = (2 + (size_t)o->fo_len + 3) & ~(size_t)3;
+    if ((o->present & TCP_OPT_FASTOPEN) && l->bytes + fo_bytes <= TCP_MAX_OPT_SPACE) {
         layout_add(l, o, TCPOPT_FASTOPEN);
         if (l->bytes % 4 == 2) {
             layout_add(l, o, TCPOPT_NOP);

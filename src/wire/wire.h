@@ -188,7 +188,8 @@ size_t tcp_hdr_len(const struct tcp_hdr *h);
  *   NOP, NOP, MD5; MSS; then if TS: (SACK_PERM, TS) or (NOP, NOP, TS);
  *   else if SACK_PERM: NOP, NOP, SACK_PERM; then NOP, WSCALE;
  *   then NOP, NOP, SACK blocks; then Fast Open, followed by NOP, NOP when
- *   its length leaves the header 2 bytes short of a word. */
+ *   its length leaves the header 2 bytes short of a word, and left off when
+ *   it does not fit in the 40 bytes (as Linux tcp_syn_options). */
 void tcp_emit(uint8_t *seg, size_t seg_len, const struct tcp_hdr *h, uint32_t src,
               uint32_t dst);
 

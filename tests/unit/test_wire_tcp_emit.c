@@ -380,3 +380,16 @@ TEST(tcp_format_fastopen_as_packetdrill_writes_it)
     CHECK_STR(buf, "192.0.2.1:80 > 192.0.2.2:4000 S. 123:123(0) ack 1 win 14600 "
                    "<FO abcd1234,nop,nop>");
 }
+
+/* MD5 (20 bytes with its NOPs), MSS, NOP NOP sackOK and NOP wscale leave 8
+ * bytes: no room for a 16-byte cookie, which is left off (Linux
+ * tcp_syn_options); an empty request (4 bytes with padding) still fits. */
+TEST(tcp_emit_fastopen_left_off_when_it_does_not_fit)
+{
+    struct tcp_hdr h = linux_syn_hdr();
+    h.opts.present = (uint8_t)((h.opts.present & ~TCP_OPT_TS) | TCP_OPT_MD5 | TCP_OPT_FASTOPEN);
+    h.opts.fo_len = 16;
+    CHECK_EQ(tcp_hdr_len(&h), 52);
+    h.opts.fo_len = 0;
+    CHECK_EQ(tcp_hdr_len(&h), 56);
+}
