@@ -221,3 +221,25 @@ TEST(fastopen_connect_option_rules)
                              sizeof one), KEEL_EINVAL);
     script_free(&s);
 }
+
+/* A SYN reaching a deferred socket opens it simultaneously (RFC 9293
+ * §3.10.7.3): the SYN-ACK goes at once, and a later write is an ordinary
+ * write on a connection not yet established, sending nothing more. */
+TEST(fastopen_deferred_socket_takes_a_simultaneous_open)
+{
+    struct script s;
+    script_init(&s, &(struct keel_config){.no_timestamps = true});
+    learn_cookie(&s);
+    int c = fastopen_socket(&s);
+    CHECK_EQ(connect_peer(&s, c), 0);
+    struct keel_sockaddr local;
+    CHECK_EQ(keel_getsockname(s.st, c, &local), 0);
+    s.keel_port = local.port;
+    s.keel_isn = 0;
+    script_send(&s, .flags = S, .seq = 0, .opts = synack_opts(0));
+    script_expect(&s, .flags = S | A, .seq = 0, .ack = 1);
+    CHECK_EQ(script_state(&s, c), KEEL_TCP_SYN_RECEIVED);
+    CHECK_EQ(keel_send(s.st, c, "x", 1, 0), KEEL_EAGAIN);
+    script_expect_none(&s);
+    script_free(&s);
+}
