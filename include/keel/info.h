@@ -147,7 +147,9 @@ struct keel_tcp_info {
     X(WatchdogWl1Lag) X(WatchdogCloseWaitIdle) X(WatchdogHalfOpen)  \
     X(WatchdogFinWait2Timeout)                                                \
     X(TxTimestampDropped)                                                     \
-    X(TCPMD5NotFound) X(TCPMD5Unexpected) X(TCPMD5Failure)
+    X(TCPMD5NotFound) X(TCPMD5Unexpected) X(TCPMD5Failure)                   \
+    X(TCPFastOpenCookieRequested) X(TCPFastOpenCookieCached)                 \
+    X(TCPFastOpenDeferredConnect) X(TCPFastOpenUnsolicitedCookie)
 
 enum keel_counter_id {
 #define KEEL_COUNTER_ENUM(name) KEEL_C_##name,

@@ -97,6 +97,9 @@ struct keel_config {
     bool no_timestamps;     /* Linux tcp_timestamps=1 by default */
     bool no_sack;           /* Linux tcp_sack=1 by default */
     bool no_window_scaling; /* Linux tcp_window_scaling=1 by default */
+    /* Linux net.ipv4.tcp_fastopen bit 0x1 (set by default): the client side
+     * of TCP Fast Open (RFC 7413), TCP_FASTOPEN_CONNECT. */
+    bool no_fastopen_client;
     /* Linux tcp_slow_start_after_idle=1 by default: after an idle period
      * longer than the RTO, cwnd restarts (RFC 5681 §4.1). */
     bool no_slow_start_after_idle;
@@ -258,6 +261,16 @@ struct keel_linger {
     int l_onoff;
     int l_linger; /* seconds */
 };
+/* IPPROTO_TCP TCP_FASTOPEN_CONNECT (0 or 1; before connect; KEEL_EOPNOTSUPP
+ * when the stack's Fast Open client is off, KEEL_EINVAL once connecting), as
+ * Linux: connect() asks the peer for a Fast Open cookie (RFC 7413 §4.1.1:
+ * an empty option on the SYN) and returns KEEL_EINPROGRESS; once the
+ * stack holds a cookie for the peer's address (the last ones a SYN-ACK
+ * gave, a few peers' worth), connect() returns 0 at once and the SYN, with
+ * the cookie, leaves at the first keel_send (Linux tcp_fastopen_defer_connect),
+ * which takes no data and returns KEEL_EINPROGRESS (keel's SYN carries no
+ * data); the socket is writable until then. */
+#define KEEL_TCP_FASTOPEN_CONNECT 30
 /* The send queue's options (IPPROTO_TCP). */
 #define KEEL_TCP_CORK 3
 #define KEEL_TCP_NOTSENT_LOWAT 25

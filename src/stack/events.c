@@ -21,7 +21,9 @@ int tcb_readiness(const struct tcb *tcb)
         r |= KEEL_POLLPRI; /* Linux tcp_poll */
     if (tcb->rcv_fin)
         r |= KEEL_POLLRDHUP;
-    bool sending = tcb->state == KEEL_TCP_ESTABLISHED || tcb->state == KEEL_TCP_CLOSE_WAIT;
+    /* Linux tcp_poll: a deferred Fast Open connect is writable. */
+    bool sending = tcb->state == KEEL_TCP_ESTABLISHED || tcb->state == KEEL_TCP_CLOSE_WAIT ||
+                   tcb->fo_deferred;
     if ((sending && !tcb->shut_wr && sendq_writable(tcb)) || connection_over(tcb))
         r |= KEEL_POLLOUT;
     if (connection_over(tcb) || (tcb->shut_wr && tcb->rcv_fin))

@@ -155,6 +155,15 @@ static int choose_local(keel_stack *st, struct tcb *tcb, const struct keel_socka
     return 0;
 }
 
+/* Linux tcp_connect: the active open starts with the first SYN. */
+static void send_first_syn(struct tcb *tcb)
+{
+    tcb->fo_deferred = false;
+    CTR_INC(tcb->st, TcpActiveOpens);
+    tcp_send_syn(tcb);
+    tcb_arm(tcb, TT_RETRANSMIT, rto_current(tcb));
+}
+
 int keel_connect(keel_stack *st, int sock, const struct keel_sockaddr *addr)
 {
     struct tcb *tcb = lookup(st, sock);
@@ -178,9 +187,9 @@ int keel_connect(keel_stack *st, int sock, const struct keel_sockaddr *addr)
     }
     tcb->state = KEEL_TCP_SYN_SENT;
     tcb->state_since_us = st->now_us;
-    CTR_INC(st, TcpActiveOpens);
-    tcp_send_syn(tcb);
-    tcb_arm(tcb, TT_RETRANSMIT, rto_current(tcb));
+    if (tcp_fastopen_defer_connect(tcb))
+        return 0;
+    send_first_syn(tcb);
     return KEEL_EINPROGRESS;
 }
 
@@ -216,6 +225,13 @@ long keel_send(keel_stack *st, int sock, const void *buf, size_t len, int flags)
     struct tcb *tcb = lookup(st, sock);
     if (!tcb)
         return KEEL_EBADF;
+    /* A connect() Fast Open deferred: this write sends the SYN with the
+     * cookie and takes no data, answered as Linux tcp_sendmsg_fastopen
+     * answers a SYN that carried none. */
+    if (tcb->fo_deferred) {
+        send_first_syn(tcb);
+        return KEEL_EINPROGRESS;
+    }
     long err = send_state_error(tcb);
     if (err)
         return err;

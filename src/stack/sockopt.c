@@ -122,6 +122,20 @@ static int get_sendq_opt(const struct tcb *t, int name, int *v)
     return KEEL_ENOPROTOOPT;
 }
 
+/* Linux do_tcp_setsockopt, TCP_FASTOPEN_CONNECT: 0 or 1, only while the
+ * socket is closed, only with the Fast Open client on. */
+static int set_fastopen_connect(struct tcb *t, int v)
+{
+    if (v < 0 || v > 1)
+        return KEEL_EINVAL;
+    if (t->st->cfg.no_fastopen_client)
+        return KEEL_EOPNOTSUPP;
+    if (t->state != KEEL_TCP_CLOSED || t->rport)
+        return KEEL_EINVAL;
+    t->fo_connect = v != 0;
+    return 0;
+}
+
 static int set_tcp_opt(struct tcb *t, int name, int v)
 {
     switch (name) {
@@ -150,6 +164,7 @@ static int set_tcp_opt(struct tcb *t, int name, int v)
             return KEEL_EINVAL;
         t->user_timeout_ms = (uint32_t)v;
         return 0;
+    case KEEL_TCP_FASTOPEN_CONNECT: return set_fastopen_connect(t, v);
     case KEEL_TCP_QUICKACK:
         if (v) {
             t->quickacks = TCP_MAX_QUICKACKS;
@@ -304,6 +319,7 @@ static int get_tcp_opt(struct tcb *t, int name, int *v)
     case KEEL_TCP_KEEPCNT: *v = (int)t->keepcnt; return 0;
     case KEEL_TCP_USER_TIMEOUT: *v = (int)t->user_timeout_ms; return 0;
     case KEEL_TCP_QUICKACK: *v = t->quickacks > 0; return 0;
+    case KEEL_TCP_FASTOPEN_CONNECT: *v = t->fo_connect; return 0;
     }
     return get_sendq_opt(t, name, v);
 }

@@ -43,6 +43,8 @@ struct event_queue {
     uint32_t cap, head, len;
 };
 
+#define KEEL_FO_CACHE_SIZE 16
+
 struct keel_stack {
     struct keel_config cfg; /* defaults resolved */
     const struct cc_ops *default_cc;
@@ -61,6 +63,13 @@ struct keel_stack {
     struct tcb *graveyard;    /* closed orphans, freed at the end of each entry point */
     bool fast_path_disabled;  /* tests: force every segment down the slow path */
     uint16_t ip_id;
+    /* RFC 7413 §4.1.3.1: the Fast Open cookies servers gave, by address. */
+    struct fo_cache_entry {
+        uint32_t addr;   /* 0: free */
+        uint8_t len;
+        uint8_t cookie[16]; /* RFC 7413 §4.1.1: at most 16 bytes */
+        uint64_t stamp;  /* when last set: the oldest goes first */
+    } fo_cache[KEEL_FO_CACHE_SIZE];
     uint8_t txbuf[65536];     /* one outgoing packet is assembled here */
     uint8_t rxbuf[65536];     /* one incoming packet is read here */
 };

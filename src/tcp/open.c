@@ -224,12 +224,14 @@ void tcp_input_syn_sent(struct tcb *tcb, const struct segment *s)
     }
     if (!(f & TCP_FLAG_SYN))
         return;
+    tcb->fo_deferred = false; /* the peer's SYN came first: ours goes as a SYN-ACK */
     tcb->rcv.irs = s->seq;
     tcb->rcv.nxt = seq_add(s->seq, 1);
     tcb->rcv.adv = seq_add(tcb->rcv.nxt, tcb->rcv.wnd); /* what our SYN offered */
     tcb->rcv.last_ack_sent = tcb->rcv.nxt;
     tcb_apply_syn_options(tcb, &s->h);
     if (ack_ok) {
+        tcp_fastopen_synack(tcb, &s->h.opts);
         ecn_synack_received(tcb, s);
         syn_sent_established(tcb, s);
         syn_sent_text(tcb, s);

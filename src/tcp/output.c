@@ -180,6 +180,8 @@ static void build_options(struct tcb *tcb, struct tcp_hdr *h)
             o->tsval = tcb_ts_now(tcb);
             o->tsecr = active ? 0 : tcb->ts_recent;
         }
+        if (active)
+            tcp_fastopen_syn_option(tcb, o);
         return;
     }
     if (tcb->ts_ok) {

@@ -104,6 +104,7 @@ void tcb_close(struct tcb *tcb, int err)
         demux_remove(&st->demux, tcb);
     for (int i = 0; i < TT_COUNT; i++)
         wheel_disarm(&st->wheel, &tcb->timers[i]);
+    tcb->fo_deferred = false; /* no SYN is owed any more */
     tcb_set_state(tcb, KEEL_TCP_CLOSED);
     if (tcb->handle < 0)
         tcb_bury(tcb);

@@ -232,6 +232,12 @@ struct tcb {
 
     /* Socket options and application-facing state. */
     bool nodelay, keepalive;
+    /* RFC 7413 client: TCP_FASTOPEN_CONNECT; the SYN carries the Fast Open
+     * option (fo_len 0: a cookie request); connect() returned with the SYN
+     * held until the first send (Linux tcp_fastopen_defer_connect). */
+    bool fo_connect, fo_syn, fo_deferred;
+    uint8_t fo_len;
+    uint8_t fo_cookie[TCP_FASTOPEN_COOKIE_MAX];
     bool linger_on;
     uint32_t linger_s;
     uint64_t keepidle_us, keepintvl_us;
@@ -398,6 +404,15 @@ void tcp_send_ack(struct tcb *tcb);
 void tcp_send_rst_for(keel_stack *st, const struct tcb *owner, const struct segment *s);
 void tcp_send_rst(struct tcb *tcb, seq_t seq);
 void tcp_send_syn(struct tcb *tcb);
+
+/* TCP Fast Open, client side (src/tcp/fastopen.c, RFC 7413). */
+/* At connect(): whether the SYN waits for the first send (a cookie is
+ * cached for the peer); otherwise a TCP_FASTOPEN_CONNECT SYN asks for one. */
+bool tcp_fastopen_defer_connect(struct tcb *tcb);
+/* The Fast Open option of our SYN, if it carries one. */
+void tcp_fastopen_syn_option(const struct tcb *tcb, struct tcp_opts *o);
+/* A SYN-ACK answering our SYN: caches the cookie it carries. */
+void tcp_fastopen_synack(struct tcb *tcb, const struct tcp_opts *o);
 bool tcp_send_probe(struct tcb *tcb); /* false: the device refused it */
 /* (Re)transmits [seq, seq + len) with flags; len 0 sends only a header.
  * Returns false if the device refused the packet (tcb->xmit_refused). */

@@ -134,8 +134,8 @@ static inline void store_u16(uint8_t *p, uint16_t v)
 
 /* ---- TCP option layout, shared by tcp_emit and tcp_format ---- */
 
-/* At most: MSS; NOP NOP TS; NOP WSCALE; NOP NOP SACK. */
-#define TCP_LAYOUT_MAX_ITEMS 12
+/* At most: NOP NOP MD5; MSS; NOP NOP TS; NOP WSCALE; NOP NOP SACK; FO NOP NOP. */
+#define TCP_LAYOUT_MAX_ITEMS 17
 #define TCP_MAX_OPT_SPACE (TCP_MAX_HDR_LEN - TCP_HDR_LEN)
 
 /* The sequence of option kinds (NOPs included) that tcp_emit writes for a set

@@ -71,6 +71,11 @@ static void add_option(struct text *t, uint8_t kind, const struct tcp_opts *o,
         for (int i = 0; i < TCP_MD5_DIGEST_LEN; i++)
             text_add(t, "%02x", (unsigned)o->md5[i]);
         break;
+    case TCPOPT_FASTOPEN: /* packetdrill's spelling: FO, or FO and the cookie */
+        text_add(t, "FO%s", o->fo_len ? " " : "");
+        for (uint8_t i = 0; i < o->fo_len; i++)
+            text_add(t, "%02x", (unsigned)o->fo_cookie[i]);
+        break;
     case TCPOPT_SACK:
         text_add(t, "sack");
         for (uint8_t i = 0; i < sack_blocks; i++)

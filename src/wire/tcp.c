@@ -13,6 +13,7 @@
 #define TCPOLEN_SACK_BASE 2  /* RFC 2018 §3: 2 + 8 per block */
 #define TCPOLEN_SACK_BLOCK 8
 #define TCPOLEN_MD5SIG 18    /* RFC 2385 §3.0 */
+#define TCPOLEN_FASTOPEN_BASE 2 /* RFC 7413 §4.1.1: kind, length, cookie */
 #define TCP_MAX_WSCALE 14 /* RFC 7323 §2.3 */
 
 static void read_fixed_header(struct wire_reader *r, struct tcp_hdr *h)
@@ -35,7 +36,17 @@ static bool option_kind_known(uint8_t kind)
 {
     return kind == TCPOPT_MSS || kind == TCPOPT_WSCALE ||
            kind == TCPOPT_SACK_PERM || kind == TCPOPT_SACK ||
-           kind == TCPOPT_TIMESTAMP || kind == TCPOPT_MD5SIG;
+           kind == TCPOPT_TIMESTAMP || kind == TCPOPT_MD5SIG ||
+           kind == TCPOPT_FASTOPEN;
+}
+
+/* RFC 7413 §4.1.1: no cookie (a request) or an even 4 to 16 bytes, as
+ * Linux tcp_parse_fastopen_option accepts. */
+static bool fastopen_len_valid(size_t cookie_len)
+{
+    return cookie_len == 0 ||
+           (cookie_len >= TCP_FASTOPEN_COOKIE_MIN && cookie_len <= TCP_FASTOPEN_COOKIE_MAX &&
+            cookie_len % 2 == 0);
 }
 
 /* Whether a known option kind has a length its RFC allows. */
@@ -49,6 +60,7 @@ static bool option_len_valid(uint8_t kind, size_t optlen)
     case TCPOPT_SACK_PERM: return optlen == TCPOLEN_SACK_PERM;
     case TCPOPT_TIMESTAMP: return optlen == TCPOLEN_TIMESTAMP;
     case TCPOPT_MD5SIG: return optlen == TCPOLEN_MD5SIG;
+    case TCPOPT_FASTOPEN: return fastopen_len_valid(optlen - TCPOLEN_FASTOPEN_BASE);
     case TCPOPT_SACK:
         return blocks_bytes % TCPOLEN_SACK_BLOCK == 0 &&
                blocks_bytes >= TCPOLEN_SACK_BLOCK &&
@@ -100,6 +112,11 @@ static void apply_known_option(uint8_t kind, struct wire_reader *body,
     case TCPOPT_MD5SIG:
         memcpy(o->md5, body->p, TCP_MD5_DIGEST_LEN);
         o->present |= TCP_OPT_MD5;
+        break;
+    case TCPOPT_FASTOPEN:
+        o->fo_len = (uint8_t)body->left;
+        memcpy(o->fo_cookie, body->p, body->left);
+        o->present |= TCP_OPT_FASTOPEN;
         break;
     }
 }

@@ -6,7 +6,7 @@
 
 /* Bytes one layout item takes on the wire (RFC 9293 §3.2, RFC 7323 §2.2 and
  * §3.2, RFC 2018 §2-3). */
-static size_t layout_item_len(uint8_t kind, uint8_t sack_blocks)
+static size_t layout_item_len(uint8_t kind, const struct tcp_opts *o, uint8_t sack_blocks)
 {
     switch (kind) {
     case TCPOPT_NOP: return 1;
@@ -16,14 +16,15 @@ static size_t layout_item_len(uint8_t kind, uint8_t sack_blocks)
     case TCPOPT_TIMESTAMP: return 10;
     case TCPOPT_SACK: return 2 + 8 * (size_t)sack_blocks;
     case TCPOPT_MD5SIG: return 2 + TCP_MD5_DIGEST_LEN; /* RFC 2385 §3.0 */
+    case TCPOPT_FASTOPEN: return 2 + (size_t)o->fo_len; /* RFC 7413 §4.1.1 */
     }
     return 0;
 }
 
-static void layout_add(struct tcp_opt_layout *l, uint8_t kind)
+static void layout_add(struct tcp_opt_layout *l, const struct tcp_opts *o, uint8_t kind)
 {
     l->kinds[l->count++] = kind;
-    l->bytes = (uint8_t)(l->bytes + layout_item_len(kind, l->sack_blocks));
+    l->bytes = (uint8_t)(l->bytes + layout_item_len(kind, o, l->sack_blocks));
 }
 
 /* SACK blocks that fit in the option space left, as Linux limits them: the
@@ -45,41 +46,51 @@ static uint8_t sack_blocks_that_fit(const struct tcp_opts *o, size_t used)
 
 /* NOP, NOP, MD5 (first, as Linux tcp_options_write puts it); MSS; then TS
  * as (SACK_PERM, TS) or (NOP, NOP, TS); else NOP, NOP, SACK_PERM; then
- * NOP, WSCALE; then NOP, NOP, SACK. Every group is a multiple of 4 bytes,
- * so no trailing padding is needed. */
+ * NOP, WSCALE; then NOP, NOP, SACK; then Fast Open and its NOP padding.
+ * Every group is a multiple of 4 bytes. */
 void tcp_opt_layout_build(const struct tcp_opts *o, struct tcp_opt_layout *l)
 {
     *l = (struct tcp_opt_layout){0};
     if (o->present & TCP_OPT_MD5) {
-        layout_add(l, TCPOPT_NOP);
-        layout_add(l, TCPOPT_NOP);
-        layout_add(l, TCPOPT_MD5SIG);
+        layout_add(l, o, TCPOPT_NOP);
+        layout_add(l, o, TCPOPT_NOP);
+        layout_add(l, o, TCPOPT_MD5SIG);
     }
     if (o->present & TCP_OPT_MSS)
-        layout_add(l, TCPOPT_MSS);
+        layout_add(l, o, TCPOPT_MSS);
     if (o->present & TCP_OPT_TS) {
         if (o->present & TCP_OPT_SACK_PERM) {
-            layout_add(l, TCPOPT_SACK_PERM);
+            layout_add(l, o, TCPOPT_SACK_PERM);
         } else {
-            layout_add(l, TCPOPT_NOP);
-            layout_add(l, TCPOPT_NOP);
+            layout_add(l, o, TCPOPT_NOP);
+            layout_add(l, o, TCPOPT_NOP);
         }
-        layout_add(l, TCPOPT_TIMESTAMP);
+        layout_add(l, o, TCPOPT_TIMESTAMP);
     } else if (o->present & TCP_OPT_SACK_PERM) {
-        layout_add(l, TCPOPT_NOP);
-        layout_add(l, TCPOPT_NOP);
-        layout_add(l, TCPOPT_SACK_PERM);
+        layout_add(l, o, TCPOPT_NOP);
+        layout_add(l, o, TCPOPT_NOP);
+        layout_add(l, o, TCPOPT_SACK_PERM);
     }
     if (o->present & TCP_OPT_WSCALE) {
-        layout_add(l, TCPOPT_NOP);
-        layout_add(l, TCPOPT_WSCALE);
+        layout_add(l, o, TCPOPT_NOP);
+        layout_add(l, o, TCPOPT_WSCALE);
     }
     if (o->present & TCP_OPT_SACK)
         l->sack_blocks = sack_blocks_that_fit(o, l->bytes);
     if (l->sack_blocks > 0) {
-        layout_add(l, TCPOPT_NOP);
-        layout_add(l, TCPOPT_NOP);
-        layout_add(l, TCPOPT_SACK);
+        layout_add(l, o, TCPOPT_NOP);
+        layout_add(l, o, TCPOPT_NOP);
+        layout_add(l, o, TCPOPT_SACK);
+    }
+    /* Linux tcp_options_write: Fast Open last, NOP-padded to a word; as
+     * tcp_syn_options, only if it fits in the option space left. */
+    size_t fo_bytes = (2 + (size_t)o->fo_len + 3) & ~(size_t)3;
+    if ((o->present & TCP_OPT_FASTOPEN) && l->bytes + fo_bytes <= TCP_MAX_OPT_SPACE) {
+        layout_add(l, o, TCPOPT_FASTOPEN);
+        if (l->bytes % 4 == 2) {
+            layout_add(l, o, TCPOPT_NOP);
+            layout_add(l, o, TCPOPT_NOP);
+        }
     }
 }
 
@@ -98,7 +109,7 @@ static void write_option(struct wire_writer *w, uint8_t kind,
     writer_put_u8(w, kind);
     if (kind == TCPOPT_NOP)
         return;
-    writer_put_u8(w, (uint8_t)layout_item_len(kind, sack_blocks));
+    writer_put_u8(w, (uint8_t)layout_item_len(kind, o, sack_blocks));
     switch (kind) {
     case TCPOPT_MSS: writer_put_u16(w, o->mss); break;
     case TCPOPT_WSCALE: writer_put_u8(w, o->wscale); break;
@@ -115,6 +126,10 @@ static void write_option(struct wire_writer *w, uint8_t kind,
     case TCPOPT_MD5SIG:
         for (uint8_t i = 0; i < TCP_MD5_DIGEST_LEN; i++)
             writer_put_u8(w, o->md5[i]);
+        break;
+    case TCPOPT_FASTOPEN:
+        for (uint8_t i = 0; i < o->fo_len; i++)
+            writer_put_u8(w, o->fo_cookie[i]);
         break;
     }
 }

@@ -118,6 +118,9 @@ size_t icmp_emit(uint8_t *buf, size_t cap, const struct icmp_msg *m);
 #define TCPOPT_SACK 5
 #define TCPOPT_TIMESTAMP 8
 #define TCPOPT_MD5SIG 19
+#define TCPOPT_FASTOPEN 34 /* RFC 7413 §4.1.1 */
+#define TCP_FASTOPEN_COOKIE_MIN 4 /* RFC 7413 §4.1.1 */
+#define TCP_FASTOPEN_COOKIE_MAX 16
 #define TCP_MD5_DIGEST_LEN 16
 
 /* Which options a parsed header carried (or an emitted header will carry). */
@@ -127,6 +130,7 @@ size_t icmp_emit(uint8_t *buf, size_t cap, const struct icmp_msg *m);
 #define TCP_OPT_SACK 0x08
 #define TCP_OPT_TS 0x10
 #define TCP_OPT_MD5 0x20
+#define TCP_OPT_FASTOPEN 0x40
 
 struct tcp_sack_block {
     uint32_t left, right; /* [left, right) */
@@ -140,6 +144,10 @@ struct tcp_opts {
     uint8_t sack_count;
     struct tcp_sack_block sack[TCP_MAX_SACK_BLOCKS];
     uint8_t md5[TCP_MD5_DIGEST_LEN]; /* RFC 2385 digest (emitted as zeros: tcp_md5_sign) */
+    /* RFC 7413 §4.1.1 Fast Open: fo_len 0 is a cookie request, else an even
+     * length of 4 to 16 bytes (other lengths count as bad_len_count). */
+    uint8_t fo_len;
+    uint8_t fo_cookie[TCP_FASTOPEN_COOKIE_MAX];
     /* Options with a known kind but a wrong length are ignored (never the
      * segment); unknown kinds are skipped by their length. Both are counted. */
     uint8_t bad_len_count;
@@ -179,7 +187,9 @@ size_t tcp_hdr_len(const struct tcp_hdr *h);
  * Options are laid out as Linux does, so packetdrill scripts match:
  *   NOP, NOP, MD5; MSS; then if TS: (SACK_PERM, TS) or (NOP, NOP, TS);
  *   else if SACK_PERM: NOP, NOP, SACK_PERM; then NOP, WSCALE;
- *   then NOP, NOP, SACK blocks. */
+ *   then NOP, NOP, SACK blocks; then Fast Open, followed by NOP, NOP when
+ *   its length leaves the header 2 bytes short of a word, and left off when
+ *   it does not fit in the 40 bytes (as Linux tcp_syn_options). */
 void tcp_emit(uint8_t *seg, size_t seg_len, const struct tcp_hdr *h, uint32_t src,
               uint32_t dst);
 

@@ -289,11 +289,10 @@ TEST(tcp_option_sack_length_not_multiple_of_8_is_ignored)
 
 TEST(tcp_option_unknown_kinds_are_skipped_and_counted)
 {
-    /* TCP-AO (kind 29, len 18), TFO cookie request (kind 34, len 2),
-     * sackOK, nop, nop. */
+    /* TCP-AO (kind 29, len 18), MPTCP (kind 30, len 2), sackOK, nop, nop. */
     static const uint8_t opts[24] = {
         0x1d, 0x12, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa,
-        0xbb, 0xcc, 0xdd, 0xee, 0xff, 0x00, 0x22, 0x02, 0x04, 0x02, 0x01, 0x01,
+        0xbb, 0xcc, 0xdd, 0xee, 0xff, 0x00, 0x1e, 0x02, 0x04, 0x02, 0x01, 0x01,
     };
     struct tcp_hdr h;
     CHECK_EQ(parse_options(opts, sizeof opts, &h), WIRE_OK);
@@ -383,4 +382,50 @@ TEST(tcp_parse_clears_previous_options)
     CHECK_EQ(parse_options(none, sizeof none, &h), WIRE_OK);
     CHECK_EQ(h.opts.present, 0);
     CHECK_EQ(h.opts.mss, 0);
+}
+
+/* ---- Fast Open (RFC 7413 §4.1.1) ---- */
+
+TEST(tcp_option_fastopen_request_has_no_cookie)
+{
+    /* FO (kind 34, length 2), nop, nop. */
+    static const uint8_t opts[4] = {0x22, 0x02, 0x01, 0x01};
+    struct tcp_hdr h;
+    CHECK_EQ(parse_options(opts, sizeof opts, &h), WIRE_OK);
+    CHECK_EQ(h.opts.present, TCP_OPT_FASTOPEN);
+    CHECK_EQ(h.opts.fo_len, 0);
+    CHECK_EQ(h.opts.bad_len_count, 0);
+}
+
+TEST(tcp_option_fastopen_cookie_is_copied)
+{
+    /* FO abcd1234, nop, nop. */
+    static const uint8_t opts[8] = {0x22, 0x06, 0xab, 0xcd, 0x12, 0x34, 0x01, 0x01};
+    static const uint8_t cookie[4] = {0xab, 0xcd, 0x12, 0x34};
+    struct tcp_hdr h;
+    CHECK_EQ(parse_options(opts, sizeof opts, &h), WIRE_OK);
+    CHECK_EQ(h.opts.present, TCP_OPT_FASTOPEN);
+    CHECK_EQ(h.opts.fo_len, 4);
+    CHECK_MEM(h.opts.fo_cookie, cookie, sizeof cookie);
+}
+
+TEST(tcp_option_fastopen_odd_or_short_cookie_is_ignored)
+{
+    /* A 3-byte cookie, then a 2-byte one: both lengths are wrong. */
+    static const uint8_t opts[12] = {0x22, 0x05, 1, 2, 3, 0x22, 0x04, 1, 2, 0x01, 0x01, 0x01};
+    struct tcp_hdr h;
+    CHECK_EQ(parse_options(opts, sizeof opts, &h), WIRE_OK);
+    CHECK_EQ(h.opts.present, 0);
+    CHECK_EQ(h.opts.bad_len_count, 2);
+}
+
+TEST(tcp_option_fastopen_oversized_cookie_is_ignored)
+{
+    /* An 18-byte cookie: more than the 16 RFC 7413 §4.1.1 allows. */
+    uint8_t opts[20] = {0x22, 0x14};
+    struct tcp_hdr h;
+    CHECK_EQ(parse_options(opts, sizeof opts, &h), WIRE_OK);
+    CHECK_EQ(h.opts.present, 0);
+    CHECK_EQ(h.opts.fo_len, 0);
+    CHECK_EQ(h.opts.bad_len_count, 1);
 }

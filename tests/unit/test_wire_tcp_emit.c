@@ -332,3 +332,64 @@ TEST(tcp_format_truncates_like_snprintf)
     CHECK_STR(buf, "192.0.2.1"); /* 9 characters and the NUL */
     CHECK_EQ(tcp_format(NULL, 0, ADDR_A, ADDR_B, &h, 0), strlen(full));
 }
+
+/* ---- Fast Open (RFC 7413 §4.1.1), in Linux's layout ---- */
+
+TEST(tcp_emit_fastopen_request_is_last_and_padded)
+{
+    /* mss 1460, nop, nop, sackOK, nop, wscale 7, FO, nop, nop. */
+    static const uint8_t expected[16] = {0x02, 0x04, 0x05, 0xb4, 0x01, 0x01, 0x04, 0x02,
+                                         0x01, 0x03, 0x03, 0x07, 0x22, 0x02, 0x01, 0x01};
+    struct tcp_hdr h = linux_syn_hdr();
+    uint8_t seg[36];
+    h.opts.present = (uint8_t)((h.opts.present & ~TCP_OPT_TS) | TCP_OPT_FASTOPEN);
+    CHECK_EQ(tcp_hdr_len(&h), 36);
+    tcp_emit(seg, sizeof seg, &h, ADDR_A, ADDR_B);
+    CHECK_MEM(seg + 20, expected, sizeof expected);
+}
+
+TEST(tcp_emit_fastopen_cookie_round_trips)
+{
+    /* FO with an 8-byte cookie takes 10 bytes, then nop, nop. */
+    static const uint8_t cookie[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    struct tcp_hdr h = with_options(TCP_OPT_FASTOPEN), out;
+    uint8_t seg[32];
+    h.flags = TCP_FLAG_SYN;
+    h.opts.fo_len = 8;
+    memcpy(h.opts.fo_cookie, cookie, sizeof cookie);
+    CHECK_EQ(tcp_hdr_len(&h), 32);
+    tcp_emit(seg, sizeof seg, &h, ADDR_A, ADDR_B);
+    CHECK_EQ(seg[20], 0x22);
+    CHECK_EQ(seg[21], 10);
+    CHECK_EQ(seg[30], 0x01);
+    CHECK_EQ(seg[31], 0x01);
+    CHECK_EQ(tcp_parse(seg, sizeof seg, ADDR_A, ADDR_B, true, &out, NULL, NULL), WIRE_OK);
+    CHECK_EQ(out.opts.fo_len, 8);
+    CHECK_MEM(out.opts.fo_cookie, cookie, sizeof cookie);
+}
+
+TEST(tcp_format_fastopen_as_packetdrill_writes_it)
+{
+    struct tcp_hdr h = {.sport = 80, .dport = 4000, .seq = 123, .ack = 1,
+                        .flags = TCP_FLAG_SYN | TCP_FLAG_ACK, .wnd = 14600};
+    char buf[200];
+    h.opts.present = TCP_OPT_FASTOPEN;
+    h.opts.fo_len = 4;
+    memcpy(h.opts.fo_cookie, "\xab\xcd\x12\x34", 4);
+    tcp_format(buf, sizeof buf, ADDR_A, ADDR_B, &h, 0);
+    CHECK_STR(buf, "192.0.2.1:80 > 192.0.2.2:4000 S. 123:123(0) ack 1 win 14600 "
+                   "<FO abcd1234,nop,nop>");
+}
+
+/* MD5 (20 bytes with its NOPs), MSS, NOP NOP sackOK and NOP wscale leave 8
+ * bytes: no room for a 16-byte cookie, which is left off (Linux
+ * tcp_syn_options); an empty request (4 bytes with padding) still fits. */
+TEST(tcp_emit_fastopen_left_off_when_it_does_not_fit)
+{
+    struct tcp_hdr h = linux_syn_hdr();
+    h.opts.present = (uint8_t)((h.opts.present & ~TCP_OPT_TS) | TCP_OPT_MD5 | TCP_OPT_FASTOPEN);
+    h.opts.fo_len = 16;
+    CHECK_EQ(tcp_hdr_len(&h), 52);
+    h.opts.fo_len = 0;
+    CHECK_EQ(tcp_hdr_len(&h), 56);
+}

@@ -77,6 +77,7 @@ struct kpd_sysctls {
     bool fq; /* device.qdisc=fq when the stack was made: TCP paces */
     int ecn; /* tcp_ecn: -1 unset, 0 off, 1 on, 2 accept only */
     uint32_t mtu_probing, base_mss; /* tcp_mtu_probing, tcp_base_mss; 0: unset */
+    int fastopen; /* tcp_fastopen: -1 unset, else Linux's bits (0x1: client) */
 };
 
 /* The device's root queue discipline as `tc` set it (the tc shim records

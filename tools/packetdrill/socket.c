@@ -482,6 +482,14 @@ static long do_send(struct kpd *p, int fd, const void *buf, size_t len, int flag
                           .flags = flags & (MSG_MORE | MSG_EOR)};
     bool block = !f->nonblock && !(flags & MSG_DONTWAIT);
     long r = kpd_block(p, block, UINT64_MAX, try_send, &a, "a write");
+    /* The write sent a deferred Fast Open SYN: a blocking one waits for the
+     * connection and writes then, as Linux tcp_sendmsg_fastopen. */
+    if (r == KEEL_EINPROGRESS && block && len) {
+        kpd_kick(p);
+        r = kpd_block(p, true, UINT64_MAX, try_connected, &f->sock, "connect()");
+        if (r == 0)
+            r = kpd_block(p, true, UINT64_MAX, try_send, &a, "a write");
+    }
     if (r == KEEL_EAGAIN && a.done)
         r = (long)a.done; /* non-blocking, or a main-thread call that would block */
     if (r < 0)
@@ -601,19 +609,68 @@ static ssize_t k_send(void *ctx, int fd, const void *buf, size_t n, int flags)
     KPD_SEND_ENTRY((struct kpd *)ctx, do_send(ctx, fd, buf, n, flags));
 }
 
+/* Whether a send with MSG_FASTOPEN must connect first: the socket has
+ * never connected (Linux tcp_sendmsg_fastopen; a connected one ignores the
+ * flag here, a deferred one sends its SYN in do_send). */
+static bool fastopen_connects(struct kpd *p, int fd, int flags)
+{
+    struct keel_sockaddr peer;
+    struct kfd *f = sock_fd(p, fd);
+    return (flags & MSG_FASTOPEN) && f && keel_getpeername(p->st, f->sock, &peer) == KEEL_ENOTCONN;
+}
+
+/* Linux tcp_sendmsg_fastopen: connect with Fast Open (TCP_FASTOPEN_CONNECT)
+ * before the write. Without a cached cookie the SYN asks for one and a
+ * non-blocking call fails with EINPROGRESS, the data unsent; with one the
+ * connect is deferred and the write sends the SYN. */
+static int do_connect_fastopen(struct kpd *p, int fd, const struct sockaddr *to, socklen_t tolen)
+{
+    int on = 1;
+    int e = keel_setsockopt(p->st, sock_fd(p, fd)->sock, KEEL_IPPROTO_TCP,
+                            KEEL_TCP_FASTOPEN_CONNECT, &on, sizeof on);
+    return e < 0 ? kpd_fail(e) : do_connect(p, fd, to, tolen);
+}
+
+/* A bad buffer fails first (EFAULT), connecting and sending nothing. */
+static long send_fastopen(struct kpd *p, int fd, const void *buf, size_t len, int flags,
+                          const struct sockaddr *to, socklen_t tolen)
+{
+    if (len && !buf)
+        return kpd_errno(EFAULT);
+    if (do_connect_fastopen(p, fd, to, tolen) < 0)
+        return -1;
+    return do_send(p, fd, buf, len, flags & ~MSG_FASTOPEN);
+}
+
+static long send_to(struct kpd *p, int fd, const void *buf, size_t len, int flags,
+                    const struct sockaddr *to, socklen_t tolen)
+{
+    if (fastopen_connects(p, fd, flags))
+        return send_fastopen(p, fd, buf, len, flags, to, tolen);
+    return do_send(p, fd, buf, len, flags); /* a connected TCP socket ignores to */
+}
+
 static ssize_t k_sendto(void *ctx, int fd, const void *buf, size_t n, int flags,
                         const struct sockaddr *to, socklen_t tolen)
 {
-    (void)to, (void)tolen; /* a connected TCP socket ignores the address */
-    KPD_SEND_ENTRY((struct kpd *)ctx, do_send(ctx, fd, buf, n, flags));
+    KPD_SEND_ENTRY((struct kpd *)ctx, send_to(ctx, fd, buf, n, flags, to, tolen));
+}
+
+/* sendmsg(MSG_FASTOPEN) connects to msg_name as sendto does. */
+static long send_msg(struct kpd *p, int fd, const struct msghdr *msg, int flags)
+{
+    if (!fastopen_connects(p, fd, flags))
+        return send_iov(p, fd, msg->msg_iov, (int)msg->msg_iovlen, flags);
+    if (do_connect_fastopen(p, fd, msg->msg_name, msg->msg_namelen) < 0)
+        return -1;
+    return send_iov(p, fd, msg->msg_iov, (int)msg->msg_iovlen, flags & ~MSG_FASTOPEN);
 }
 
 static ssize_t k_sendmsg(void *ctx, int fd, const struct msghdr *msg, int flags)
 {
     if (!msg)
         return kpd_errno(EFAULT);
-    KPD_SEND_ENTRY((struct kpd *)ctx,
-                   send_iov(ctx, fd, msg->msg_iov, (int)msg->msg_iovlen, flags));
+    KPD_SEND_ENTRY((struct kpd *)ctx, send_msg(ctx, fd, msg, flags));
 }
 
 /* ---- close, shutdown ---- */

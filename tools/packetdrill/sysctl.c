@@ -16,7 +16,7 @@ static void defaults(struct kpd_sysctls *s)
 {
     memset(s, 0, sizeof *s);
     s->timestamps = s->sack = s->window_scaling = s->slow_start_after_idle = s->tso = s->ecn =
-        -1;
+        s->fastopen = -1;
 }
 
 /* "net/ipv4/tcp_sack" and "net.ipv4.tcp_sack" name the same setting. */
@@ -80,6 +80,8 @@ static void set_one(struct kpd_sysctls *s, const char *name, const char *v)
         s->fin_timeout_s = n;
     else if (strcmp(name, "tcp_ecn") == 0)
         s->ecn = (int)n;
+    else if (strcmp(name, "tcp_fastopen") == 0)
+        s->fastopen = (int)n;
     else if (strcmp(name, "tcp_mtu_probing") == 0)
         s->mtu_probing = n;
     else if (strcmp(name, "tcp_base_mss") == 0)
@@ -134,6 +136,8 @@ void kpd_sysctls_apply(const struct kpd_sysctls *s, struct keel_config *cfg)
     cfg->congestion_control = s->congestion[0] ? s->congestion : NULL;
     /* net.ipv4.tcp_ecn: 0 off, 1 ask and answer, 2 (the default) answer. */
     cfg->ecn = s->ecn == 0 ? KEEL_ECN_OFF : s->ecn == 1 ? KEEL_ECN_ON : KEEL_ECN_ACCEPT;
+    /* net.ipv4.tcp_fastopen bit 0x1 (TFO_CLIENT_ENABLE, set by default). */
+    cfg->no_fastopen_client = s->fastopen >= 0 && !(s->fastopen & 0x1);
     cfg->mtu_probing = (uint8_t)s->mtu_probing;
     cfg->base_mss = s->base_mss;
 }

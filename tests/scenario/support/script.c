@@ -233,6 +233,9 @@ static bool options_match(const struct tcp_opts *got, const struct tcp_opts *wan
         return false;
     if ((want->present & TCP_OPT_TS) && got->tsecr != want->tsecr)
         return false;
+    if ((want->present & TCP_OPT_FASTOPEN) &&
+        (got->fo_len != want->fo_len || memcmp(got->fo_cookie, want->fo_cookie, want->fo_len)))
+        return false;
     if (want->present & TCP_OPT_SACK) {
         if (got->sack_count != want->sack_count)
             return false;

@@ -779,3 +779,46 @@ TEST(urgent_mark_splice_and_oob)
     CHECK_EQ(errno, EAGAIN);
     rig_free(&r);
 }
+
+/* sendto(MSG_FASTOPEN) on a fresh socket connects with Fast Open (Linux
+ * tcp_sendmsg_fastopen): no cookie is cached, so the SYN asks for one and
+ * the non-blocking call fails with EINPROGRESS; a bad buffer fails first
+ * with EFAULT and sends nothing. */
+TEST(sendto_msg_fastopen_requests_a_cookie)
+{
+    struct rig r;
+    rig_init(&r, NULL);
+    int fd = r.t.socket(r.t.ctx, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(RPORT),
+                            .sin_addr.s_addr = htonl(REMOTE)};
+    CHECK_EQ(r.t.sendto(r.t.ctx, fd, NULL, 1, MSG_FASTOPEN, (struct sockaddr *)&a, sizeof a), -1);
+    CHECK_EQ(errno, EFAULT);
+    CHECK_EQ(r.t.sendto(r.t.ctx, fd, "hi", 2, MSG_FASTOPEN, (struct sockaddr *)&a, sizeof a), -1);
+    CHECK_EQ(errno, EINPROGRESS);
+    struct out syn = sniff(&r);
+    CHECK_EQ(syn.h.flags, TCP_FLAG_SYN);
+    CHECK(syn.h.opts.present & TCP_OPT_FASTOPEN);
+    CHECK_EQ(syn.h.opts.fo_len, 0);
+    rig_free(&r);
+}
+
+/* net.ipv4.tcp_fastopen without the client bit (0x1): TCP_FASTOPEN_CONNECT
+ * fails with EOPNOTSUPP, as Linux's does. */
+TEST(sysctl_fastopen_client_bit)
+{
+    char path[] = "/tmp/keel-pd-selftest-XXXXXX";
+    int tfd = mkstemp(path);
+    CHECK(tfd >= 0);
+    const char *text = "net.ipv4.tcp_fastopen=0x2\n";
+    CHECK_EQ(write(tfd, text, strlen(text)), (long)strlen(text));
+    close(tfd);
+    char flags[128];
+    snprintf(flags, sizeof flags, "local_ip=192.168.0.1,sysctls=%s", path);
+    struct rig r;
+    rig_init(&r, flags);
+    int fd = r.t.socket(r.t.ctx, AF_INET, SOCK_STREAM, 0), one = 1;
+    CHECK_EQ(r.t.setsockopt(r.t.ctx, fd, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, &one, sizeof one), -1);
+    CHECK_EQ(errno, EOPNOTSUPP);
+    rig_free(&r);
+    unlink(path);
+}
