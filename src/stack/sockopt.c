@@ -254,6 +254,17 @@ static int get_ip_opt(const struct tcb *t, int name, int *v)
     return KEEL_ENOPROTOOPT;
 }
 
+static int copy_out(void *val, size_t *len, const void *src, size_t n)
+{
+    if (!val || !len)
+        return KEEL_EFAULT;
+    if (*len < n)
+        n = *len;
+    memcpy(val, src, n);
+    *len = n;
+    return 0;
+}
+
 /* Linux do_ip_getsockopt: a buffer shorter than an int gets one byte. */
 static int ip_int_out(void *val, size_t *len, int v)
 {
@@ -264,9 +275,7 @@ static int ip_int_out(void *val, size_t *len, int v)
         *len = 1;
         return 0;
     }
-    *len = sizeof(int);
-    memcpy(val, &v, sizeof(int));
-    return 0;
+    return copy_out(val, len, &v, sizeof v);
 }
 
 /* ---- setsockopt / getsockopt ---- */
@@ -324,16 +333,6 @@ static int get_tcp_opt(struct tcb *t, int name, int *v)
     return get_sendq_opt(t, name, v);
 }
 
-static int copy_out(void *val, size_t *len, const void *src, size_t n)
-{
-    if (!val || !len)
-        return KEEL_EFAULT;
-    if (*len < n)
-        n = *len;
-    memcpy(val, src, n);
-    *len = n;
-    return 0;
-}
 
 int keel_getsockopt(keel_stack *st, int sock, int level, int name, void *val, size_t *len)
 {

@@ -156,7 +156,8 @@ void tcp_sack_delivered(struct tcb *tcb, uint32_t delivered)
 {
     if (!delivered || tcb->rack.reordering <= RACK_REORDERING_INIT)
         return;
-    if (tcb->in_recovery || tcb->in_cwr || !tcp_cwnd_limited(tcb))
+    /* After a timeout tcp_dupack has already counted SACKed data. */
+    if (tcb->in_recovery || tcb->in_cwr || tcb->rack.in_loss || !tcp_cwnd_limited(tcb))
         return;
     tcb->cc->on_ack(tcb, delivered, tcb->st->now_us);
 }

@@ -58,7 +58,10 @@ int tcp_md5_set(struct tcb *tcb, const void *val, size_t len)
     memcpy(&m, val, sizeof m);
     if (m.key_len > KEEL_TCP_MD5SIG_MAXKEYLEN)
         return KEEL_EINVAL;
-    return m.key_len ? md5_add(tcb, &m) : md5_delete(tcb, m.addr);
+    int rc = m.key_len ? md5_add(tcb, &m) : md5_delete(tcb, m.addr);
+    if (rc == 0 && tcb->pmtu)
+        tcp_sync_mss(tcb, tcb->pmtu); /* the option's 20 bytes come or go */
+    return rc;
 }
 
 bool tcp_md5_inherit(struct tcb *child, const struct tcb *listener)

@@ -119,7 +119,7 @@ uint32_t tcp_send_goal(const struct tcb *tcb, uint32_t mss)
 {
     uint32_t tso = tcb->st->dev->tso_max;
     uint32_t room = 65535 - 60 - TCP_MAX_HDR_LEN;
-    if (!tso)
+    if (!tso || tcp_md5_signs(tcb))
         return mss;
     if (tso > room)
         tso = room;
@@ -148,7 +148,7 @@ static void add_sack_option(struct tcb *tcb, struct tcp_opts *o)
 {
     uint8_t room = sack_room(tcb);
     uint8_t n = 0;
-    if (tcb->dsack_pending) {
+    if (tcb->dsack_pending && room) { /* no room with MD5 and timestamps */
         o->sack[n++] = tcb->dsack; /* RFC 2883 §4: the D-SACK block first */
         tcb->dsack_pending = false;
         CTR_INC(tcb->st, TCPDSACKSent);
@@ -242,10 +242,10 @@ bool tcp_pacing_holds(struct tcb *tcb)
  * clock ran past the departure time. The first 10 segments are not paced. */
 static void pace_after_send(struct tcb *tcb, uint32_t len)
 {
-    uint64_t prior = tcb->pace_next_us;
-    uint64_t rate = cc_pacing_rate(tcb);
     if (!tcb->st->cfg.pacing)
         return;
+    uint64_t prior = tcb->pace_next_us;
+    uint64_t rate = cc_pacing_rate(tcb);
     if (tcb->pace_next_us < tcb->st->now_us)
         tcb->pace_next_us = tcb->st->now_us;
     if (!rate || tcb->data_segs_out < 10)

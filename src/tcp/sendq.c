@@ -26,7 +26,7 @@ static uint32_t chunk_goal(const struct tcb *tcb)
 {
     uint32_t mss = tcp_mss_now(tcb);
     uint32_t tso = tcb->st->dev->tso_max;
-    return tso && mss ? size_goal(tcb, mss, tso) : mss;
+    return tso && mss && !tcp_md5_signs(tcb) ? size_goal(tcb, mss, tso) : mss;
 }
 
 uint32_t sendq_notsent(const struct tcb *tcb)

@@ -234,5 +234,6 @@ void tcb_enter_time_wait(struct tcb *tcb)
     tcb_disarm(tcb, TT_PERSIST);
     tcb_disarm(tcb, TT_KEEPALIVE);
     tcb_disarm(tcb, TT_DELACK);
+    tcb_disarm(tcb, TT_PACING);
     tcb_arm(tcb, TT_TIME_WAIT, tcb->st->cfg.time_wait_us);
 }

@@ -507,6 +507,14 @@ static inline const struct tcp_md5_key *tcp_md5_key_for(const struct tcb *tcb, u
     return tcb->md5 ? tcp_md5_lookup(tcb, addr) : NULL;
 }
 
+/* Are this connection's segments signed (RFC 2385)? A signed segment
+ * cannot be cut by the device, whose copies would carry the first one's
+ * digest: Linux turns offload off then (sk_gso_disable). */
+static inline bool tcp_md5_signs(const struct tcb *tcb)
+{
+    return tcb->md5 && tcp_md5_key_for(tcb, tcb->raddr);
+}
+
 /* Transmit timestamps (src/stack/tstamp.c): the hooks run only for a TCB
  * whose tstamp is set. */
 int tstamp_set_flags(struct tcb *tcb, int flags);

@@ -193,3 +193,22 @@ TEST(listener_reset_signed)
     CHECK(rst->md5_valid);
     script_free(&s);
 }
+
+/* A signed connection on a segmentation-offload device sends one signed
+ * segment per packet: the device's copies of a larger one would all carry
+ * its first segment's digest (Linux sk_gso_disable). */
+TEST(signed_segments_are_not_offloaded)
+{
+    struct script s;
+    script_init(&s, NULL);
+    script_use_tso_device(&s);
+    int c = signed_passive_open(&s, &OPTS_SACK);
+    script_write(&s, c, 3 * 1440);
+    for (uint32_t k = 0; k < 3; k++) {
+        const struct captured *d = script_expect(&s, .flags = (uint8_t)(k == 2 ? P | A : A),
+                                                 .seq = 1 + 1440 * k, .ack = 1, .len = 1440);
+        CHECK(d->md5_valid);
+    }
+    script_expect_none(&s);
+    script_free(&s);
+}
