@@ -42,8 +42,8 @@ void tcp_urgent_arrived(struct tcb *tcb)
     if (tcb->urg_state != TCP_URG_NOTYET || !seq_lt(tcb->urg_seq, tcb->rcv.nxt))
         return;
     seq_t head = first_unread(tcb);
-    if (seq_lt(tcb->urg_seq, head))
-        return;
+    if (seq_lt(tcb->urg_seq, head) || seq_dist(head, tcb->urg_seq) >= tcb->rcvq.len)
+        return; /* read already, or no data byte there (the FIN's number) */
     ring_peek(&tcb->rcvq, seq_dist(head, tcb->urg_seq), &tcb->urg_byte, 1);
     tcb->urg_state = TCP_URG_VALID;
     event_notify(tcb->st, tcb);
