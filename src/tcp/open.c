@@ -80,6 +80,9 @@ static void inherit_from_listener(struct tcb *tcb, const struct tcb *l)
     tcb->cc = l->cc;
     tcb->ip_tos = l->ip_tos;
     tcb->pmtudisc = l->pmtudisc;
+    tcb->notsent_lowat = l->notsent_lowat;
+    tcb->cork = l->cork;
+    tcb->oobinline = l->oobinline;
     ring_set_limit(&tcb->sndq, tcb->sndbuf);
 }
 

@@ -487,3 +487,33 @@ TEST(cork_releases_its_tail_with_the_fin)
     script_expect_none(&s);
     script_free(&s);
 }
+
+/* An accepted connection starts with its listener's TCP_NOTSENT_LOWAT,
+ * TCP_CORK and SO_OOBINLINE, as Linux's sk_clone_lock copies them. */
+TEST(accepted_connection_inherits_send_options)
+{
+    struct script s;
+    script_init(&s, NULL);
+    int ls = keel_socket(s.st, KEEL_SOCK_STREAM);
+    CHECK_EQ(keel_bind(s.st, ls, &(struct keel_sockaddr){0, KEEL_PORT}), 0);
+    CHECK_EQ(keel_listen(s.st, ls, 16), 0);
+    int lowat = 5000, one = 1;
+    CHECK_EQ(keel_setsockopt(s.st, ls, KEEL_IPPROTO_TCP, KEEL_TCP_NOTSENT_LOWAT, &lowat,
+                             sizeof lowat), 0);
+    CHECK_EQ(keel_setsockopt(s.st, ls, KEEL_IPPROTO_TCP, KEEL_TCP_CORK, &one, sizeof one), 0);
+    CHECK_EQ(keel_setsockopt(s.st, ls, KEEL_SOL_SOCKET, KEEL_SO_OOBINLINE, &one, sizeof one), 0);
+    script_send(&s, .flags = TCP_FLAG_SYN, .seq = 0, .opts = OPTS_MSS_1000);
+    script_expect(&s, .flags = TCP_FLAG_SYN | A, .seq = 0, .ack = 1);
+    script_send(&s, .flags = A, .seq = 1, .ack = 1);
+    int c = keel_accept(s.st, ls, NULL);
+    CHECK(c >= 0);
+    int v = 0;
+    size_t len = sizeof v;
+    CHECK_EQ(keel_getsockopt(s.st, c, KEEL_IPPROTO_TCP, KEEL_TCP_NOTSENT_LOWAT, &v, &len), 0);
+    CHECK_EQ(v, lowat);
+    CHECK_EQ(keel_getsockopt(s.st, c, KEEL_IPPROTO_TCP, KEEL_TCP_CORK, &v, &len), 0);
+    CHECK_EQ(v, 1);
+    CHECK_EQ(keel_getsockopt(s.st, c, KEEL_SOL_SOCKET, KEEL_SO_OOBINLINE, &v, &len), 0);
+    CHECK_EQ(v, 1);
+    script_free(&s);
+}
