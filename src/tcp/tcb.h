@@ -169,7 +169,6 @@ struct tcb {
     seq_t rcv_space_seq;       /* DRS: rcv.nxt at the start of the measurement */
     uint64_t rcv_space_us;
     uint8_t urg_state;         /* enum tcp_urg */
-    seq_t urg_seq;             /* the last urgent byte: RCV.UP - 1 */
     uint8_t urg_byte;
     bool oobinline;            /* SO_OOBINLINE */
     struct tcp_sack_block sack_recent[TCP_MAX_SACK_BLOCKS]; /* RFC 2018 §4 order */

@@ -6,6 +6,12 @@
  * passes over it; the application learns of it through POLLPRI. */
 #include "tcp/tcb.h"
 
+/* The urgent byte: RCV.UP points one past it (RFC 9293 §3.8.5). */
+static seq_t urgent_seq(const struct tcb *tcb)
+{
+    return seq_sub_n(tcb->rcv.up, 1);
+}
+
 /* The sequence number of the first byte the application has not read. */
 static seq_t first_unread(const struct tcb *tcb)
 {
@@ -17,7 +23,7 @@ static seq_t first_unread(const struct tcb *tcb)
 static void drop_old_urgent_byte(struct tcb *tcb)
 {
     if (tcb->urg_state != TCP_URG_NONE && !tcb->oobinline && tcb->rcvq.len &&
-        seq_eq(tcb->urg_seq, first_unread(tcb)))
+        seq_eq(urgent_seq(tcb), first_unread(tcb)))
         ring_consume(&tcb->rcvq, 1);
 }
 
@@ -28,23 +34,22 @@ void tcp_urgent_pointer(struct tcb *tcb, const struct segment *s)
     seq_t ptr = seq_add(s->seq, s->h.urp ? s->h.urp - 1u : 0u);
     if (seq_lt(ptr, first_unread(tcb)) || seq_lt(ptr, tcb->rcv.nxt))
         return; /* read already, or in data held: not replayed (Linux) */
-    if (tcb->urg_state != TCP_URG_NONE && !seq_gt(ptr, tcb->urg_seq))
+    if (tcb->urg_state != TCP_URG_NONE && !seq_gt(ptr, urgent_seq(tcb)))
         return; /* not newer */
     drop_old_urgent_byte(tcb);
     tcb->urg_state = TCP_URG_NOTYET;
-    tcb->urg_seq = ptr;
     tcb->rcv.up = seq_add(ptr, 1);
     event_notify(tcb->st, tcb);
 }
 
 void tcp_urgent_arrived(struct tcb *tcb)
 {
-    if (tcb->urg_state != TCP_URG_NOTYET || !seq_lt(tcb->urg_seq, tcb->rcv.nxt))
+    if (tcb->urg_state != TCP_URG_NOTYET || !seq_lt(urgent_seq(tcb), tcb->rcv.nxt))
         return;
     seq_t head = first_unread(tcb);
-    if (seq_lt(tcb->urg_seq, head) || seq_dist(head, tcb->urg_seq) >= tcb->rcvq.len)
+    if (seq_lt(urgent_seq(tcb), head) || seq_dist(head, urgent_seq(tcb)) >= tcb->rcvq.len)
         return; /* read already, or no data byte there (the FIN's number) */
-    ring_peek(&tcb->rcvq, seq_dist(head, tcb->urg_seq), &tcb->urg_byte, 1);
+    ring_peek(&tcb->rcvq, seq_dist(head, urgent_seq(tcb)), &tcb->urg_byte, 1);
     tcb->urg_state = TCP_URG_VALID;
     event_notify(tcb->st, tcb);
 }
@@ -52,14 +57,14 @@ void tcp_urgent_arrived(struct tcb *tcb)
 uint32_t tcp_urgent_skip(const struct tcb *tcb)
 {
     return tcb->urg_state != TCP_URG_NONE && !tcb->oobinline && tcb->rcvq.len &&
-           seq_eq(tcb->urg_seq, first_unread(tcb));
+           seq_eq(urgent_seq(tcb), first_unread(tcb));
 }
 
 uint32_t tcp_urgent_offset(const struct tcb *tcb)
 {
-    if (tcb->urg_state == TCP_URG_NONE || seq_lt(tcb->urg_seq, first_unread(tcb)))
+    if (tcb->urg_state == TCP_URG_NONE || seq_lt(urgent_seq(tcb), first_unread(tcb)))
         return UINT32_MAX;
-    return seq_dist(first_unread(tcb), tcb->urg_seq);
+    return seq_dist(first_unread(tcb), urgent_seq(tcb));
 }
 
 uint32_t tcp_urgent_read_limit(const struct tcb *tcb, uint32_t n)
@@ -70,7 +75,7 @@ uint32_t tcp_urgent_read_limit(const struct tcb *tcb, uint32_t n)
 
 void tcp_urgent_consumed(struct tcb *tcb)
 {
-    if (tcb->urg_state != TCP_URG_NONE && seq_lt(tcb->urg_seq, first_unread(tcb)))
+    if (tcb->urg_state != TCP_URG_NONE && seq_lt(urgent_seq(tcb), first_unread(tcb)))
         tcb->urg_state = TCP_URG_NONE;
 }
 
