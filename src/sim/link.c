@@ -24,8 +24,10 @@
  *     becomes CE, the header checksum updated (ce_marked).
  *     Without a rate limit the packet departs at now.
  *  5. Propagation: arrival = departure + delay_us + uniform [0, jitter_us],
- *     then raised to the previous arrival in this direction, so that jitter
- *     (and a rate change) never reorders packets.
+ *     plus spike_us with probability spike_ppm (drawn only when spike_ppm
+ *     is set), then raised to the previous arrival in this direction, so
+ *     that jitter (and a rate change) never reorders packets and the packets
+ *     behind a spike wait for it.
  *  6. Reordering: when no packet is being held, the packet is held back with
  *     probability reorder_ppm. The next packet that reaches this stage in the
  *     same direction releases it: the held packet then arrives at the same
@@ -394,6 +396,8 @@ static uint64_t propagate(struct direction *d,
 {
     uint64_t arrival = add_saturating(depart_us, cfg->delay_us);
     arrival = add_saturating(arrival, uniform_up_to(&d->rng, cfg->jitter_us));
+    if (cfg->spike_ppm && rng_chance_ppm(&d->rng, cfg->spike_ppm))
+        arrival = add_saturating(arrival, cfg->spike_us);
     arrival = max_u64(arrival, d->last_arrival_us);
     d->last_arrival_us = arrival;
     return arrival;

@@ -14,6 +14,11 @@
 struct sim_link_config {
     uint64_t delay_us;        /* one-way propagation delay */
     uint64_t jitter_us;       /* extra delay, uniform in [0, jitter_us]; never reorders */
+    /* Delay spikes: with probability spike_ppm a packet is held spike_us
+     * longer, and the packets behind it wait for it (a link that stalls,
+     * as a radio link retransmitting or handing over does). 0: off. */
+    uint32_t spike_ppm;
+    uint64_t spike_us;
     uint32_t loss_ppm;        /* independent loss, parts per million */
     /* Burst loss, a Gilbert-Elliott chain: a packet in the good state enters the
      * bad state with probability burst_enter_ppm; in the bad state every packet

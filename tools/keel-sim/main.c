@@ -49,6 +49,8 @@ static void usage(FILE *out)
             "link:    --delay-ms MS (one way)  --jitter-ms MS  --loss PCT  --burst-loss PCT\n"
             "         --reorder PCT  --dup PCT  --corrupt PCT  --rate-mbps N  --queue-kb N\n"
             "         --mtu N  --ce-mark-kb N (mark ECN-capable packets CE above N KiB queued)\n"
+            "         --spike PCT --spike-ms MS (a packet, and those behind it, held MS\n"
+            "         longer: a stalling link; default 500 ms)\n"
             "tcp:     --cc newreno|cubic (congestion control of both stacks)\n"
             "         --ecn (the client asks for ECN, RFC 3168; the server answers)\n"
             "output:  --pcap FILE (the client's packets, both ways, for tcpdump/Wireshark)\n");
@@ -79,18 +81,20 @@ static void default_options(struct options *o)
     o->bytes_c2s = 1ull << 30;
     o->bytes_s2c = 64ull << 20;
     o->link.delay_us = 5000;
+    o->link.spike_us = 500000;
     o->link.loss_ppm = 10000;
     o->link.reorder_ppm = 5000;
 }
 
 enum { OPT_SEED = 256, OPT_JSON, OPT_UP, OPT_DOWN, OPT_DELAY, OPT_JITTER, OPT_LOSS,
        OPT_BURST, OPT_REORDER, OPT_DUP, OPT_CORRUPT, OPT_RATE, OPT_QUEUE, OPT_MTU,
-       OPT_SCENARIO, OPT_PCAP, OPT_ITER, OPT_CC, OPT_ECN, OPT_CE_MARK, OPT_HELP };
+       OPT_SCENARIO, OPT_PCAP, OPT_ITER, OPT_CC, OPT_ECN, OPT_CE_MARK, OPT_SPIKE, OPT_SPIKE_MS, OPT_HELP };
 
 static const struct option long_opts[] = {
     {"scenario", 1, 0, OPT_SCENARIO}, {"seed", 1, 0, OPT_SEED}, {"json", 0, 0, OPT_JSON},
     {"bytes-up", 1, 0, OPT_UP}, {"bytes-down", 1, 0, OPT_DOWN},
     {"delay-ms", 1, 0, OPT_DELAY}, {"jitter-ms", 1, 0, OPT_JITTER},
+    {"spike", 1, 0, OPT_SPIKE}, {"spike-ms", 1, 0, OPT_SPIKE_MS},
     {"loss", 1, 0, OPT_LOSS}, {"burst-loss", 1, 0, OPT_BURST},
     {"reorder", 1, 0, OPT_REORDER}, {"dup", 1, 0, OPT_DUP}, {"corrupt", 1, 0, OPT_CORRUPT},
     {"rate-mbps", 1, 0, OPT_RATE}, {"queue-kb", 1, 0, OPT_QUEUE}, {"mtu", 1, 0, OPT_MTU},
@@ -116,6 +120,8 @@ static void apply_option(struct options *o, int c, const char *arg)
     case OPT_DOWN: o->bytes_s2c = parse_size(arg); break;
     case OPT_DELAY: o->link.delay_us = (uint64_t)(strtod(arg, NULL) * 1000); break;
     case OPT_JITTER: o->link.jitter_us = (uint64_t)(strtod(arg, NULL) * 1000); break;
+    case OPT_SPIKE: o->link.spike_ppm = pct_to_ppm(arg); break;
+    case OPT_SPIKE_MS: o->link.spike_us = (uint64_t)(strtod(arg, NULL) * 1000); break;
     case OPT_LOSS: o->link.loss_ppm = pct_to_ppm(arg); break;
     case OPT_BURST:
         o->link.burst_enter_ppm = pct_to_ppm(arg);
@@ -207,6 +213,9 @@ static void print_text(const struct options *o, const struct bulk *b, const stru
     printf("  link: %.1f ms one way, loss %.2f%%, reorder %.2f%%, dup %.2f%%, corrupt %.2f%%\n",
            o->link.delay_us / 1000.0, o->link.loss_ppm / 1e4, o->link.reorder_ppm / 1e4,
            o->link.dup_ppm / 1e4, o->link.corrupt_ppm / 1e4);
+    if (o->link.spike_ppm)
+        printf("  delay spikes: %.3f%% of packets held %.0f ms longer\n", o->link.spike_ppm / 1e4,
+               o->link.spike_us / 1000.0);
     printf("  client -> server: %" PRIu64 " of %" PRIu64 " bytes, hash %016" PRIx64 ", %s\n",
            b->server.received, b->client.to_send, b->server.hash,
            b->server.corrupt_at < 0 && b->server.received == b->client.to_send ? "intact" : "NOT INTACT");
