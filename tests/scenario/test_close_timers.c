@@ -13,13 +13,6 @@
 
 #define SEC 1000000ull
 
-static uint64_t counter(struct script *s, enum keel_counter_id id)
-{
-    struct keel_counters c;
-    keel_counters(s->st, &c);
-    return c.v[id];
-}
-
 struct find {
     uint16_t lport;
     bool found;
@@ -163,7 +156,7 @@ TEST(orphan_fin_wait_2_times_out)
     script_advance_to(&s, t + 60 * SEC);
     CHECK_EQ(conn_state(&s, NULL), KEEL_TCP_CLOSED);
     script_expect_none(&s);
-    CHECK_EQ(counter(&s, KEEL_C_TCPFinWait2Timeouts), 1);
+    CHECK_EQ(script_counter(&s, KEEL_C_TCPFinWait2Timeouts), 1);
     script_send(&s, .flags = F | A, .seq = 1, .ack = 2);
     script_expect(&s, .flags = R, .seq = 2);
     script_free(&s);
@@ -188,7 +181,7 @@ TEST(fin_timeout_configurable)
     CHECK_EQ_U(i.timer_expiry_us[KEEL_TIMER_TIME_WAIT], t + 64 * SEC);
     script_advance_to(&s, t + 64 * SEC);
     CHECK_EQ(conn_state(&s, NULL), KEEL_TCP_CLOSED);
-    CHECK_EQ(counter(&s, KEEL_C_TCPFinWait2Timeouts), 0);
+    CHECK_EQ(script_counter(&s, KEEL_C_TCPFinWait2Timeouts), 0);
     script_free(&s);
 }
 

@@ -14,13 +14,6 @@
 
 static const struct tcp_opts OPTS_SACK = {.present = TCP_OPT_MSS | TCP_OPT_SACK_PERM, .mss = 1460};
 
-static uint64_t counter(struct script *s, enum keel_counter_id id)
-{
-    struct keel_counters c;
-    keel_counters(s->st, &c);
-    return c.v[id];
-}
-
 /* Peer data segment k (0-based) of MSS bytes. */
 static void peer_segment(struct script *s, uint32_t k)
 {
@@ -47,7 +40,7 @@ TEST(quickack_first_16_segments)
     script_init(&s, NULL);
     script_active_open(&s, &OPTS_MSS_ONLY);
     exhaust_quickacks(&s);
-    CHECK_EQ(counter(&s, KEEL_C_TCPQuickAcks), 16);
+    CHECK_EQ(script_counter(&s, KEEL_C_TCPQuickAcks), 16);
     /* The 17th is the first one held back. */
     peer_segment(&s, 16);
     script_expect_none(&s);
@@ -72,7 +65,7 @@ TEST(ack_every_second_full_segment)
         script_expect_none(&s);
         script_advance(&s, 1 * MS);
     }
-    CHECK_EQ(counter(&s, KEEL_C_TCPDelayedACKs), 0);
+    CHECK_EQ(script_counter(&s, KEEL_C_TCPDelayedACKs), 0);
     script_free(&s);
 }
 
@@ -96,7 +89,7 @@ TEST(lone_segment_acked_after_40ms)
     const struct captured *ack = script_expect(&s, .flags = A, .seq = 1, .ack = 1 + 16 * MSS + 100,
                                                .win = (uint16_t)(WIN - 16 * MSS - 100), .win_set = true);
     CHECK_EQ_U(ack->at_us, t + 40 * MS);
-    CHECK_EQ(counter(&s, KEEL_C_TCPDelayedACKs), 1);
+    CHECK_EQ(script_counter(&s, KEEL_C_TCPDelayedACKs), 1);
     script_free(&s);
 }
 

@@ -15,13 +15,6 @@
 
 static const struct tcp_opts OPTS_MSS_1000 = {.present = TCP_OPT_MSS, .mss = 1000};
 
-static uint64_t counter(struct script *s, enum keel_counter_id id)
-{
-    struct keel_counters c;
-    keel_counters(s->st, &c);
-    return c.v[id];
-}
-
 /* keel listens; the peer's SYN carries syn_flags and the IP ECN field
  * syn_ecn; keel's SYN-ACK must carry synack_flags. Returns the socket. */
 static int passive_open(struct script *s, uint8_t syn_flags, uint8_t syn_ecn,
@@ -162,7 +155,7 @@ TEST(ecn_receiver_echoes_ce_until_cwr)
     ecn_connection(&s);
     script_send(&s, .flags = P | A, .seq = 1, .ack = 1, .len = 100, .ecn = IP_ECN_CE);
     script_expect(&s, .flags = E | A, .seq = 1, .ack = 101);
-    CHECK_EQ(counter(&s, KEEL_C_TCPECNEchoSent), 1);
+    CHECK_EQ(script_counter(&s, KEEL_C_TCPECNEchoSent), 1);
     script_send(&s, .flags = P | A, .seq = 101, .ack = 1, .len = 100, .ecn = IP_ECN_ECT0);
     script_expect(&s, .flags = E | A, .seq = 1, .ack = 201);
     script_send(&s, .flags = W | P | A, .seq = 201, .ack = 1, .len = 100, .ecn = IP_ECN_ECT0);
@@ -197,8 +190,8 @@ TEST(ecn_sender_reduces_once_per_window)
     script_expect_none(&s);
     script_send(&s, .flags = E | A, .seq = 1, .ack = 2001);
     CHECK_EQ_U(script_info(&s, c).ssthresh, 7 * MSS);
-    CHECK_EQ(counter(&s, KEEL_C_TCPECNCwrEntered), 1);
-    CHECK_EQ(counter(&s, KEEL_C_TCPECNEchoRecv), 2);
+    CHECK_EQ(script_counter(&s, KEEL_C_TCPECNCwrEntered), 1);
+    CHECK_EQ(script_counter(&s, KEEL_C_TCPECNEchoRecv), 2);
     script_expect(&s, .flags = P | A, .seq = 6001, .ack = 1, .len = MSS);
     /* Past 4001, the end of the window the echo came in: CWR is over. */
     script_send(&s, .flags = A, .seq = 1, .ack = 5001);
@@ -208,7 +201,7 @@ TEST(ecn_sender_reduces_once_per_window)
     /* A new echo in a new window reduces again. */
     script_send(&s, .flags = E | A, .seq = 1, .ack = 6001);
     CHECK(script_info(&s, c).in_cwr);
-    CHECK_EQ(counter(&s, KEEL_C_TCPECNCwrEntered), 2);
+    CHECK_EQ(script_counter(&s, KEEL_C_TCPECNCwrEntered), 2);
     script_free(&s);
 }
 
@@ -245,7 +238,7 @@ TEST(ecn_marks_ignored_without_negotiation)
     CHECK_EQ_U(script_info(&s, c).ssthresh, UINT32_MAX);
     script_send(&s, .flags = P | A, .seq = 1, .ack = 2001, .len = 100, .ecn = IP_ECN_CE);
     script_expect(&s, .flags = A, .seq = 2001, .ack = 101);
-    CHECK_EQ(counter(&s, KEEL_C_InCEPkts), 1);
+    CHECK_EQ(script_counter(&s, KEEL_C_InCEPkts), 1);
     script_free(&s);
 }
 

@@ -12,13 +12,6 @@
 
 static const uint8_t COOKIE[4] = {0xab, 0xcd, 0x12, 0x34};
 
-static uint64_t counter(struct script *s, enum keel_counter_id id)
-{
-    struct keel_counters c;
-    keel_counters(s->st, &c);
-    return c.v[id];
-}
-
 static int fastopen_socket(struct script *s)
 {
     int c = keel_socket(s->st, KEEL_SOCK_STREAM), one = 1;
@@ -79,7 +72,7 @@ TEST(fastopen_connect_without_cookie_requests_one)
                  .mss = 1460, .wscale = 7});
     CHECK_EQ(syn->h.opts.fo_len, 0);
     CHECK_EQ(syn->h.doff, 9);
-    CHECK_EQ(counter(&s, KEEL_C_TCPFastOpenCookieRequested), 1);
+    CHECK_EQ(script_counter(&s, KEEL_C_TCPFastOpenCookieRequested), 1);
     script_expect_none(&s);
     script_free(&s);
 }
@@ -94,13 +87,13 @@ TEST(fastopen_cached_cookie_defers_the_syn_to_the_first_send)
     struct script s;
     script_init(&s, &(struct keel_config){.no_timestamps = true});
     learn_cookie(&s);
-    CHECK_EQ(counter(&s, KEEL_C_TCPFastOpenCookieCached), 1);
+    CHECK_EQ(script_counter(&s, KEEL_C_TCPFastOpenCookieCached), 1);
     int c = fastopen_socket(&s);
     CHECK_EQ(connect_peer(&s, c), 0);
     script_expect_none(&s);
     CHECK_EQ(script_state(&s, c), KEEL_TCP_SYN_SENT);
     CHECK(keel_readiness(s.st, c) & KEEL_POLLOUT);
-    CHECK_EQ(counter(&s, KEEL_C_TCPFastOpenDeferredConnect), 1);
+    CHECK_EQ(script_counter(&s, KEEL_C_TCPFastOpenDeferredConnect), 1);
     CHECK_EQ(keel_send(s.st, c, "hello", 5, 0), KEEL_EINPROGRESS);
     CHECK_EQ(keel_send(s.st, c, "hello", 5, 0), KEEL_EAGAIN);
     const struct captured *syn = answer_syn(&s, synack_opts(0));
@@ -144,8 +137,8 @@ TEST(fastopen_unsolicited_cookie_is_ignored)
     CHECK_EQ(connect_peer(&s, c), KEEL_EINPROGRESS);
     const struct captured *syn = answer_syn(&s, synack_opts(sizeof COOKIE));
     CHECK(!(syn->h.opts.present & TCP_OPT_FASTOPEN));
-    CHECK_EQ(counter(&s, KEEL_C_TCPFastOpenUnsolicitedCookie), 1);
-    CHECK_EQ(counter(&s, KEEL_C_TCPFastOpenCookieCached), 0);
+    CHECK_EQ(script_counter(&s, KEEL_C_TCPFastOpenUnsolicitedCookie), 1);
+    CHECK_EQ(script_counter(&s, KEEL_C_TCPFastOpenCookieCached), 0);
     CHECK_EQ(connect_peer(&s, fastopen_socket(&s)), KEEL_EINPROGRESS);
     script_free(&s);
 }
@@ -164,8 +157,8 @@ TEST(fastopen_malformed_cookie_is_not_cached)
     s.peer_port = PEER_PORT;
     script_send(&s, .flags = S | A, .seq = 0, .ack = 1, .raw_opts = bad, .raw_opts_len = 8);
     script_expect(&s, .flags = A, .seq = 1, .ack = 1);
-    CHECK_EQ(counter(&s, KEEL_C_TcpBadOptionLength), 1);
-    CHECK_EQ(counter(&s, KEEL_C_TCPFastOpenCookieCached), 0);
+    CHECK_EQ(script_counter(&s, KEEL_C_TcpBadOptionLength), 1);
+    CHECK_EQ(script_counter(&s, KEEL_C_TCPFastOpenCookieCached), 0);
     CHECK_EQ(connect_peer(&s, fastopen_socket(&s)), KEEL_EINPROGRESS);
     script_free(&s);
 }
@@ -192,7 +185,7 @@ TEST(fastopen_new_cookie_replaces_the_cached_one)
     const struct captured *syn = script_expect(&s, .flags = S, .seq = 0);
     CHECK_EQ(syn->h.opts.fo_len, sizeof longer);
     CHECK_MEM(syn->h.opts.fo_cookie, longer, sizeof longer);
-    CHECK_EQ(counter(&s, KEEL_C_TCPFastOpenCookieCached), 2);
+    CHECK_EQ(script_counter(&s, KEEL_C_TCPFastOpenCookieCached), 2);
     script_free(&s);
 }
 

@@ -19,13 +19,6 @@
 
 static char data[4096];
 
-static uint64_t counter(struct script *s, enum keel_counter_id id)
-{
-    struct keel_counters c;
-    keel_counters(s->st, &c);
-    return c.v[id];
-}
-
 static int so_error(struct script *s, int sock)
 {
     int v = -1;
@@ -95,8 +88,8 @@ TEST(echo_request_answered)
     CHECK_EQ(rep.seq, 7);
     CHECK_EQ(rep.body_len, sizeof payload);
     CHECK_MEM(rep.body, payload, sizeof payload);
-    CHECK_EQ(counter(&s, KEEL_C_IcmpInEchos), 1);
-    CHECK_EQ(counter(&s, KEEL_C_IcmpOutEchoReps), 1);
+    CHECK_EQ(script_counter(&s, KEEL_C_IcmpInEchos), 1);
+    CHECK_EQ(script_counter(&s, KEEL_C_IcmpOutEchoReps), 1);
     script_free(&s);
 }
 
@@ -116,7 +109,7 @@ TEST(echo_request_bad_checksum_dropped)
     ipv4_emit(pkt, &ip, n);
     script_inject_raw(&s, pkt, IPV4_HDR_LEN + n);
     CHECK_EQ(script_raw_pending(&s), 0);
-    CHECK_EQ(counter(&s, KEEL_C_IcmpInErrors), 1);
+    CHECK_EQ(script_counter(&s, KEEL_C_IcmpInErrors), 1);
     script_free(&s);
 }
 
@@ -135,8 +128,8 @@ TEST(frag_needed_lowers_mss_and_retransmits)
     const struct captured *r = script_expect(&s, .flags = A, .seq = 1, .ack = 1, .len = 960);
     CHECK_EQ_U(r->at_us, s.now_us);
     CHECK_EQ(script_info(&s, c).snd_mss, 960);
-    CHECK_EQ(counter(&s, KEEL_C_IcmpInDestUnreachs), 1);
-    CHECK_EQ(counter(&s, KEEL_C_TcpRetransSegs), 1);
+    CHECK_EQ(script_counter(&s, KEEL_C_IcmpInDestUnreachs), 1);
+    CHECK_EQ(script_counter(&s, KEEL_C_TcpRetransSegs), 1);
     /* The peer got the 960; the rest goes again (by the retransmission
      * timer); then new data is cut to 960-byte segments. */
     script_send(&s, .flags = A, .seq = 1, .ack = 961);
@@ -179,7 +172,7 @@ TEST(port_unreachable_fails_connect)
     CHECK_EQ(script_state(&s, c), KEEL_TCP_CLOSED);
     CHECK(keel_readiness(s.st, c) & KEEL_POLLERR);
     CHECK_EQ(so_error(&s, c), -KEEL_ECONNREFUSED);
-    CHECK_EQ(counter(&s, KEEL_C_TcpAttemptFails), 1);
+    CHECK_EQ(script_counter(&s, KEEL_C_TcpAttemptFails), 1);
     script_expect_none(&s);
     /* No SYN retransmission follows. */
     script_advance(&s, 5 * SEC);
@@ -254,7 +247,7 @@ TEST(icmp_quoting_seq_outside_window_ignored)
     CHECK_EQ(i.state, KEEL_TCP_ESTABLISHED);
     CHECK_EQ(i.snd_mss, 1460);
     CHECK_EQ(so_error(&s, c), 0);
-    CHECK_EQ(counter(&s, KEEL_C_IcmpInDestUnreachs), 4);
+    CHECK_EQ(script_counter(&s, KEEL_C_IcmpInDestUnreachs), 4);
     /* The same error quoting SND.UNA is believed. */
     inject_error(&s, ICMP_DEST_UNREACH, ICMP_CODE_FRAG_NEEDED, 576, una);
     script_expect(&s, .flags = A, .seq = 1, .ack = 1, .len = 536);
@@ -292,7 +285,7 @@ TEST(icmp_for_unknown_connection_ignored)
     inject_error(&s, ICMP_DEST_UNREACH, ICMP_CODE_PORT_UNREACH, 0, 12345);
     script_expect_none(&s);
     CHECK_EQ(script_raw_pending(&s), 0);
-    CHECK_EQ(counter(&s, KEEL_C_IcmpInDestUnreachs), 1);
+    CHECK_EQ(script_counter(&s, KEEL_C_IcmpInDestUnreachs), 1);
     script_free(&s);
 }
 

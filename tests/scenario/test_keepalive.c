@@ -26,13 +26,6 @@ static int getopt_int(struct script *s, int sock, int level, int name)
     return v;
 }
 
-static uint64_t counter(struct script *s, enum keel_counter_id id)
-{
-    struct keel_counters c;
-    keel_counters(s->st, &c);
-    return c.v[id];
-}
-
 /* Established at *t0 with idle 10 s, interval 5 s, count 3; SO_KEEPALIVE is
  * set last (the timer starts with the idle time from then). */
 static int open_keepalive(struct script *s, uint64_t *t0)
@@ -102,8 +95,8 @@ TEST(unanswered_probes_reset_with_etimedout)
     script_expect(&s, .flags = R | A, .seq = 1, .ack = 1);
     CHECK_EQ(script_state(&s, c), KEEL_TCP_CLOSED);
     CHECK_EQ(keel_recv(s.st, c, (char[8]){0}, 8, 0), KEEL_ETIMEDOUT);
-    CHECK_EQ(counter(&s, KEEL_C_TCPKeepAliveProbes), 3);
-    CHECK_EQ(counter(&s, KEEL_C_TCPKeepAliveTimeouts), 1);
+    CHECK_EQ(script_counter(&s, KEEL_C_TCPKeepAliveProbes), 3);
+    CHECK_EQ(script_counter(&s, KEEL_C_TCPKeepAliveTimeouts), 1);
     script_free(&s);
 }
 

@@ -155,19 +155,6 @@ static int passive_open_rtt(struct script *s, const struct tcp_opts *opts, uint6
     return c;
 }
 
-/* A duplicate ACK of 1, SACKing [left, right) (relative) when right > 0. */
-static void dupack_sack(struct script *s, uint32_t left, uint32_t right)
-{
-    struct seg g = {.flags = A, .seq = 1, .ack = 1};
-    if (right) {
-        g.opts.present = TCP_OPT_SACK;
-        g.opts.sack_count = 1;
-        g.opts.sack[0].left = s->keel_isn + left;
-        g.opts.sack[0].right = s->keel_isn + right;
-    }
-    script_inject(s, &g);
-}
-
 /* The initial window of 10 segments leaves as five TSO packets of 2, each
  * with PSH: Linux sizes them to about 1 ms at the pacing rate, at least
  * tcp_min_tso_segs (tcp_tso_autosize). */
@@ -194,10 +181,10 @@ static void limited_transmit_then_reordering(bool sack)
     script_write(&s, c, 15000);
     expect_initial_window_in_pairs(&s);
     script_advance(&s, 110000);
-    dupack_sack(&s, 1001, sack ? 2001 : 0);
+    script_ack_sack(&s, 1, 1001, sack ? 2001 : 0);
     script_expect(&s, .flags = A, .seq = 10001, .ack = 1, .len = 1000);
     script_advance(&s, 10000);
-    dupack_sack(&s, 1001, sack ? 3001 : 0);
+    script_ack_sack(&s, 1, 1001, sack ? 3001 : 0);
     script_expect(&s, .flags = A, .seq = 11001, .ack = 1, .len = 1000);
     script_expect_none(&s);
     script_advance(&s, 10000);
@@ -248,26 +235,26 @@ TEST(prr_extra_segment_only_on_a_safe_ack)
     script_write(&s, c, 20000);
     expect_initial_window_in_pairs(&s);
     script_advance(&s, 10000);
-    dupack_sack(&s, 4001, 5001);
+    script_ack_sack(&s, 1, 4001, 5001);
     script_expect(&s, .flags = A, .seq = 10001, .ack = 1, .len = 1000);
     script_advance(&s, 2000);
-    dupack_sack(&s, 4001, 6001);
+    script_ack_sack(&s, 1, 4001, 6001);
     script_expect(&s, .flags = A, .seq = 11001, .ack = 1, .len = 1000);
     script_advance(&s, 2000);
-    dupack_sack(&s, 4001, 7001);
+    script_ack_sack(&s, 1, 4001, 7001);
     script_expect(&s, .flags = A, .seq = 1, .ack = 1, .len = 1000);
     script_expect_none(&s);
     for (uint32_t k = 1; k < 4; k++) {
         script_advance(&s, 2000);
-        dupack_sack(&s, 4001, 7001 + k * 1000);
+        script_ack_sack(&s, 1, 4001, 7001 + k * 1000);
         script_expect(&s, .flags = A, .seq = 1 + k * 1000, .ack = 1, .len = 1000);
         script_expect_none(&s);
     }
     script_advance(&s, 2000);
-    dupack_sack(&s, 4001, 11001);
+    script_ack_sack(&s, 1, 4001, 11001);
     script_expect(&s, .flags = A, .seq = 12001, .ack = 1, .len = 1000);
     script_advance(&s, 2000);
-    dupack_sack(&s, 4001, 12001);
+    script_ack_sack(&s, 1, 4001, 12001);
     script_expect(&s, .flags = A, .seq = 13001, .ack = 1, .len = 1000);
     script_expect_none(&s);
     script_advance(&s, 10000);
@@ -334,11 +321,11 @@ TEST(prr_ack_below_snd_una_keeps_cwnd_above_ssthresh)
     for (uint32_t k = 0; k < 10; k++)
         script_expect(&s, .flags = A, .seq = 1 + k * MSS, .ack = 1, .len = MSS);
     script_advance(&s, 10000);
-    dupack_sack(&s, 1001, 2001);
+    script_ack_sack(&s, 1, 1001, 2001);
     script_expect(&s, .flags = A, .seq = 10001, .ack = 1, .len = MSS);
-    dupack_sack(&s, 1001, 3001);
+    script_ack_sack(&s, 1, 1001, 3001);
     script_expect(&s, .flags = A, .seq = 11001, .ack = 1, .len = MSS);
-    dupack_sack(&s, 1001, 4001);
+    script_ack_sack(&s, 1, 1001, 4001);
     script_expect(&s, .flags = A, .seq = 1, .ack = 1, .len = MSS);
     script_expect_none(&s);
     /* The retransmission arrives: pipe 8 > ssthresh, share ceil(2 * 7 /
@@ -393,7 +380,7 @@ TEST(slow_start_after_timeout_counts_sacked_data_acknowledged)
                       .len = MSS);
     run_timers_until_head_resent(&s);
     CHECK_EQ_U(script_info(&s, c).cwnd, MSS);
-    dupack_sack(&s, 1001, 9001);
+    script_ack_sack(&s, 1, 1001, 9001);
     skip_sent(&s); /* limited transmit */
     script_send(&s, .flags = A, .seq = 1, .ack = 10001);
     /* Slow start reaches ssthresh (CUBIC's 0.7 * 10), the rest goes on in
@@ -418,7 +405,7 @@ TEST(timeout_keeps_scoreboard_and_resends_holes_only)
         script_expect(&s, .flags = (uint8_t)(k == 9 ? P | A : A), .seq = 1 + k * MSS, .ack = 1,
                       .len = MSS);
     run_timers_until_head_resent(&s);
-    dupack_sack(&s, 3001, 9001);
+    script_ack_sack(&s, 1, 3001, 9001);
     CHECK_EQ_U(script_info(&s, c).cwnd, 7 * MSS);
     script_expect(&s, .flags = A, .seq = 1001, .ack = 1, .len = MSS);
     script_expect(&s, .flags = A, .seq = 2001, .ack = 1, .len = MSS);
@@ -454,7 +441,7 @@ TEST(timeout_after_reneging_drops_the_scoreboard)
         script_expect(&s, .flags = (uint8_t)(k == 9 ? P | A : A), .seq = 1 + k * MSS, .ack = 1,
                       .len = MSS);
     run_timers_until_head_resent(&s);
-    dupack_sack(&s, 1, 2001);
+    script_ack_sack(&s, 1, 1, 2001);
     skip_sent(&s);
     run_timers_until_head_resent(&s);
     CHECK_EQ_U(script_info(&s, c).cwnd, MSS);
@@ -482,7 +469,7 @@ TEST(rack_marks_a_lost_retransmission_and_recovery_resends_it)
     script_advance(&s, 10000);
     static const uint32_t sent[] = {10001, 11001, 1, 1001, 2001, 3001, 12001, 13001};
     for (uint32_t k = 0; k < 8; k++) {
-        dupack_sack(&s, 4001, 5001 + k * MSS);
+        script_ack_sack(&s, 1, 4001, 5001 + k * MSS);
         script_expect(&s, .flags = A, .seq = sent[k], .ack = 1, .len = MSS);
         script_expect_none(&s);
         script_advance(&s, 2000);

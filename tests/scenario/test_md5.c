@@ -14,13 +14,6 @@
 
 static const struct tcp_opts OPTS_SACK = {.present = TCP_OPT_MSS | TCP_OPT_SACK_PERM, .mss = 1460};
 
-static uint64_t counter(struct script *s, enum keel_counter_id id)
-{
-    struct keel_counters c;
-    keel_counters(s->st, &c);
-    return c.v[id];
-}
-
 static int set_key(struct script *s, int sock, uint32_t addr, const char *key)
 {
     struct keel_tcp_md5sig m = {.addr = addr, .key_len = (uint16_t)strlen(key)};
@@ -63,7 +56,7 @@ TEST(unexpected_signature_dropped)
     script_expect(&s, .flags = S | A, .seq = 0, .ack = 1);
     script_send(&s, .flags = A, .seq = 1, .ack = 1, .md5_key = KEY);
     script_send(&s, .flags = A, .seq = 1, .ack = 1, .md5_key = KEY);
-    CHECK_EQ(counter(&s, KEEL_C_TCPMD5Unexpected), 2);
+    CHECK_EQ(script_counter(&s, KEEL_C_TCPMD5Unexpected), 2);
     CHECK_EQ(keel_accept(s.st, ls, NULL), KEEL_EAGAIN);
     script_expect_none(&s);
     script_send(&s, .flags = A, .seq = 1, .ack = 1);
@@ -99,7 +92,7 @@ TEST(passive_connection_signed_both_ways)
     CHECK(d->md5_valid);
     script_send(&s, .flags = P | A, .seq = 1, .ack = 6, .len = 3, .md5_key = KEY);
     CHECK_EQ(script_info(&s, c).bytes_received, 3);
-    CHECK_EQ(counter(&s, KEEL_C_TCPMD5Failure) + counter(&s, KEEL_C_TCPMD5NotFound), 0);
+    CHECK_EQ(script_counter(&s, KEEL_C_TCPMD5Failure) + script_counter(&s, KEEL_C_TCPMD5NotFound), 0);
     script_free(&s);
 }
 
@@ -123,11 +116,11 @@ TEST(unsigned_or_forged_segments_dropped)
     script_init(&s, NULL);
     int c = signed_passive_open(&s, &OPTS_SACK);
     script_send(&s, .flags = P | A, .seq = 1, .ack = 1, .len = 10);
-    CHECK_EQ(counter(&s, KEEL_C_TCPMD5NotFound), 1);
+    CHECK_EQ(script_counter(&s, KEEL_C_TCPMD5NotFound), 1);
     script_send(&s, .flags = P | A, .seq = 1, .ack = 1, .len = 10, .md5_key = "wrong");
-    CHECK_EQ(counter(&s, KEEL_C_TCPMD5Failure), 1);
+    CHECK_EQ(script_counter(&s, KEEL_C_TCPMD5Failure), 1);
     script_send(&s, .flags = TCP_FLAG_RST, .seq = 1);
-    CHECK_EQ(counter(&s, KEEL_C_TCPMD5NotFound), 2);
+    CHECK_EQ(script_counter(&s, KEEL_C_TCPMD5NotFound), 2);
     CHECK_EQ(script_state(&s, c), KEEL_TCP_ESTABLISHED);
     CHECK_EQ(script_info(&s, c).bytes_received, 0);
     script_expect_none(&s);

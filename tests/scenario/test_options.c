@@ -14,13 +14,6 @@
 static const struct tcp_opts OPTS_SACK = {.present = TCP_OPT_MSS | TCP_OPT_SACK_PERM, .mss = 1460};
 static char data[8192];
 
-static uint64_t counter(struct script *s, enum keel_counter_id id)
-{
-    struct keel_counters c;
-    keel_counters(s->st, &c);
-    return c.v[id];
-}
-
 static int nodelay(struct script *s, int c)
 {
     int one = 1;
@@ -76,7 +69,7 @@ TEST(tiny_peer_mss_clamped_to_48)
     script_send(&s, .flags = S, .seq = 0, .opts = {.present = TCP_OPT_MSS, .mss = 1});
     script_expect(&s, .flags = S | A, .seq = 0, .ack = 1);
     int c = accept_after_ack(&s, ls);
-    CHECK_EQ(counter(&s, KEEL_C_TCPMinMssClamped), 1);
+    CHECK_EQ(script_counter(&s, KEEL_C_TCPMinMssClamped), 1);
     CHECK_EQ(script_info(&s, c).snd_mss, 48);
     CHECK_EQ(nodelay(&s, c), 0);
     CHECK_EQ(keel_send(s.st, c, data, 100, 0), 100);
@@ -246,7 +239,7 @@ TEST(paws_drops_old_timestamp_and_acks)
     struct keel_tcp_info i = script_info(&s, c);
     CHECK_EQ(i.rcv_queued, 10);
     CHECK_EQ(i.ts_recent, 2000);
-    CHECK_EQ(counter(&s, KEEL_C_TCPPAWSRejected), 1);
+    CHECK_EQ(script_counter(&s, KEEL_C_TCPPAWSRejected), 1);
     /* The same data with a current TSval is taken. */
     script_send(&s, .flags = P | A, .seq = 11, .ack = 1, .len = 10,
                 .opts = {.present = TCP_OPT_TS, .tsval = 2001});
@@ -354,7 +347,7 @@ TEST(dsack_for_duplicate_below_ack)
                   .opts = {.present = TCP_OPT_SACK, .sack_count = 1, .sack = {B(51, 101)}});
     send_block(&s, 151, 10);
     script_expect(&s, .flags = A, .seq = 1, .ack = 161, .opts_set = true, .opts = {.present = 0});
-    CHECK_EQ(counter(&s, KEEL_C_TCPDSACKSent), 2);
+    CHECK_EQ(script_counter(&s, KEEL_C_TCPDSACKSent), 2);
     script_free(&s);
 }
 
@@ -375,7 +368,7 @@ TEST(dsack_for_duplicate_out_of_order)
     script_expect(&s, .flags = A, .seq = 1, .ack = 1, .opts_set = true,
                   .opts = {.present = TCP_OPT_SACK, .sack_count = 2,
                            .sack = {B(201, 301), B(201, 401)}});
-    CHECK_EQ(counter(&s, KEEL_C_TCPDSACKSent), 1);
+    CHECK_EQ(script_counter(&s, KEEL_C_TCPDSACKSent), 1);
     script_free(&s);
 }
 
@@ -396,7 +389,7 @@ TEST(options_with_wrong_length_ignored)
     script_send(&s, .flags = S, .seq = 0, .raw_opts = bad, .raw_opts_len = sizeof bad);
     script_expect(&s, .flags = S | A, .seq = 0, .ack = 1, .opts_set = true,
                   .opts = {.present = TCP_OPT_MSS, .mss = 1460});
-    CHECK_EQ(counter(&s, KEEL_C_TcpBadOptionLength), 4);
+    CHECK_EQ(script_counter(&s, KEEL_C_TcpBadOptionLength), 4);
     int c = accept_after_ack(&s, ls);
     struct keel_tcp_info i = script_info(&s, c);
     CHECK_EQ(i.snd_mss, 536);
@@ -423,14 +416,14 @@ TEST(unknown_options_skipped)
     script_send(&s, .flags = S, .seq = 0, .raw_opts = syn_opts, .raw_opts_len = sizeof syn_opts);
     script_expect(&s, .flags = S | A, .seq = 0, .ack = 1, .opts_set = true,
                   .opts = {.present = TCP_OPT_MSS, .mss = 1460});
-    CHECK_EQ(counter(&s, KEEL_C_TcpUnknownOptions), 2);
+    CHECK_EQ(script_counter(&s, KEEL_C_TcpUnknownOptions), 2);
     int c = accept_after_ack(&s, ls);
     CHECK_EQ(script_info(&s, c).snd_mss, 1000);
     static const uint8_t data_opts[] = {77, 6, 1, 2, 3, 4, 1, 1};
     script_send(&s, .flags = P | A, .seq = 1, .ack = 1, .len = 7, .raw_opts = data_opts,
                 .raw_opts_len = sizeof data_opts);
     script_expect(&s, .flags = A, .seq = 1, .ack = 8);
-    CHECK_EQ(counter(&s, KEEL_C_TcpUnknownOptions), 3);
+    CHECK_EQ(script_counter(&s, KEEL_C_TcpUnknownOptions), 3);
     CHECK_EQ(script_info(&s, c).rcv_queued, 7);
     script_free(&s);
 }

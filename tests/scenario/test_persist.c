@@ -15,13 +15,6 @@
 
 static char data[4096];
 
-static uint64_t counter(struct script *s, enum keel_counter_id id)
-{
-    struct keel_counters c;
-    keel_counters(s->st, &c);
-    return c.v[id];
-}
-
 static int so_error(struct script *s, int sock)
 {
     int v = -1;
@@ -92,7 +85,7 @@ TEST(probe_format_and_exponential_backoff)
         CHECK_EQ(i.probes, 0); /* answered */
         CHECK_EQ_U(i.timer_expiry_us[KEEL_TIMER_PERSIST], probe_time(start, k + 1));
     }
-    CHECK_EQ(counter(&s, KEEL_C_TCPWinProbe), 6);
+    CHECK_EQ(script_counter(&s, KEEL_C_TCPWinProbe), 6);
     CHECK_EQ(script_info(&s, c).snd_unacked, 0);
     script_free(&s);
 }
@@ -114,8 +107,8 @@ TEST(probes_never_give_up_while_answered)
     CHECK(k > 15 + 10); /* far beyond tcp_retries2 */
     CHECK_EQ_U(probe_time(start, k) - probe_time(start, k - 1), 120 * SEC);
     CHECK_EQ(script_state(&s, c), KEEL_TCP_ESTABLISHED);
-    CHECK_EQ(counter(&s, KEEL_C_TCPWinProbe), (uint64_t)k);
-    CHECK_EQ(counter(&s, KEEL_C_TcpRetransSegs), 0);
+    CHECK_EQ(script_counter(&s, KEEL_C_TCPWinProbe), (uint64_t)k);
+    CHECK_EQ(script_counter(&s, KEEL_C_TcpRetransSegs), 0);
     /* And the window reopening still works. */
     script_send(&s, .flags = A, .seq = 1, .ack = 1);
     script_expect(&s, .flags = P | A, .seq = 1, .ack = 1, .len = 100);

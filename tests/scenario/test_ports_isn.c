@@ -11,13 +11,6 @@
 
 #define SEC 1000000ull
 
-static uint64_t counter(struct script *s, enum keel_counter_id id)
-{
-    struct keel_counters c;
-    keel_counters(s->st, &c);
-    return c.v[id];
-}
-
 /* keel's next segment, which must be a SYN (its port and ISN are read raw). */
 static const struct captured *take_syn(struct script *s)
 {
@@ -58,7 +51,7 @@ TEST(ephemeral_ports_in_range_until_exhausted)
     }
     CHECK(syn_to(&s, PEER_PORT, &sock, &err) == NULL);
     CHECK_EQ(err, KEEL_EADDRNOTAVAIL);
-    CHECK_EQ(counter(&s, KEEL_C_TCPEphemeralExhausted), 1);
+    CHECK_EQ(script_counter(&s, KEEL_C_TCPEphemeralExhausted), 1);
     script_expect_none(&s);
     /* The same ports serve another 4-tuple. */
     const struct captured *syn = syn_to(&s, PEER_PORT + 1, &sock, &err);

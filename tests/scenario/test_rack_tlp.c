@@ -12,13 +12,6 @@
 
 static const struct tcp_opts OPTS_SACK = {.present = TCP_OPT_MSS | TCP_OPT_SACK_PERM, .mss = 1460};
 
-static uint64_t counter(struct script *s, enum keel_counter_id id)
-{
-    struct keel_counters c;
-    keel_counters(s->st, &c);
-    return c.v[id];
-}
-
 /* An ACK of `ack` (relative) SACKing segments [first, last] (1-based), and
  * optionally a D-SACK block before them. */
 static void ack_sacking(struct script *s, uint32_t ack, uint32_t first, uint32_t last)
@@ -156,14 +149,14 @@ TEST(tlp_probes_with_last_segment_then_rto_from_probe)
     script_advance(&s, 1);
     script_expect(&s, .flags = A | P, .seq = 1 + 3 * MSS, .ack = 1, .len = MSS);
     script_expect_none(&s);
-    CHECK_EQ_U(counter(&s, KEEL_C_TCPLossProbes), 1);
+    CHECK_EQ_U(script_counter(&s, KEEL_C_TCPLossProbes), 1);
     CHECK_EQ_U(script_info(&s, c).backoff, 0);
     uint64_t probe = s.now_us;
     script_advance_to(&s, probe + 3 * RTT - 1);
     script_expect_none(&s);
     script_advance(&s, 1);
     script_expect(&s, .flags = A, .seq = 1, .ack = 1, .len = MSS);
-    CHECK_EQ_U(counter(&s, KEEL_C_TCPTimeouts), 1);
+    CHECK_EQ_U(script_counter(&s, KEEL_C_TCPTimeouts), 1);
     script_free(&s);
 }
 
@@ -179,7 +172,7 @@ TEST(tlp_probes_with_new_data_when_queued)
     script_expect_none(&s);
     script_send(&s, .flags = A, .seq = 1, .ack = 1 + 11 * MSS);
     CHECK(script_info(&s, c).cwnd >= cwnd);
-    CHECK_EQ_U(counter(&s, KEEL_C_TCPLossProbeRecovery), 0);
+    CHECK_EQ_U(script_counter(&s, KEEL_C_TCPLossProbeRecovery), 0);
     script_free(&s);
 }
 
@@ -198,7 +191,7 @@ TEST(tlp_loss_detected_without_dsack_cuts_cwnd)
     CHECK_EQ(keel_send(s.st, c, more, MSS, 0), (long)MSS);
     script_expect(&s, .flags = A | P, .seq = 1 + 4 * MSS, .ack = 1, .len = MSS);
     script_send(&s, .flags = A, .seq = 1, .ack = 1 + 5 * MSS);
-    CHECK_EQ_U(counter(&s, KEEL_C_TCPLossProbeRecovery), 1);
+    CHECK_EQ_U(script_counter(&s, KEEL_C_TCPLossProbeRecovery), 1);
     struct keel_tcp_info i = script_info(&s, c);
     CHECK_EQ_U(i.cwnd, i.ssthresh);
     CHECK(i.cwnd < cwnd);
@@ -224,7 +217,7 @@ TEST(tlp_dsack_of_probe_means_no_loss)
     CHECK_EQ(keel_send(s.st, c, more, MSS, 0), (long)MSS);
     script_expect(&s, .flags = A | P, .seq = 1 + 4 * MSS, .ack = 1, .len = MSS);
     script_send(&s, .flags = A, .seq = 1, .ack = 1 + 5 * MSS);
-    CHECK_EQ_U(counter(&s, KEEL_C_TCPLossProbeRecovery), 0);
+    CHECK_EQ_U(script_counter(&s, KEEL_C_TCPLossProbeRecovery), 0);
     CHECK(script_info(&s, c).cwnd >= cwnd);
     script_free(&s);
 }
@@ -242,7 +235,7 @@ TEST(tlp_needs_sack)
     script_expect_none(&s);
     script_advance(&s, 1);
     script_expect(&s, .flags = A | P, .seq = 1, .ack = 1, .len = MSS);
-    CHECK_EQ_U(counter(&s, KEEL_C_TCPLossProbes), 0);
+    CHECK_EQ_U(script_counter(&s, KEEL_C_TCPLossProbes), 0);
     script_free(&s);
 }
 
@@ -280,7 +273,7 @@ TEST(rack_dsack_of_every_retransmission_undoes_the_cut)
     CHECK(!i.in_recovery);
     CHECK_EQ_U(i.cwnd, cwnd);
     CHECK_EQ_U(i.ssthresh, ssthresh);
-    CHECK_EQ_U(counter(&s, KEEL_C_TCPDSACKUndo), 1);
+    CHECK_EQ_U(script_counter(&s, KEEL_C_TCPDSACKUndo), 1);
     script_free(&s);
 }
 
@@ -297,7 +290,7 @@ TEST(rack_no_dsack_keeps_the_cut)
     CHECK(!i.in_recovery);
     CHECK(i.cwnd < cwnd);
     CHECK_EQ_U(i.cwnd, i.ssthresh);
-    CHECK_EQ_U(counter(&s, KEEL_C_TCPDSACKUndo), 0);
+    CHECK_EQ_U(script_counter(&s, KEEL_C_TCPDSACKUndo), 0);
     script_free(&s);
 }
 
@@ -316,13 +309,13 @@ TEST(tlp_probes_a_lone_fin_at_the_rto_bound)
     script_expect_none(&s);
     script_advance(&s, 1);
     script_expect(&s, .flags = A | TCP_FLAG_FIN, .seq = 1, .ack = 1);
-    CHECK_EQ_U(counter(&s, KEEL_C_TCPLossProbes), 1);
-    CHECK_EQ_U(counter(&s, KEEL_C_TCPTimeouts), 0);
+    CHECK_EQ_U(script_counter(&s, KEEL_C_TCPLossProbes), 1);
+    CHECK_EQ_U(script_counter(&s, KEEL_C_TCPTimeouts), 0);
     script_advance_to(&s, sent + 6 * RTT - 1);
     script_expect_none(&s);
     script_advance(&s, 1);
     script_expect(&s, .flags = A | TCP_FLAG_FIN, .seq = 1, .ack = 1);
-    CHECK_EQ_U(counter(&s, KEEL_C_TCPTimeouts), 1);
+    CHECK_EQ_U(script_counter(&s, KEEL_C_TCPTimeouts), 1);
     script_free(&s);
 }
 

@@ -15,13 +15,6 @@
 #define SEC 1000000ull
 #define WIN 64240u /* keel's window after the handshake */
 
-static uint64_t counter(struct script *s, enum keel_counter_id id)
-{
-    struct keel_counters c;
-    keel_counters(s->st, &c);
-    return c.v[id];
-}
-
 static void expect_challenge_ack_to(struct script *s, uint32_t ack)
 {
     script_expect(s, .flags = A, .seq = 1, .ack = ack, .len = 0);
@@ -49,7 +42,7 @@ TEST(rst_exact_seq_resets_recv_econnreset)
     CHECK_EQ(keel_recv(s.st, c, buf, sizeof buf, 0), KEEL_ECONNRESET);
     CHECK_EQ(keel_recv(s.st, c, buf, sizeof buf, 0), 0);
     CHECK_EQ(keel_send(s.st, c, "x", 1, 0), KEEL_EPIPE);
-    CHECK_EQ(counter(&s, KEEL_C_TcpEstabResets), 1);
+    CHECK_EQ(script_counter(&s, KEEL_C_TcpEstabResets), 1);
     script_free(&s);
 }
 
@@ -100,7 +93,7 @@ TEST(rst_in_window_gets_challenge_ack)
         expect_challenge_ack(&s);
         CHECK_EQ(script_state(&s, c), KEEL_TCP_ESTABLISHED);
     }
-    CHECK_EQ(counter(&s, KEEL_C_TCPChallengeACK), 3);
+    CHECK_EQ(script_counter(&s, KEEL_C_TCPChallengeACK), 3);
     script_send(&s, .flags = R, .seq = 1);
     CHECK_EQ(script_state(&s, c), KEEL_TCP_CLOSED);
     script_free(&s);
@@ -119,7 +112,7 @@ TEST(rst_out_of_window_ignored)
     script_send(&s, .flags = R | A, .seq = 1 + 100000, .ack = 1);
     script_expect_none(&s);
     CHECK_EQ(script_state(&s, c), KEEL_TCP_ESTABLISHED);
-    CHECK_EQ(counter(&s, KEEL_C_TCPChallengeACK), 0);
+    CHECK_EQ(script_counter(&s, KEEL_C_TCPChallengeACK), 0);
     /* The connection still works. */
     script_send(&s, .flags = P | A, .seq = 1, .ack = 1, .len = 3);
     script_expect(&s, .flags = A, .seq = 1, .ack = 4);
@@ -139,8 +132,8 @@ TEST(syn_in_established_gets_challenge_ack)
     script_send(&s, .flags = S, .seq = (uint32_t)-5000);
     expect_challenge_ack(&s);
     CHECK_EQ(script_state(&s, c), KEEL_TCP_ESTABLISHED);
-    CHECK_EQ(counter(&s, KEEL_C_TCPSYNChallenge), 2);
-    CHECK_EQ(counter(&s, KEEL_C_TCPChallengeACK), 2);
+    CHECK_EQ(script_counter(&s, KEEL_C_TCPSYNChallenge), 2);
+    CHECK_EQ(script_counter(&s, KEEL_C_TCPChallengeACK), 2);
     struct keel_tcp_info i = script_info(&s, c);
     CHECK_EQ_U(i.rcv_nxt, PEER_ISN + 1);
     script_free(&s);
@@ -159,16 +152,16 @@ TEST(challenge_ack_rate_limited_per_connection)
     for (int k = 0; k < 3; k++)
         script_expect(&s, .flags = A, .seq = 1, .ack = 1);
     script_expect_none(&s);
-    CHECK_EQ(counter(&s, KEEL_C_TCPChallengeACK), 3);
-    CHECK_EQ(counter(&s, KEEL_C_TCPChallengeACKLimited), 2);
+    CHECK_EQ(script_counter(&s, KEEL_C_TCPChallengeACK), 3);
+    CHECK_EQ(script_counter(&s, KEEL_C_TCPChallengeACKLimited), 2);
     /* SYNs share the allowance. */
     script_send(&s, .flags = S, .seq = 50);
     script_expect_none(&s);
-    CHECK_EQ(counter(&s, KEEL_C_TCPChallengeACKLimited), 3);
+    CHECK_EQ(script_counter(&s, KEEL_C_TCPChallengeACKLimited), 3);
     script_advance(&s, 1 * SEC);
     script_send(&s, .flags = R, .seq = 20);
     expect_challenge_ack(&s);
-    CHECK_EQ(counter(&s, KEEL_C_TCPChallengeACK), 4);
+    CHECK_EQ(script_counter(&s, KEEL_C_TCPChallengeACK), 4);
     CHECK_EQ(script_state(&s, c), KEEL_TCP_ESTABLISHED);
     script_free(&s);
 }
@@ -196,8 +189,8 @@ TEST(challenge_ack_limit_not_shared_between_connections)
     script_expect(&s, .flags = A, .seq = 1, .ack = 1);
     script_send(&s, .flags = R, .seq = 10);
     expect_challenge_ack(&s);
-    CHECK_EQ(counter(&s, KEEL_C_TCPChallengeACK), 2);
-    CHECK_EQ(counter(&s, KEEL_C_TCPChallengeACKLimited), 1);
+    CHECK_EQ(script_counter(&s, KEEL_C_TCPChallengeACK), 2);
+    CHECK_EQ(script_counter(&s, KEEL_C_TCPChallengeACKLimited), 1);
     script_free(&s);
 }
 
@@ -213,12 +206,12 @@ TEST(ack_of_unsent_or_ancient_data_refused)
     script_expect(&s, .flags = A, .seq = 1, .ack = 1);
     script_expect_none(&s);
     CHECK_EQ(script_info(&s, c).rcv_queued, 0);
-    CHECK_EQ(counter(&s, KEEL_C_TCPAckForUnsent), 1);
+    CHECK_EQ(script_counter(&s, KEEL_C_TCPAckForUnsent), 1);
     script_send(&s, .flags = P | A, .seq = 1, .ack = (uint32_t)-100000, .len = 5);
     script_expect(&s, .flags = A, .seq = 1, .ack = 1);
     script_expect_none(&s);
     CHECK_EQ(script_info(&s, c).rcv_queued, 0);
-    CHECK_EQ(counter(&s, KEEL_C_TCPChallengeACK), 1);
+    CHECK_EQ(script_counter(&s, KEEL_C_TCPChallengeACK), 1);
     CHECK_EQ(script_state(&s, c), KEEL_TCP_ESTABLISHED);
     script_free(&s);
 }

@@ -18,13 +18,6 @@
 
 static char data[8192];
 
-static uint64_t counter(struct script *s, enum keel_counter_id id)
-{
-    struct keel_counters c;
-    keel_counters(s->st, &c);
-    return c.v[id];
-}
-
 /* The next segment keel sent, whatever it is. */
 static const struct captured *next_segment(struct script *s)
 {
@@ -306,7 +299,7 @@ TEST(probe_at_midpoint_and_success_raises_mss)
     script_expect(&s, .flags = P | A, .seq = 3547, .ack = 1, .len = 454);
     script_expect_none(&s);
     script_send(&s, .flags = A, .seq = 1, .ack = 987);
-    CHECK_EQ(counter(&s, KEEL_C_TCPMTUPSuccess), 1);
+    CHECK_EQ(script_counter(&s, KEEL_C_TCPMTUPSuccess), 1);
     CHECK_EQ(script_info(&s, c).snd_mss, 986);
     script_send(&s, .flags = A, .seq = 1, .ack = 4001);
     /* The next probe (1223 bytes) needs 1223 + 4 * 986 bytes queued. */
@@ -337,8 +330,8 @@ TEST(lost_probe_lowers_search_high_without_recovery)
     script_expect(&s, .flags = A, .seq = 1, .ack = 1, .len = 512);
     script_expect(&s, .flags = A, .seq = 513, .ack = 1, .len = 474);
     script_expect_none(&s);
-    CHECK_EQ(counter(&s, KEEL_C_TCPMTUPFail), 1);
-    CHECK_EQ(counter(&s, KEEL_C_TCPFastRetrans), 0);
+    CHECK_EQ(script_counter(&s, KEEL_C_TCPMTUPFail), 1);
+    CHECK_EQ(script_counter(&s, KEEL_C_TCPFastRetrans), 0);
     CHECK_EQ(script_info(&s, c).in_recovery, 0);
     CHECK_EQ(script_info(&s, c).cwnd, cwnd);
     CHECK_EQ(script_info(&s, c).snd_mss, 512);
@@ -434,6 +427,6 @@ TEST(mtu_probing_off_keeps_the_path_mss)
     CHECK_EQ(keel_send(s.st, c, data, 8000, 0), 8000);
     while (script_pending(&s))
         CHECK(next_segment(&s)->len <= 1460);
-    CHECK_EQ(counter(&s, KEEL_C_TCPMTUPSuccess) + counter(&s, KEEL_C_TCPMTUPFail), 0);
+    CHECK_EQ(script_counter(&s, KEEL_C_TCPMTUPSuccess) + script_counter(&s, KEEL_C_TCPMTUPFail), 0);
     script_free(&s);
 }

@@ -17,13 +17,6 @@
 
 static const struct keel_sockaddr peer = {PEER_ADDR, PEER_PORT};
 
-static uint64_t counter(struct script *s, enum keel_counter_id id)
-{
-    struct keel_counters c;
-    keel_counters(s->st, &c);
-    return c.v[id];
-}
-
 static int setopt(struct script *s, int sock, int level, int name, int v)
 {
     return keel_setsockopt(s->st, sock, level, name, &v, sizeof v);
@@ -188,13 +181,13 @@ TEST(listen_backlog_admits_n_plus_1)
     for (int k = 0; k < 4; k++)
         peer_ack(&s, (uint16_t)(PEER_PORT + k), isn[k]);
     script_expect_none(&s);
-    CHECK_EQ(counter(&s, KEEL_C_ListenOverflows), 1);
+    CHECK_EQ(script_counter(&s, KEEL_C_ListenOverflows), 1);
     /* A fifth SYN is not answered. */
     s.peer_port = PEER_PORT + 4;
     script_send(&s, .flags = S, .seq = 0, .opts = OPTS_MSS_ONLY);
     script_expect_none(&s);
-    CHECK_EQ(counter(&s, KEEL_C_ListenOverflows), 2);
-    CHECK_EQ(counter(&s, KEEL_C_ListenDrops), 2);
+    CHECK_EQ(script_counter(&s, KEEL_C_ListenOverflows), 2);
+    CHECK_EQ(script_counter(&s, KEEL_C_ListenDrops), 2);
     struct keel_sockaddr from;
     for (int k = 0; k < 3; k++) {
         int c = keel_accept(s.st, ls, &from);
@@ -281,7 +274,7 @@ TEST(connect_refused_so_error)
     CHECK_EQ(getopt_int(&s, c, KEEL_SOL_SOCKET, KEEL_SO_ERROR), -KEEL_ECONNREFUSED);
     CHECK_EQ(getopt_int(&s, c, KEEL_SOL_SOCKET, KEEL_SO_ERROR), 0);
     CHECK_EQ(keel_readiness(s.st, c) & KEEL_POLLERR, 0);
-    CHECK_EQ(counter(&s, KEEL_C_TcpAttemptFails), 1);
+    CHECK_EQ(script_counter(&s, KEEL_C_TcpAttemptFails), 1);
     script_free(&s);
 }
 
@@ -437,7 +430,7 @@ TEST(so_linger_zero_close_sends_rst)
     CHECK_EQ(keel_close(s.st, c), 0);
     script_expect(&s, .flags = R | A, .seq = 4, .ack = 1);
     script_expect_none(&s);
-    CHECK_EQ(counter(&s, KEEL_C_TCPAbortOnLinger), 1);
+    CHECK_EQ(script_counter(&s, KEEL_C_TCPAbortOnLinger), 1);
     CHECK_EQ(keel_close(s.st, c), KEEL_EBADF);
     /* Gone: the peer's next segment meets no connection. */
     script_send(&s, .flags = A, .seq = 1, .ack = 4);
@@ -457,7 +450,7 @@ TEST(close_with_unread_data_sends_rst)
     CHECK_EQ(keel_close(s.st, c), 0);
     script_expect(&s, .flags = R | A, .seq = 1, .ack = 11);
     script_expect_none(&s);
-    CHECK_EQ(counter(&s, KEEL_C_TCPAbortOnClose), 1);
+    CHECK_EQ(script_counter(&s, KEEL_C_TCPAbortOnClose), 1);
     script_free(&s);
 }
 

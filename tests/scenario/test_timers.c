@@ -23,13 +23,6 @@ static int so_error(struct script *s, int sock)
     return v;
 }
 
-static uint64_t counter(struct script *s, enum keel_counter_id id)
-{
-    struct keel_counters c;
-    keel_counters(s->st, &c);
-    return c.v[id];
-}
-
 /* Expects nothing before at_us and the segment at exactly at_us. */
 #define EXPECT_AT(s, when, ...)                                               \
     do {                                                                      \
@@ -68,7 +61,7 @@ TEST(syn_retransmit_schedule_and_etimedout)
     script_expect_none(&s); /* no RST: nobody answered */
     CHECK_EQ(so_error(&s, c), -KEEL_ETIMEDOUT);
     CHECK_EQ(so_error(&s, c), 0); /* SO_ERROR clears */
-    CHECK_EQ(counter(&s, KEEL_C_TcpAttemptFails), 1);
+    CHECK_EQ(script_counter(&s, KEEL_C_TcpAttemptFails), 1);
     script_free(&s);
 }
 
@@ -193,9 +186,9 @@ TEST(data_rto_backoff_capped_then_abort_after_retries2)
     script_expect_none(&s);
     CHECK_EQ(keel_send(s.st, c, "x", 1, 0), KEEL_ETIMEDOUT);
     CHECK_EQ(keel_recv(s.st, c, (char[4]){0}, 4, 0), 0);
-    CHECK_EQ(counter(&s, KEEL_C_TCPTimeouts), 15);
-    CHECK_EQ(counter(&s, KEEL_C_TCPAbortOnTimeout), 1);
-    CHECK_EQ(counter(&s, KEEL_C_TcpRetransSegs), 15);
+    CHECK_EQ(script_counter(&s, KEEL_C_TCPTimeouts), 15);
+    CHECK_EQ(script_counter(&s, KEEL_C_TCPAbortOnTimeout), 1);
+    CHECK_EQ(script_counter(&s, KEEL_C_TcpRetransSegs), 15);
     script_free(&s);
 }
 
@@ -330,7 +323,7 @@ TEST(user_timeout_aborts_retransmission_early)
     CHECK_EQ(script_state(&s, c), KEEL_TCP_CLOSED);
     script_expect_none(&s);
     CHECK_EQ(so_error(&s, c), -KEEL_ETIMEDOUT);
-    CHECK_EQ(counter(&s, KEEL_C_TCPUserTimeouts), 1);
+    CHECK_EQ(script_counter(&s, KEEL_C_TCPUserTimeouts), 1);
     script_free(&s);
 }
 

@@ -385,3 +385,22 @@ int script_raw_pending(const struct script *s)
 {
     return s->nraw - s->next_raw;
 }
+
+uint64_t script_counter(struct script *s, enum keel_counter_id id)
+{
+    struct keel_counters c;
+    keel_counters(s->st, &c);
+    return c.v[id];
+}
+
+void script_ack_sack(struct script *s, uint32_t ack, uint32_t left, uint32_t right)
+{
+    struct seg g = {.flags = TCP_FLAG_ACK, .seq = 1, .ack = ack};
+    if (right) {
+        g.opts.present = TCP_OPT_SACK;
+        g.opts.sack_count = 1;
+        g.opts.sack[0].left = s->keel_isn + left;
+        g.opts.sack[0].right = s->keel_isn + right;
+    }
+    script_inject(s, &g);
+}

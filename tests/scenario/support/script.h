@@ -123,6 +123,12 @@ int script_active_open_rtt(struct script *s, const struct tcp_opts *peer_synack_
 extern const struct tcp_opts OPTS_MSS_ONLY;
 extern const struct tcp_opts OPTS_LINUX;
 
+/* The stack's counter id (enum keel_counter_id). */
+uint64_t script_counter(struct script *s, enum keel_counter_id id);
+/* An ACK from the peer of `ack` (relative to keel's ISN), SACKing [left,
+ * right) (relative) when right > 0. */
+void script_ack_sack(struct script *s, uint32_t ack, uint32_t left, uint32_t right);
+
 /* keel's state for sock (enum keel_tcp_state). */
 int script_state(struct script *s, int sock);
 /* keel's TCP_INFO for sock (fails if there is no such socket). */
