@@ -74,6 +74,7 @@ struct keel_tcp_info {
     uint32_t cwnd, ssthresh; /* bytes */
     uint32_t recover;        /* RFC 6582 */
     uint8_t in_recovery;
+    uint8_t in_loss;         /* after a timeout, until SND.UNA passes SND.MAX as it was */
     uint8_t ecn_ok, in_cwr;  /* ECN negotiated (RFC 3168); an ECN reduction under way */
     uint32_t srtt_us, rttvar_us, rto_us, min_rtt_us;
     uint8_t backoff;         /* RTO backoff exponent */
@@ -130,7 +131,7 @@ struct keel_tcp_info {
     X(TCPSACKDiscard) X(TCPSackLimitHit) X(TCPOFOQueue) X(TCPOFODrop)         \
     X(TCPRcvQDrop) X(TCPFastRetrans) X(TCPTimeouts) X(TCPLossProbes)          \
     X(TCPLossProbeRecovery) X(TCPSACKReorder) X(TCPRackLogLimitHit)           \
-    X(TCPDSACKUndo)                                                           \
+    X(TCPDSACKUndo) X(TCPLossUndo) X(TCPSpuriousRTOs)                         \
     X(TCPPersistProbes) X(TCPKeepAliveProbes) X(TCPKeepAliveTimeouts)         \
     X(TCPUserTimeouts) X(TCPAbortOnTimeout) X(TCPAbortOnData)                 \
     X(TCPAbortOnClose) X(TCPAbortOnLinger) X(TCPFinWait2Timeouts)             \

@@ -103,6 +103,9 @@ struct keel_config {
     /* Linux tcp_slow_start_after_idle=1 by default: after an idle period
      * longer than the RTO, cwnd restarts (RFC 5681 §4.1). */
     bool no_slow_start_after_idle;
+    /* Linux tcp_frto=2 by default: F-RTO (RFC 5682, with SACK) tells a
+     * spurious timeout from a real one and undoes a spurious one's cut. */
+    bool no_frto;
     /* Pace every connection's data at its pacing rate (below), as Linux
      * TCP does over the fq qdisc: off by default. */
     bool pacing;
@@ -417,6 +420,7 @@ enum keel_trace_kind {
     KEEL_EV_STALL,            /* a: enum keel_stall */
     KEEL_EV_LIMIT,            /* a limit was hit: a: counter id (enum keel_counter_id) */
     KEEL_EV_TIMEOUT,          /* the connection gave up: a: error (negative keel_err) */
+    KEEL_EV_SPURIOUS_RTO,     /* F-RTO undid a timeout (RFC 5682): a: SND.UNA, b: cwnd */
 };
 const char *keel_trace_kind_name(int kind);
 

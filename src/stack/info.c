@@ -31,6 +31,7 @@ static void fill_congestion_vars(const struct tcb *t, struct keel_tcp_info *i)
     i->ssthresh = t->ssthresh;
     i->recover = t->recover.v;
     i->in_recovery = t->in_recovery;
+    i->in_loss = t->rack.in_loss;
     i->ecn_ok = t->ecn_ok;
     i->in_cwr = t->in_cwr;
     i->srtt_us = t->srtt_us;

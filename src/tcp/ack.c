@@ -122,9 +122,12 @@ static uint32_t newly_delivered(const struct tcb *tcb, uint32_t acked, uint32_t 
 }
 
 /* After a timeout (Linux's Loss state), octets the peer SACKs for the first
- * time are delivered too and grow cwnd as Linux tcp_cong_control's
- * acked_sacked does: the scoreboard survives the timeout, so SACKed data is
- * neither resent nor counted again when the cumulative ACK covers it. */
+ * time with an ACK that advances SND.UNA are delivered too and grow cwnd as
+ * Linux tcp_cong_control's acked_sacked does: the scoreboard survives the
+ * timeout, so SACKed data is neither resent nor counted again when the
+ * cumulative ACK covers it. An ACK that only SACKs grows nothing
+ * (tcp_may_raise_cwnd wants FLAG_DATA_ACKED) unless the path reorders
+ * (tcp_sack_delivered). */
 static uint32_t loss_sack_delivered(const struct tcb *tcb)
 {
     return tcb->rack.in_loss ? tcb->sacked_now : 0;
@@ -156,8 +159,7 @@ void tcp_sack_delivered(struct tcb *tcb, uint32_t delivered)
 {
     if (!delivered || tcb->rack.reordering <= RACK_REORDERING_INIT)
         return;
-    /* After a timeout tcp_dupack has already counted SACKed data. */
-    if (tcb->in_recovery || tcb->in_cwr || tcb->rack.in_loss || !tcp_cwnd_limited(tcb))
+    if (tcb->in_recovery || tcb->in_cwr || !tcp_cwnd_limited(tcb))
         return;
     tcb->cc->on_ack(tcb, delivered, tcb->st->now_us);
 }
@@ -278,6 +280,7 @@ void tcp_note_sack_blocks(struct tcb *tcb, const struct segment *s)
         l = seq_max(l, tcb->snd.una);
         bool news = rangeset_overlap(&tcb->sacked, l, r) < seq_dist(l, r);
         if (news) {
+            frto_on_sacked(tcb, l, r);
             rack_on_sacked(tcb, l, r);
             cc_tx_sacked(tcb, l, r, &tcb->sack_times);
         }
@@ -316,13 +319,9 @@ static bool is_dupack(const struct tcb *tcb, const struct segment *s)
            seq_lt(tcb->snd.una, tcb->snd.max);
 }
 
-/* An ACK that does not advance SND.UNA: a duplicate ACK, or SACKs alone
- * (which, after a timeout, deliver: loss_sack_delivered). */
+/* An ACK that does not advance SND.UNA: a duplicate ACK, or SACKs alone. */
 void tcp_dupack(struct tcb *tcb, const struct segment *s)
 {
-    uint32_t delivered = loss_sack_delivered(tcb);
-    if (delivered && !tcb->in_cwr && tcp_cwnd_limited(tcb))
-        tcb->cc->on_ack(tcb, delivered, tcb->st->now_us);
     if (!is_dupack(tcb, s))
         return;
     tcb->dupacks++;

@@ -204,7 +204,7 @@ static uint32_t cubic_ssthresh(struct tcb *tcb)
  * one segment, and CUBIC and HyStart start over. */
 static void cubic_on_rto(struct tcb *tcb)
 {
-    if (!tcb->retransmits)
+    if (tcp_rto_cuts_ssthresh(tcb))
         tcb->ssthresh = cubic_ssthresh(tcb);
     tcb->cwnd = tcb->mss;
     cubic_reset(tcb);

@@ -40,7 +40,7 @@ static void newreno_on_rto(struct tcb *tcb)
 {
     uint32_t flight = seq_dist(tcb->snd.una, tcb->snd.max) / 2;
     uint32_t floor = 2 * tcb->mss;
-    if (!tcb->retransmits)
+    if (tcp_rto_cuts_ssthresh(tcb))
         tcb->ssthresh = flight > floor ? flight : floor;
     tcb->cwnd = tcb->mss;
     tcb->cwnd_acked = 0;

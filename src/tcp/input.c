@@ -359,7 +359,9 @@ bool tcp_ack_accepted(struct tcb *tcb, const struct segment *s)
     seq_t una = tcb->snd.una;
     uint32_t sacked = tcb->sack_ok ? rangeset_bytes(&tcb->sacked) : 0;
     seq_t lost_edge = tcb->sack_ok ? sack_lost_edge(tcb) : una;
+    uint32_t dupacks = tcb->dupacks;
     tcp_note_sack_blocks(tcb, s);
+    frto_undo_if_spurious(tcb, s->ack);
     if (seq_lt(tcb->snd.una, s->ack)) {
         tcp_ack_advance(tcb, s);
     } else {
@@ -367,6 +369,7 @@ bool tcp_ack_accepted(struct tcb *tcb, const struct segment *s)
         tcp_dupack(tcb, s);
     }
     tcp_update_window(tcb, s);
+    frto_on_ack(tcb, una, tcb->dupacks > dupacks);
     rack_on_ack(tcb, s, seq_gt(tcb->snd.una, una));
     struct prr_ack a = prr_ack_of(tcb, s, una, sacked, lost_edge);
     if (tcb->sack_ok)

@@ -147,6 +147,12 @@ static const struct rack_rxt *rxt_get(const struct rack *r, uint32_t i)
     return &r->rxt[(r->rxt_head + i) % RACK_RXT_MAX];
 }
 
+static void arm(struct tcb *tcb, enum rack_timer kind, uint64_t after_us)
+{
+    tcb_arm(tcb, TT_RETRANSMIT, after_us);
+    tcb->rack.timer = (uint8_t)kind;
+}
+
 /* The index of the recovery retransmission holding octet seq, or -1. */
 static int64_t rxt_index(const struct rack *r, seq_t seq)
 {
@@ -183,6 +189,10 @@ void rack_on_xmit(struct tcb *tcb, seq_t seq, uint32_t seg_len, bool retrans)
     seq_t end = seq_add(seq, seg_len);
     if (retrans) {
         r->rxt_us = tcb->st->now_us;
+        /* Linux tcp_xmit_retransmit_queue: resending the head restarts
+         * the RTO, unless the reordering timer is what is pending. */
+        if (seq_eq(seq, tcb->snd.una) && !r->tlp_sending && r->timer != RACK_TIMER_REO)
+            arm(tcb, RACK_TIMER_RTO, rto_current(tcb));
         if (!r->tlp_sending)
             r->rxt_hi = seq_max(r->rxt_hi, seq_min(end, tcb->snd.max));
         if (tcb->in_recovery && !r->tlp_sending)
@@ -494,12 +504,6 @@ uint32_t rack_lost_part(const struct tcb *tcb, seq_t from, seq_t to)
 {
     seq_t end = seq_min(to, tcb->rack.lost_to);
     return seq_gt(end, from) ? seq_dist(from, end) : 0;
-}
-
-static void arm(struct tcb *tcb, enum rack_timer kind, uint64_t after_us)
-{
-    tcb_arm(tcb, TT_RETRANSMIT, after_us);
-    tcb->rack.timer = (uint8_t)kind;
 }
 
 /* When the oldest outstanding octet last left (Linux's head timestamp). */

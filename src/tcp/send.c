@@ -8,14 +8,27 @@ static bool fin_may_go(const struct tcb *tcb)
     return tcb->fin_queued && !tcb->fin_acked;
 }
 
-/* After a timeout, octets below SND.NXT the peer SACKed: not in flight
- * (Linux tcp_packets_in_flight leaves out sacked_out in the Loss state,
- * where everything else below SND.NXT was sent again or since). */
-static uint32_t sacked_below_nxt(const struct tcb *tcb)
+static uint32_t unsacked(const struct tcb *tcb, seq_t from, seq_t to)
 {
-    if (!tcb->rack.in_loss)
-        return 0;
-    return rangeset_overlap(&tcb->sacked, tcb->snd.una, tcb->snd.nxt);
+    return seq_dist(from, to) - rangeset_overlap(&tcb->sacked, from, to);
+}
+
+/* In flight after a timeout (Linux's Loss state), as Linux
+ * tcp_packets_in_flight counts it: what is outstanding, less what the peer
+ * SACKed and the lost octets not yet resent (from where resending has got
+ * to, up to RACK's loss mark: the timeout marked all it saw outstanding).
+ * Without SACK, once data beyond the recovery point has left, each
+ * duplicate ACK stands for a segment that arrived (Linux tcp_process_loss
+ * counts it with tcp_add_reno_sack). */
+static uint32_t loss_flight(const struct tcb *tcb)
+{
+    seq_t resend = frto_resend_point(tcb);
+    seq_t lost_end = seq_max(resend, seq_min(tcb->rack.lost_to, tcb->snd.max));
+    uint32_t flight = unsacked(tcb, tcb->snd.una, tcb->snd.max) - unsacked(tcb, resend, lost_end);
+    if (tcb->sack_ok || !seq_gt(tcb->snd.max, tcb->recover))
+        return flight;
+    uint64_t arrived = (uint64_t)tcb->dupacks * tcb->mss;
+    return arrived < flight ? flight - (uint32_t)arrived : 0;
 }
 
 /* Room under the congestion window (RFC 5681 §2): cwnd less what is in
@@ -25,10 +38,12 @@ static uint32_t sacked_below_nxt(const struct tcb *tcb)
 static uint32_t cwnd_room(const struct tcb *tcb)
 {
     uint32_t cwnd = tcb->cwnd;
-    if (!tcb->in_recovery && tcb->dupacks <= 2)
+    if (!tcb->in_recovery && !tcb->rack.in_loss && tcb->dupacks <= 2)
         cwnd += tcb->dupacks * tcb->mss;
     bool prr = (tcb->in_recovery && tcb->sack_ok) || tcb->in_cwr;
-    uint32_t flight = prr ? sack_pipe(tcb) : tcp_flight(tcb) - sacked_below_nxt(tcb);
+    uint32_t flight = prr                 ? sack_pipe(tcb)
+                      : tcb->rack.in_loss ? loss_flight(tcb)
+                                          : tcp_flight(tcb);
     return cwnd > flight ? cwnd - flight : 0;
 }
 
@@ -130,11 +145,26 @@ static uint32_t skip_sacked(struct tcb *tcb)
     return UINT32_MAX;
 }
 
+/* SND.NXT steps over what needs no resending, SACKed data and F-RTO's new
+ * data alike; returns how much may go from there (UINT32_MAX: no limit). */
+static uint32_t skip_delivered(struct tcb *tcb)
+{
+    seq_t from;
+    uint32_t hole;
+    do {
+        from = tcb->snd.nxt;
+        hole = skip_sacked(tcb);
+        frto_skip_new_data(tcb);
+    } while (!seq_eq(from, tcb->snd.nxt));
+    uint32_t before_new = frto_room_before_new_data(tcb);
+    return hole < before_new ? hole : before_new;
+}
+
 /* Sends one segment from SND.NXT if the rules allow; returns false when
  * nothing (more) may be sent now. */
 static bool send_one(struct tcb *tcb, enum tcp_nagle mode)
 {
-    uint32_t hole = skip_sacked(tcb);
+    uint32_t hole = skip_delivered(tcb);
     seq_t end = tcb_snd_end(tcb);
     uint32_t queued = seq_lt(tcb->snd.nxt, end) ? seq_dist(tcb->snd.nxt, end) : 0;
     if (tcb->in_recovery && tcb->sack_ok) {

@@ -87,6 +87,18 @@ struct tcb_recv {
     uint8_t wscale;   /* shift for our windows (RFC 7323 Rcv.Wind.Shift) */
 };
 
+/* F-RTO (RFC 5682) after a timeout: waiting for the first ACK (step 2),
+ * or, new data sent (step 2b), for the verdict (step 3). */
+enum frto_step { FRTO_OFF, FRTO_AWAIT_ACK, FRTO_NEW_SENT };
+struct frto {
+    uint8_t step;                /* enum frto_step */
+    bool orig_delivered;         /* this ACK delivered never-retransmitted data */
+    seq_t orig_to;               /* never-retransmitted data ends here */
+    seq_t resume;                /* resending's point while step 3 waits */
+    seq_t new_from, new_to;      /* step 2b's new data (equal: none) */
+    uint32_t prior_cwnd, prior_ssthresh; /* before the episode's first timeout */
+};
+
 struct tcb {
     keel_stack *st;
     uint32_t laddr, raddr;
@@ -191,6 +203,7 @@ struct tcb {
     uint32_t retransmits;      /* consecutive timeouts */
     uint32_t retrans_tsval;    /* TSval of the latest retransmission */
     struct rack rack;          /* RACK-TLP loss detection (RFC 8985) */
+    struct frto frto;          /* spurious timeout detection (RFC 5682) */
 
     /* Congestion control (RFC 5681, RFC 6582). */
     const struct cc_ops *cc;
@@ -440,6 +453,24 @@ uint32_t sack_lost_bytes(const struct tcb *tcb);
 uint32_t sack_retrans_out(const struct tcb *tcb);
 bool sack_retransmit_next(struct tcb *tcb, uint32_t usable, bool new_data_waiting);
 void sack_recovery_on_ack(struct tcb *tcb, struct prr_ack a);
+
+/* F-RTO (src/tcp/frto.c, RFC 5682). A timeout, before its response; an
+ * ACK's SACK blocks as they are taken (before the scoreboard changes); the
+ * undo of a spurious timeout, after the SACK blocks and before SND.UNA
+ * moves to ack; then steps 2 and 3, once SND.UNA and the window are
+ * updated (dupack: the ACK counted as a duplicate). */
+void frto_on_rto(struct tcb *tcb);
+bool tcp_rto_cuts_ssthresh(const struct tcb *tcb);
+void frto_on_sacked(struct tcb *tcb, seq_t left, seq_t right);
+void frto_undo_if_spurious(struct tcb *tcb, seq_t ack);
+void frto_on_ack(struct tcb *tcb, seq_t una_before, bool dupack);
+/* Where resending after the timeout has got to (SND.NXT, unless step 2b's
+ * new data is out and resending waits). */
+seq_t frto_resend_point(const struct tcb *tcb);
+/* Before sending from SND.NXT: step past new data sent in step 2b; then
+ * how much may be resent before it (UINT32_MAX: no limit). */
+void frto_skip_new_data(struct tcb *tcb);
+uint32_t frto_room_before_new_data(const struct tcb *tcb);
 
 /* ECN (src/tcp/ecn.c, RFC 3168). */
 uint8_t ecn_syn_flags(struct tcb *tcb);

@@ -95,6 +95,21 @@ static void scoreboard_on_rto(struct tcb *tcb)
         tcb->sacked.n = 0;
 }
 
+/* Linux tcp_enter_loss: a timeout cuts ssthresh (and notes what to undo
+ * to) once per episode: not during a reduction under way (fast recovery,
+ * ECN's) before SND.UNA passes its end, nor when it repeats on the same
+ * SND.UNA. */
+bool tcp_rto_cuts_ssthresh(const struct tcb *tcb)
+{
+    if (tcb->in_recovery)
+        return seq_ge(tcb->snd.una, tcb->recover);
+    if (tcb->rack.in_loss)
+        return !tcb->retransmits || seq_ge(tcb->snd.una, tcb->recover);
+    if (tcb->in_cwr)
+        return seq_ge(tcb->snd.una, tcb->cwr_end);
+    return true;
+}
+
 /* RFC 6298 §5.4-5.6 and RFC 5681 §3.1: retransmit the oldest segment (even
  * into a zero window: it doubles as a probe), back off, and restart from the
  * loss window; everything after SND.UNA the peer has not SACKed will be sent
@@ -107,6 +122,7 @@ static void retransmit_timeout(struct tcb *tcb)
         return;
     }
     CTR_INC(tcb->st, TCPTimeouts);
+    frto_on_rto(tcb);
     tcp_mtup_on_rto(tcb, black_hole_suspected(tcb));
     uint64_t segs_before = tcb->segs_out;
     tcb->cc->on_rto(tcb);

@@ -68,7 +68,7 @@ struct kpd_packet {
  * tools/packetdrill/shims) that keel has a counterpart for. */
 struct kpd_sysctls {
     uint32_t rmem_default, rmem_max, wmem_default, wmem_max;
-    int timestamps, sack, window_scaling, slow_start_after_idle; /* -1: unset */
+    int timestamps, sack, window_scaling, slow_start_after_idle, frto; /* -1: unset */
     uint32_t syn_retries, synack_retries, retries2, fin_timeout_s;
     uint32_t pacing_ss_ratio, pacing_ca_ratio, min_tso_segs; /* 0: unset */
     char congestion[16];

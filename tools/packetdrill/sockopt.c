@@ -44,7 +44,7 @@ static uint8_t ca_state(const struct keel_tcp_info *k)
         return LTI_CA_RECOVERY;
     if (k->in_cwr)
         return LTI_CA_CWR;
-    if (k->backoff && k->snd_unacked)
+    if (k->in_loss)
         return LTI_CA_LOSS;
     if (k->sacked_bytes)
         return LTI_CA_DISORDER;

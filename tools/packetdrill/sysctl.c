@@ -16,7 +16,7 @@ static void defaults(struct kpd_sysctls *s)
 {
     memset(s, 0, sizeof *s);
     s->timestamps = s->sack = s->window_scaling = s->slow_start_after_idle = s->tso = s->ecn =
-        s->fastopen = -1;
+        s->fastopen = s->frto = -1;
 }
 
 /* "net/ipv4/tcp_sack" and "net.ipv4.tcp_sack" name the same setting. */
@@ -64,6 +64,8 @@ static void set_one(struct kpd_sysctls *s, const char *name, const char *v)
         s->window_scaling = n != 0;
     else if (strcmp(name, "tcp_slow_start_after_idle") == 0)
         s->slow_start_after_idle = n != 0;
+    else if (strcmp(name, "tcp_frto") == 0)
+        s->frto = n != 0;
     else if (strcmp(name, "tcp_pacing_ss_ratio") == 0)
         s->pacing_ss_ratio = n;
     else if (strcmp(name, "tcp_pacing_ca_ratio") == 0)
@@ -125,6 +127,7 @@ void kpd_sysctls_apply(const struct kpd_sysctls *s, struct keel_config *cfg)
     cfg->no_sack = s->sack == 0;
     cfg->no_window_scaling = s->window_scaling == 0;
     cfg->no_slow_start_after_idle = s->slow_start_after_idle == 0;
+    cfg->no_frto = s->frto == 0;
     cfg->pacing = s->fq; /* Linux TCP paces when the qdisc is fq */
     cfg->pacing_ss_ratio = s->pacing_ss_ratio;
     cfg->pacing_ca_ratio = s->pacing_ca_ratio;

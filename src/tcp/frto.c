@@ -1,0 +1,169 @@
+/* F-RTO (RFC 5682), as Linux runs it with tcp_frto=2 (tcp_enter_loss,
+ * tcp_process_loss, tcp_try_undo_loss): after a timeout that starts a loss
+ * episode, the next ACKs tell a spurious timeout, where the originals were
+ * only delayed, from a real one. Never-retransmitted data acknowledged or
+ * SACKed proves the timeout spurious (§3.1 step 3b, §4 with SACK), and its
+ * congestion response is undone; otherwise the episode goes on as the
+ * conventional go-back-N recovery (src/tcp/timer.c). */
+#include "tcp/tcb.h"
+
+/* Linux tcp_current_ssthresh: the ssthresh a reduction under way set, or
+ * at least three quarters of cwnd. */
+static uint32_t current_ssthresh(const struct tcb *tcb)
+{
+    if (tcb->in_cwr)
+        return tcb->ssthresh;
+    uint32_t three_quarters = (tcb->cwnd >> 1) + (tcb->cwnd >> 2);
+    return tcb->ssthresh > three_quarters ? tcb->ssthresh : three_quarters;
+}
+
+/* §3.1 step 1 (Linux tcp_enter_loss): F-RTO watches a timeout that starts a
+ * loss episode (no fast recovery under way) or repeats one on the same
+ * SND.UNA, and not while a path MTU probe is out. Before the timeout cuts
+ * ssthresh, cwnd and ssthresh are noted for an undo; a timeout that does
+ * not cut (tcp_rto_cuts_ssthresh) keeps the notes of a repeated one, and
+ * has none otherwise. The data never retransmitted ends at the tail loss
+ * probe's retransmission, if one is out, else at SND.MAX. */
+void frto_on_rto(struct tcb *tcb)
+{
+    struct frto *f = &tcb->frto;
+    bool new_episode = !tcb->in_recovery && !tcb->rack.in_loss;
+    bool repeated = tcb->rack.in_loss && tcb->retransmits;
+    if (tcp_rto_cuts_ssthresh(tcb)) {
+        f->prior_cwnd = tcb->cwnd;
+        f->prior_ssthresh = current_ssthresh(tcb);
+    } else if (!repeated) {
+        f->prior_cwnd = f->prior_ssthresh = 0; /* nothing to undo to */
+    }
+    f->new_from = f->new_to = tcb->snd.max;
+    f->orig_delivered = false;
+    bool on = !tcb->st->cfg.no_frto && (new_episode || repeated) && !tcb->mtup.probe_size &&
+              f->prior_cwnd;
+    f->step = on ? FRTO_AWAIT_ACK : FRTO_OFF;
+    const struct rack *r = &tcb->rack;
+    f->orig_to = r->tlp_on && r->tlp_retrans ? r->tlp_start : tcb->snd.max;
+}
+
+/* Does [from, to) hold never-retransmitted octets the scoreboard does not
+ * already hold (octets below rack.rxt_hi count as retransmitted)? */
+static bool delivers_original(const struct tcb *tcb, seq_t from, seq_t to)
+{
+    const struct frto *f = &tcb->frto;
+    if (f->step == FRTO_OFF)
+        return false;
+    from = seq_max(from, seq_max(tcb->rack.rxt_hi, tcb->snd.una));
+    to = seq_min(to, f->orig_to);
+    return seq_lt(from, to) && rangeset_overlap(&tcb->sacked, from, to) < seq_dist(from, to);
+}
+
+void frto_on_sacked(struct tcb *tcb, seq_t left, seq_t right)
+{
+    if (delivers_original(tcb, left, right))
+        tcb->frto.orig_delivered = true;
+}
+
+/* §3.1 step 3b (and step 2, Linux FLAG_ORIG_SACK_ACKED): the ACK delivers
+ * never-retransmitted data, so the timeout was spurious; as Linux
+ * tcp_try_undo_loss(sk, true), before the ACK grows cwnd: cwnd and ssthresh
+ * return to what they were before it (Linux undo_cwnd; a restored ssthresh
+ * withdraws the CWR the timeout queued), the loss marks go, and what is
+ * outstanding is in flight again: sending resumes after SND.MAX. */
+void frto_undo_if_spurious(struct tcb *tcb, seq_t ack)
+{
+    struct frto *f = &tcb->frto;
+    bool orig = f->orig_delivered || delivers_original(tcb, tcb->snd.una, ack);
+    f->orig_delivered = false;
+    if (!orig)
+        return;
+    if (tcb->cwnd < f->prior_cwnd)
+        tcb->cwnd = f->prior_cwnd;
+    if (tcb->ssthresh < f->prior_ssthresh) {
+        tcb->ssthresh = f->prior_ssthresh;
+        tcb->ecn_cwr_queued = false;
+    }
+    tcb->rack.in_loss = false;
+    tcb->rack.lost_to = tcb->snd.una;
+    tcb->recover = tcb->snd.una;
+    tcb->snd.nxt = tcb->snd.max;
+    tcb->retransmits = 0;
+    f->step = FRTO_OFF;
+    f->new_from = f->new_to = tcb->snd.max;
+    CTR_INC(tcb->st, TCPLossUndo);
+    CTR_INC(tcb->st, TCPSpuriousRTOs);
+    trace_event(tcb, KEEL_EV_SPURIOUS_RTO, tcb->snd.una.v, tcb->cwnd);
+}
+
+/* §3.1 step 2b: the first ACK after the timeout advanced SND.UNA but not
+ * to the recovery point: previously unsent data goes next, in place of
+ * retransmissions, if there is some and the peer's window takes it (Linux
+ * REXMIT_NEW). Resending waits at `resume` for step 3's verdict. */
+static void send_new_data_next(struct tcb *tcb)
+{
+    struct frto *f = &tcb->frto;
+    seq_t wnd_end = seq_add(tcb->snd.una, tcb->snd.wnd);
+    if (!seq_lt(tcb->snd.max, tcb_snd_end(tcb)) || !seq_lt(tcb->snd.max, wnd_end)) {
+        f->step = FRTO_OFF; /* nothing new can go: the conventional recovery */
+        return;
+    }
+    f->resume = tcb->snd.nxt;
+    f->new_from = tcb->snd.max;
+    tcb->snd.nxt = tcb->snd.max;
+    f->step = FRTO_NEW_SENT;
+}
+
+/* §3.1 step 3a (§4 with SACK): a duplicate ACK or newly SACKed data after
+ * the new data left: the loss was real. Resending goes on from where it
+ * stopped, over everything but the new data, which is in flight. */
+static void loss_was_real(struct tcb *tcb)
+{
+    struct frto *f = &tcb->frto;
+    tcb->snd.nxt = f->resume;
+    f->new_to = tcb->snd.max;
+    f->step = FRTO_OFF;
+}
+
+void frto_on_ack(struct tcb *tcb, seq_t una_before, bool dupack)
+{
+    struct frto *f = &tcb->frto;
+    if (f->step == FRTO_OFF)
+        return;
+    if (seq_ge(tcb->snd.una, tcb->recover)) {
+        f->step = FRTO_OFF; /* step 2a: the episode's data all acknowledged */
+        return;
+    }
+    if (f->step == FRTO_NEW_SENT) {
+        if (dupack || tcb->sacked_now)
+            loss_was_real(tcb);
+    } else if (seq_gt(tcb->snd.una, una_before)) {
+        send_new_data_next(tcb);
+    }
+}
+
+seq_t frto_resend_point(const struct tcb *tcb)
+{
+    const struct frto *f = &tcb->frto;
+    return f->step == FRTO_NEW_SENT ? f->resume : tcb->snd.nxt;
+}
+
+/* Resending after a real loss does not send step 2b's new data again
+ * unless RACK has since marked it lost. */
+void frto_skip_new_data(struct tcb *tcb)
+{
+    struct frto *f = &tcb->frto;
+    if (f->step == FRTO_NEW_SENT || seq_eq(f->new_from, f->new_to))
+        return;
+    if (seq_ge(tcb->snd.nxt, f->new_from) && seq_lt(tcb->snd.nxt, f->new_to) &&
+        seq_le(tcb->rack.lost_to, f->new_from))
+        tcb->snd.nxt = f->new_to;
+    if (!seq_lt(tcb->snd.nxt, f->new_to) || seq_gt(tcb->rack.lost_to, f->new_from))
+        f->new_from = f->new_to;
+}
+
+uint32_t frto_room_before_new_data(const struct tcb *tcb)
+{
+    const struct frto *f = &tcb->frto;
+    if (f->step == FRTO_NEW_SENT || seq_eq(f->new_from, f->new_to) ||
+        !seq_lt(tcb->snd.nxt, f->new_from))
+        return UINT32_MAX;
+    return seq_dist(tcb->snd.nxt, f->new_from);
+}
