@@ -5,7 +5,11 @@
 # a timing tolerance of 20 ms.
 #
 #   tools/packetdrill/run-suite.sh [--so PATH] [--exclude DIR]... [--keep DIR]
-#                                  [--verbose] PACKETDRILL SCRIPT_DIR
+#                                  [--common DIR] [--verbose] PACKETDRILL SCRIPT_DIR
+#
+# --common gives the helpers' directory (packetdrill's gtests/net/common)
+# for scripts kept outside packetdrill's tree, such as keel's own
+# (tests/packetdrill); by default it is SCRIPT_DIR/../common.
 #
 # Prints one line per script (PASS, FAIL or SKIP, with the first error line)
 # and a summary "N passed, N failed". Exit status 0 when nothing failed.
@@ -25,11 +29,12 @@ repo=$(cd "$here/../.." && pwd)
 so="${KEEL_PD_SO:-$repo/build/libkeel-packetdrill.so}"
 excludes=()
 keep=""
+common=""
 verbose=0
 tolerance=20000
 
 usage() {
-    sed -n '7,8p' "$0" | cut -c2- >&2
+    sed -n '7,12p' "$0" | cut -c2- >&2
     exit 2
 }
 
@@ -38,6 +43,7 @@ while [ $# -gt 0 ]; do
     --so) so=$2; shift 2 ;;
     --exclude) excludes+=("$2"); shift 2 ;;
     --keep) keep=$2; shift 2 ;;
+    --common) common=$2; shift 2 ;;
     --verbose) verbose=1; shift ;;
     -h|--help) usage ;;
     -*) usage ;;
@@ -57,8 +63,9 @@ trap '[ -z "$keep" ] && rm -rf "$work"' EXIT
 # directory and its sibling common/ (-L: tcp/common/defaults.sh is a link).
 mkdir -p "$work/root"
 cp -rL "$suite" "$work/root/"
-[ -d "$suite/../common" ] && [ "$(basename "$suite")" != common ] &&
-    cp -rL "$suite/../common" "$work/root/"
+[ -n "$common" ] || common="$suite/../common"
+[ -d "$common" ] && [ "$(basename "$suite")" != common ] &&
+    cp -rL "$common" "$work/root/common"
 tree="$work/root/$(basename "$suite")"
 # The suite's helpers: set_sysctls.py becomes the shim; defaults.sh stays,
 # its sysctl/ip/tc commands resolve to the shims on PATH.
