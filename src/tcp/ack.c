@@ -49,10 +49,10 @@ static uint32_t age_us(const struct tcb *tcb, uint64_t sent_us)
  * it newly SACKed (sack_rtt), never of retransmitted data (Karn, RFC 6298
  * §3); min_rtt the age of the latest (ca_rtt). A valid sample ends the
  * backoff (RFC 6298 §5.7). */
-static bool sample_from_log(struct tcb *tcb, const struct cc_tx_times *acked)
+static bool sample_from_log(struct tcb *tcb, const struct sent_times *acked)
 {
-    const struct cc_tx_times *sacked = &tcb->sack_times;
-    const struct cc_tx_times *first = acked->any ? acked : sacked;
+    const struct sent_times *sacked = &tcb->sack_times;
+    const struct sent_times *first = acked->any ? acked : sacked;
     if (!first->any)
         return false;
     rtt_sample(tcb, age_us(tcb, first->first_us));
@@ -63,14 +63,14 @@ static bool sample_from_log(struct tcb *tcb, const struct cc_tx_times *acked)
 
 void tcp_sack_rtt_sample(struct tcb *tcb)
 {
-    struct cc_tx_times none = {0};
+    struct sent_times none = {0};
     sample_from_log(tcb, &none);
 }
 
 /* SND.UNA moved: the handshake's sample while the SYN is timed, else the
  * log's, else (Linux with FLAG_ACKED) the echoed timestamp. */
 static void take_rtt_sample(struct tcb *tcb, const struct segment *s,
-                            const struct cc_tx_times *acked)
+                            const struct sent_times *acked)
 {
     uint32_t rtt_us;
     if (tcb->rtt_timing && seq_ge(s->ack, tcb->rtt_seq)) {
@@ -196,7 +196,7 @@ void tcp_ack_advance(struct tcb *tcb, const struct segment *s)
         tcb->snd.nxt = s->ack;
     tcb->bytes_acked += acked;
     watchdog_progress(tcb);
-    struct cc_tx_times times = cc_tx_acked(tcb, old_una);
+    struct sent_times times = rack_sent_acked(tcb, old_una);
     uint32_t sacked = rangeset_bytes(&tcb->sacked);
     rangeset_trim_below(&tcb->sacked, s->ack);
     uint32_t sacked_acked = sacked - rangeset_bytes(&tcb->sacked);
@@ -256,7 +256,7 @@ void tcp_note_sack_blocks(struct tcb *tcb, const struct segment *s)
 {
     const struct tcp_opts *o = &s->h.opts;
     tcb->sacked_now = 0;
-    tcb->sack_times = (struct cc_tx_times){0};
+    tcb->sack_times = (struct sent_times){0};
     rack_before_sacks(tcb);
     if (!tcb->sack_ok || !(o->present & TCP_OPT_SACK))
         return;
@@ -282,7 +282,7 @@ void tcp_note_sack_blocks(struct tcb *tcb, const struct segment *s)
         if (news) {
             frto_on_sacked(tcb, l, r);
             rack_on_sacked(tcb, l, r);
-            cc_tx_sacked(tcb, l, r, &tcb->sack_times);
+            rack_sent_sacked(tcb, l, r, &tcb->sack_times);
         }
         if (rangeset_add(&tcb->sacked, l, r) < 0)
             tcb_limit_hit(tcb, KEEL_C_TCPSackLimitHit);

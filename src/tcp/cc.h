@@ -66,39 +66,6 @@ struct cc_ops {
  * byte counting). Returns the bytes left over for congestion avoidance. */
 uint32_t cc_slow_start(struct tcb *tcb, uint32_t acked);
 
-/* Send times of new data, the one source of per-ACK round-trip samples
- * (SRTT, min_rtt and the congestion control's delay sample): the bytes of
- * each transmission of new data and when they left, oldest first, and
- * whether any of its bytes was sent again since (`rexmit`). Bytes no mark
- * holds (marks lost to a full log) give no sample, as retransmitted ones. */
-#define CC_TX_MARKS 32u
-struct cc_tx_log {
-    struct cc_tx_mark {
-        seq_t start, end;
-        uint64_t at_us;
-        bool rexmit;
-    } mark[CC_TX_MARKS];
-    uint8_t head, n;
-};
-
-/* The send times of the transmissions one ACK newly acknowledged or newly
- * SACKed: the earliest and the latest (Linux's first_ackt and last_ackt,
- * first_sackt and last_sackt). */
-struct cc_tx_times {
-    bool any;
-    uint64_t first_us, last_us;
-};
-
-/* New data [seq, seq + len) left now. */
-void cc_note_new_data(struct tcb *tcb, seq_t seq, uint32_t len);
-/* [seq, seq + len) left again: its transmissions give no sample (Karn). */
-void cc_note_retransmit(struct tcb *tcb, seq_t seq, uint32_t len);
-/* SND.UNA moved from old_una: the transmissions it acknowledged, except
- * those SACKed before; call before the scoreboard forgets them. */
-struct cc_tx_times cc_tx_acked(struct tcb *tcb, seq_t old_una);
-/* [left, right) is SACKed, some of it for the first time: adds to `t` the
- * transmissions holding bytes not SACKed before; call before recording it. */
-void cc_tx_sacked(const struct tcb *tcb, seq_t left, seq_t right, struct cc_tx_times *t);
 /* The algorithm's delay sample for an ACK that moved SND.UNA, if it wants one. */
 void cc_delay_sample(struct tcb *tcb, uint32_t rtt_us);
 

@@ -290,14 +290,10 @@ static void note_data_sent(struct tcb *tcb, seq_t seq, uint32_t len, uint8_t fla
         if (!tcb->retrans_start_us)
             tcb->retrans_start_us = tcb->st->now_us;
         tcb->retrans_tsval = tcb_ts_now(tcb);
-        cc_note_retransmit(tcb, seq, len);
         return;
     }
     tcb->bytes_sent += len;
-    if (len)
-        sendq_note_sent(tcb, seq, len);
-    cc_note_new_data(tcb, seq, len);
-    /* Data is timed from the send log (src/tcp/cc.c); the SYN here. */
+    /* Data is timed from the send log (src/tcp/rack.c); the SYN here. */
     if ((flags & TCP_FLAG_SYN) && !tcb->rtt_timing) {
         tcb->rtt_timing = true;
         tcb->rtt_seq = seq_add(seq, seg_len);

@@ -1,8 +1,12 @@
 /* RACK-TLP (RFC 8985) on SACK connections, with Linux's choices
  * (net/ipv4/tcp_recovery.c, tcp_schedule_loss_probe, tcp_send_loss_probe,
- * tcp_process_tlp_ack). keel keeps no per-segment queue: new data is
- * logged once per transmission instant (in sequence and time order at
- * once), and octets below rack.rxt_hi count as retransmitted. Recovery's
+ * tcp_process_tlp_ack), and the transmission log it runs on. keel keeps no
+ * per-segment queue: new data is logged once per packet as it leaves (in
+ * sequence and time order at once), on every connection, and the log is
+ * the one record of what was sent: it times RACK, the per-ACK RTT samples
+ * (Karn's rule kept per entry) and the congestion control's delay samples,
+ * and its packet ends size retransmissions. For RACK, octets below
+ * rack.rxt_hi count as retransmitted. Recovery's
  * retransmissions are timed in a record of their own (rack.rxt), where
  * RACK finds lost retransmissions; other retransmitted octets are left to
  * RFC 6675 and the RTO. */
@@ -43,7 +47,8 @@ static bool log_grow(struct rack *r)
  * several segments at most): an entry per packet keeps the boundaries a
  * SACK is matched against in whole segments as sent (Linux keeps an skb
  * per packet). A full log folds the newest into its last entry, which only
- * makes those octets look younger (RACK then waits longer for them). */
+ * makes those octets look younger (RACK then waits longer for them) and
+ * takes the entry out of RTT sampling. */
 static void log_append(struct tcb *tcb, seq_t start, seq_t end)
 {
     struct rack *r = &tcb->rack;
@@ -59,9 +64,10 @@ static void log_append(struct tcb *tcb, seq_t start, seq_t end)
             return; /* no memory at all: RACK waits for data it can time */
         last->end = end;
         last->us = now;
+        last->no_sample = true;
         return;
     }
-    *log_at(r, r->log_n) = (struct rack_sent){end, now};
+    *log_at(r, r->log_n) = (struct rack_sent){end, false, now};
     r->log_n++;
 }
 
@@ -88,6 +94,75 @@ static int64_t log_find(const struct rack *r, seq_t seq)
             lo = mid + 1;
     }
     return lo;
+}
+
+/* Karn: entries holding octets of [seq, end), sent again, time nothing. */
+static void log_mark_resent(struct rack *r, seq_t seq, seq_t end)
+{
+    int64_t i = seq_lt(seq, r->log_start) ? 0 : log_find(r, seq);
+    for (uint32_t k = i < 0 ? r->log_n : (uint32_t)i;
+         k < r->log_n && seq_lt(log_entry_start(r, k), end); k++)
+        log_at(r, k)->no_sample = true;
+}
+
+static void note_time(struct sent_times *t, uint64_t at_us)
+{
+    if (!t->any || at_us < t->first_us)
+        t->first_us = at_us;
+    if (!t->any || at_us > t->last_us)
+        t->last_us = at_us;
+    t->any = true;
+}
+
+/* Whether [l, r) holds bytes the scoreboard does not (Linux skips an skb
+ * marked TCPCB_SACKED_ACKED when it times an ACK). */
+static bool not_all_sacked(const struct tcb *tcb, seq_t l, seq_t r)
+{
+    return seq_lt(l, r) && rangeset_overlap(&tcb->sacked, l, r) < seq_dist(l, r);
+}
+
+struct sent_times rack_sent_acked(const struct tcb *tcb, seq_t old_una)
+{
+    const struct rack *r = &tcb->rack;
+    struct sent_times t = {0};
+    seq_t ack = tcb->snd.una;
+    int64_t first = log_find(r, old_una);
+    if (first < 0)
+        return t; /* unlogged bytes: no sample */
+    uint32_t k = (uint32_t)first;
+    for (; k < r->log_n && seq_lt(log_entry_start(r, k), ack); k++) {
+        const struct rack_sent *e = log_at(r, k);
+        if (e->no_sample)
+            return (struct sent_times){0};
+        if (not_all_sacked(tcb, seq_max(log_entry_start(r, k), old_una), seq_min(e->end, ack)))
+            note_time(&t, e->us);
+    }
+    if (k == r->log_n && seq_gt(ack, log_at(r, k - 1)->end))
+        return (struct sent_times){0};
+    return t;
+}
+
+void rack_sent_sacked(const struct tcb *tcb, seq_t left, seq_t right, struct sent_times *t)
+{
+    const struct rack *r = &tcb->rack;
+    int64_t first = seq_lt(left, r->log_start) ? 0 : log_find(r, left);
+    for (uint32_t k = first < 0 ? r->log_n : (uint32_t)first;
+         k < r->log_n && seq_lt(log_entry_start(r, k), right); k++) {
+        const struct rack_sent *e = log_at(r, k);
+        if (!e->no_sample &&
+            not_all_sacked(tcb, seq_max(log_entry_start(r, k), left), seq_min(e->end, right)))
+            note_time(t, e->us);
+    }
+}
+
+uint32_t rack_sent_room(const struct tcb *tcb, seq_t seq)
+{
+    const struct rack *r = &tcb->rack;
+    int64_t i = log_find(r, seq);
+    if (i < 0)
+        return 0;
+    seq_t end = seq_min(log_at(r, (uint32_t)i)->end, tcb_snd_end(tcb));
+    return seq_gt(end, seq) ? seq_dist(seq, end) : 0;
 }
 
 /* ---- Transmissions ---- */
@@ -189,6 +264,7 @@ void rack_on_xmit(struct tcb *tcb, seq_t seq, uint32_t seg_len, bool retrans)
     seq_t end = seq_add(seq, seg_len);
     if (retrans) {
         r->rxt_us = tcb->st->now_us;
+        log_mark_resent(r, seq, end);
         /* Linux tcp_xmit_retransmit_queue: resending the head restarts
          * the RTO, unless the reordering timer is what is pending. */
         if (seq_eq(seq, tcb->snd.una) && !r->tlp_sending && r->timer != RACK_TIMER_REO)

@@ -22,10 +22,22 @@
  * reordering timer. */
 enum rack_timer { RACK_TIMER_RTO, RACK_TIMER_TLP, RACK_TIMER_REO };
 
-/* One run of new data sent at one instant: [previous end, end). */
+/* One run of new data sent at one instant: [previous end, end). Its send
+ * time gives no RTT sample once any of its octets was sent again (Karn,
+ * RFC 6298 §3; Linux TCPCB_RETRANS), or when a full log folded later data
+ * into it. */
 struct rack_sent {
     seq_t end;
+    bool no_sample;
     uint64_t us;
+};
+
+/* The send times of the transmissions one ACK newly acknowledged or newly
+ * SACKed: the earliest and the latest (Linux's first_ackt and last_ackt,
+ * first_sackt and last_sackt). */
+struct sent_times {
+    bool any;
+    uint64_t first_us, last_us;
 };
 
 /* One retransmission in recovery: [start, end) at us; lost once RACK
@@ -38,7 +50,8 @@ struct rack_rxt {
 
 struct rack {
     /* Transmissions of new data, oldest first: in sequence order and in
-     * time order at once, so a sequence number finds its send time. */
+     * time order at once, so a sequence number finds its send time (and
+     * the end of the packet that first sent it). */
     struct rack_sent *log;
     uint32_t log_cap, log_head, log_n;
     seq_t log_start;               /* first byte of the oldest entry */
@@ -86,6 +99,22 @@ void rack_free(struct tcb *tcb);
 void rack_start(struct tcb *tcb);
 /* A transmission left (note_data_sent): logs new data, notes retransmissions. */
 void rack_on_xmit(struct tcb *tcb, seq_t seq, uint32_t seg_len, bool retrans);
+/* The log's send times, the one source of per-ACK round-trip samples (SRTT,
+ * min_rtt and the congestion control's delay sample), as Linux's
+ * tcp_clean_rtx_queue and tcp_sacktag_one read skb timestamps. SND.UNA
+ * moved from old_una: the transmissions it acknowledged, except those
+ * SACKed before; call before the scoreboard forgets them and before
+ * rack_on_ack. None when any acknowledged byte was retransmitted or is not
+ * in the log (FLAG_RETRANS_DATA_ACKED). */
+struct sent_times rack_sent_acked(const struct tcb *tcb, seq_t old_una);
+/* [left, right) is SACKed, some of it for the first time: adds to `t` the
+ * never-retransmitted transmissions holding bytes not SACKed before; call
+ * before recording it. */
+void rack_sent_sacked(const struct tcb *tcb, seq_t left, seq_t right, struct sent_times *t);
+/* The data octets from seq to the end of the packet that first sent it
+ * (Linux keeps each packet as an skb, tso_fragment, and resends at most
+ * one, __tcp_retransmit_skb); 0 when the log does not hold seq. */
+uint32_t rack_sent_room(const struct tcb *tcb, seq_t seq);
 /* An ACK's SACK blocks are about to be read. */
 void rack_before_sacks(struct tcb *tcb);
 /* [left, right) was SACKed, now in the scoreboard (some octets for the first time). */

@@ -114,7 +114,7 @@ static uint32_t retransmit_size(const struct tcb *tcb, seq_t start, uint32_t gap
                                 uint32_t usable)
 {
     uint32_t mss = tcp_mss_now(tcb);
-    uint32_t most = sendq_sent_room(tcb, start);
+    uint32_t most = rack_sent_room(tcb, start);
     if (!most || most < mss)
         most = mss;
     uint32_t goal = tcp_send_goal(tcb, mss);

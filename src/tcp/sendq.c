@@ -212,45 +212,10 @@ bool sendq_is_record_end(const struct tcb *tcb, seq_t seq)
     return false;
 }
 
-/* Drops the oldest packet end remembered: what it ended is unknown now. */
-static void drop_oldest_sent(struct tcb *tcb)
-{
-    tcb->sent_from = tcb->sent_end[tcb->sent_head];
-    tcb->sent_head = (tcb->sent_head + 1) % TCP_SENT_MARKS;
-    tcb->sent_n--;
-}
-
 void sendq_forget_records(struct tcb *tcb)
 {
     while (tcb->record_n && seq_le(tcb->record_end[tcb->record_head], tcb->snd.una)) {
         tcb->record_head = (tcb->record_head + 1) % TCP_RECORD_MARKS;
         tcb->record_n--;
     }
-    while (tcb->sent_n && seq_le(tcb->sent_end[tcb->sent_head], tcb->snd.una))
-        drop_oldest_sent(tcb);
-}
-
-/* Linux keeps each packet it sent as one skb (tso_fragment); a
- * retransmission resends at most one (__tcp_retransmit_skb). When more
- * packets are in flight than remembered, the oldest are forgotten. */
-void sendq_note_sent(struct tcb *tcb, seq_t seq, uint32_t len)
-{
-    if (!tcb->sent_n)
-        tcb->sent_from = seq;
-    if (tcb->sent_n == TCP_SENT_MARKS)
-        drop_oldest_sent(tcb);
-    tcb->sent_end[(tcb->sent_head + tcb->sent_n) % TCP_SENT_MARKS] = seq_add(seq, len);
-    tcb->sent_n++;
-}
-
-uint32_t sendq_sent_room(const struct tcb *tcb, seq_t seq)
-{
-    if (!tcb->sent_n || seq_lt(seq, tcb->sent_from))
-        return 0;
-    for (uint8_t i = 0; i < tcb->sent_n; i++) {
-        seq_t e = tcb->sent_end[(tcb->sent_head + i) % TCP_SENT_MARKS];
-        if (seq_gt(e, seq))
-            return seq_dist(seq, e);
-    }
-    return 0;
 }

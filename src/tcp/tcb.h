@@ -30,7 +30,6 @@
 #define TCP_KEEPCNT 9u
 #define TCP_INVALID_ACK_INTERVAL_US 500000u /* Linux tcp_invalid_ratelimit */
 #define TCP_RECORD_MARKS 64u         /* record ends (MSG_EOR) remembered */
-#define TCP_SENT_MARKS 64u           /* ends of new-data packets remembered */
 #define TCP_CHUNK_MAX 65535u         /* largest chunk of the send queue */
 /* What one chunk costs SO_SNDBUF beyond its bytes: Linux charges an skb's
  * truesize (SKB_TRUESIZE: the struct sk_buff, its skb_shared_info and the
@@ -158,12 +157,6 @@ struct tcb {
     seq_t chunk_start;
     seq_t record_end[TCP_RECORD_MARKS];
     uint8_t record_head, record_n;
-    /* Where the packets that first sent the unacknowledged data ended
-     * (Linux's retransmission queue of skbs, tso_fragment splitting each
-     * chunk as it left): from sent_from on, oldest first. */
-    seq_t sent_end[TCP_SENT_MARKS];
-    uint8_t sent_head, sent_n;
-    seq_t sent_from;
     uint32_t notsent_lowat;    /* TCP_NOTSENT_LOWAT; 0: the stack's */
     bool cork;                 /* TCP_CORK */
     uint32_t sndbuf;           /* SO_SNDBUF as stored (Linux doubles it) */
@@ -192,7 +185,7 @@ struct tcb {
     struct rangeset sacked;    /* SACKed ranges above snd.una */
     seq_t high_rxt;            /* RFC 6675 HighRxt: next hole to retransmit from */
     uint32_t sacked_now;       /* octets the ACK being processed SACKed for the first time */
-    struct cc_tx_times sack_times; /* when they were sent (never retransmitted ones) */
+    struct sent_times sack_times; /* when they were sent (never retransmitted ones) */
     uint32_t srtt_us, rttvar_us, rto_us, min_rtt_us;
     bool rtt_measured;
     uint8_t backoff;
@@ -214,7 +207,6 @@ struct tcb {
     bool in_recovery;
     seq_t recover;
     uint32_t prr_delivered, prr_out, recover_fs; /* RFC 6937 */
-    struct cc_tx_log tx_log;
     /* ECN (RFC 3168): negotiated (while SYN-SENT: asked for); ECE to echo
      * until the peer's CWR; CWR to send on the next new data; and the
      * reduction a congestion echo started (Linux's CWR state), which lasts
@@ -590,11 +582,6 @@ uint32_t sendq_record_room(const struct tcb *tcb, seq_t seq, uint32_t len);
 bool sendq_is_record_end(const struct tcb *tcb, seq_t seq);
 /* Drops the record ends SND.UNA has passed. */
 void sendq_forget_records(struct tcb *tcb);
-/* New data [seq, seq + len) left as one packet. */
-void sendq_note_sent(struct tcb *tcb, seq_t seq, uint32_t len);
-/* The octets from seq to the end of the packet that first sent it; 0 when
- * that packet is no longer remembered. */
-uint32_t sendq_sent_room(const struct tcb *tcb, seq_t seq);
 /* Sends what the rules allow, with partial segments judged by mode. */
 void tcp_output_nagle(struct tcb *tcb, enum tcp_nagle mode);
 

@@ -196,3 +196,24 @@ TEST(rtt_ack_of_data_and_fin_samples_the_data)
     check_rtt(&s, c, 102500, 42500, 302500, 100000);
     script_free(&s);
 }
+
+/* Every transmission in flight is timed, however many there are: with 40
+ * segments out (initcwnd 40 from the route) and no timestamps to fall back
+ * on, the ACK of the first gives its sample (the log of new data grows with
+ * the flight; a log of 32 marks had dropped the oldest, and SRTT froze). */
+TEST(rtt_sample_with_many_segments_in_flight)
+{
+    struct keel_config cfg = {.sndbuf = 262144};
+    struct script s;
+    script_init(&s, &cfg);
+    struct keel_route r = {.dst = PEER_ADDR, .prefix_len = 32, .initcwnd = 40};
+    CHECK_EQ(keel_route_set(s.st, &r), 0);
+    int c = script_active_open_rtt(&s, &OPTS_MSS_ONLY, 100 * MS);
+    for (uint32_t k = 0; k < 40; k++)
+        send_segment(&s, c, k);
+    script_advance(&s, 140 * MS);
+    script_send(&s, .flags = A, .seq = 1, .ack = 1 + MSS);
+    /* 140 ms: SRTT 100 - 12.5 + 17.5, RTTVAR 37.5 + 40 / 4. */
+    check_rtt(&s, c, 105000, 47500, 305000, 100000);
+    script_free(&s);
+}

@@ -1,7 +1,7 @@
-/* The delay sample per ACK that CUBIC's HyStart runs on (Linux's ca_rtt,
- * src/tcp/cc.c): the time since the newest acknowledged byte was sent,
- * none when retransmitted bytes are acknowledged (Karn),
- * and the log of send times bounded. */
+/* The delay sample per ACK that CUBIC's HyStart runs on (Linux's ca_rtt):
+ * from the transmission log (src/tcp/rack.c), the time since the newest
+ * acknowledged byte was sent, none when retransmitted bytes are
+ * acknowledged (Karn), and none from data the log does not hold. */
 #include <string.h>
 
 #include "harness.h"
@@ -33,7 +33,7 @@ static void setup(struct tcb *t)
 
 static void send_new(struct tcb *t, uint32_t len)
 {
-    cc_note_new_data(t, t->snd.nxt, len);
+    rack_on_xmit(t, t->snd.nxt, len, false);
     t->snd.nxt = t->snd.max = seq_add(t->snd.nxt, len);
 }
 
@@ -41,7 +41,7 @@ static void ack(struct tcb *t, uint32_t to)
 {
     seq_t old = t->snd.una;
     t->snd.una = seq_make(to);
-    struct cc_tx_times times = cc_tx_acked(t, old);
+    struct sent_times times = rack_sent_acked(t, old);
     if (times.any)
         cc_delay_sample(t, (uint32_t)(st.now_us - times.last_us));
 }
@@ -63,6 +63,7 @@ TEST(delay_sample_times_the_newest_acknowledged_byte)
     CHECK_EQ_U(samples[0], 110000u);
     CHECK_EQ_U(samples[1], 100000u);
     CHECK_EQ_U(samples[2], 100000u);
+    rack_free(&t);
 }
 
 /* Karn: an ACK of retransmitted bytes gives no sample; new data sent
@@ -73,7 +74,7 @@ TEST(no_delay_sample_across_a_retransmission)
     setup(&t);
     send_new(&t, 4000);
     st.now_us += 300000;
-    cc_note_retransmit(&t, seq_make(1), 1000); /* the RTO resends [1, 1001) */
+    rack_on_xmit(&t, seq_make(1001), 1000, true); /* [1001, 2001) resent */
     send_new(&t, 1000);         /* [4001, 5001) */
     st.now_us += 50000;
     ack(&t, 4001);
@@ -81,21 +82,29 @@ TEST(no_delay_sample_across_a_retransmission)
     ack(&t, 5001);
     CHECK_EQ(nsamples, 1);
     CHECK_EQ_U(samples[0], 50000u);
+    rack_free(&t);
 }
 
-/* The log is bounded: with more transmissions in flight than it holds,
- * the oldest go unsampled, never mis-timed. */
-TEST(delay_log_overflow_drops_samples_not_accuracy)
+/* Every transmission in flight is timed, however many (the log of new
+ * data grows with them), and an ACK that starts below the log, which holds
+ * only data sent since it started, gives no sample. */
+TEST(delay_sample_with_many_transmissions_in_flight)
 {
     struct tcb t;
     setup(&t);
-    for (uint32_t i = 0; i < CC_TX_MARKS + 4; i++) {
+    for (uint32_t i = 0; i < 200; i++) {
         send_new(&t, 1000);
         st.now_us += 1000;
     }
-    ack(&t, 1 + 4 * 1000);
-    CHECK_EQ(nsamples, 0);
-    ack(&t, 1 + 5 * 1000);      /* the 5th transmission, sent at +4 ms */
+    ack(&t, 1 + 5 * 1000); /* the 5th transmission, sent at +4 ms */
     CHECK_EQ(nsamples, 1);
-    CHECK_EQ_U(samples[0], (CC_TX_MARKS + 4 - 4) * 1000u);
+    CHECK_EQ_U(samples[0], (200 - 4) * 1000u);
+    rack_free(&t);
+    setup(&t);
+    t.snd.una = t.snd.nxt = t.snd.max = seq_make(1001); /* [1, 1001) went unlogged */
+    send_new(&t, 1000);
+    t.snd.una = seq_make(1);
+    ack(&t, 2001);
+    CHECK_EQ(nsamples, 0);
+    rack_free(&t);
 }
