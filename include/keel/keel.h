@@ -420,7 +420,7 @@ enum keel_trace_kind {
     KEEL_EV_STALL,            /* a: enum keel_stall */
     KEEL_EV_LIMIT,            /* a limit was hit: a: counter id (enum keel_counter_id) */
     KEEL_EV_TIMEOUT,          /* the connection gave up: a: error (negative keel_err) */
-    KEEL_EV_SPURIOUS_RTO,     /* F-RTO undid a timeout (RFC 5682): a: SND.UNA, b: cwnd */
+    KEEL_EV_UNDO,             /* a cut proved unneeded was undone (src/tcp/undo.c): a: SND.UNA, b: cwnd */
 };
 const char *keel_trace_kind_name(int kind);
 

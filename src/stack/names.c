@@ -81,9 +81,9 @@ const char *keel_trace_kind_name(int kind)
         [KEEL_EV_STALL] = "stall",
         [KEEL_EV_LIMIT] = "limit",
         [KEEL_EV_TIMEOUT] = "timeout",
-        [KEEL_EV_SPURIOUS_RTO] = "spurious-rto",
+        [KEEL_EV_UNDO] = "undo",
     };
-    if (kind < 0 || kind > KEEL_EV_SPURIOUS_RTO)
+    if (kind < 0 || kind > KEEL_EV_UNDO)
         return "?";
     return names[kind];
 }

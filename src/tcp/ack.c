@@ -133,6 +133,13 @@ static uint32_t loss_sack_delivered(const struct tcb *tcb)
     return tcb->rack.in_loss ? tcb->sacked_now : 0;
 }
 
+/* A D-SACK reports a spurious retransmission delivered: Linux counts it in
+ * tp->delivered (tcp_sacktag_write_queue), and so in acked_sacked. */
+static uint32_t dsack_delivered(const struct tcb *tcb)
+{
+    return tcb->rack.dsack_now ? tcb->mss : 0;
+}
+
 /* acked: data bytes SND.UNA passed; delivered: those of them not delivered
  * before, which alone grow cwnd (Linux tcp_cong_control's acked_sacked). */
 static void congestion_on_ack(struct tcb *tcb, seq_t ack, uint32_t acked, uint32_t delivered)
@@ -209,7 +216,7 @@ void tcp_ack_advance(struct tcb *tcb, const struct segment *s)
             cc_delay_sample(tcb, age_us(tcb, times.last_us));
         congestion_on_ack(tcb, s->ack, data_acked,
                           newly_delivered(tcb, data_acked, sacked_acked) +
-                              loss_sack_delivered(tcb));
+                              loss_sack_delivered(tcb) + dsack_delivered(tcb));
     }
     tcb->dupacks = 0;
     if (seq_eq(tcb->snd.una, tcb->snd.max))
@@ -293,6 +300,7 @@ void tcp_note_sack_blocks(struct tcb *tcb, const struct segment *s)
 /* RFC 5681 §3.2 steps 2-4, RFC 6582 §3.2 steps 1-2. */
 static void enter_recovery(struct tcb *tcb)
 {
+    undo_start(tcb);
     if (!tcb->in_cwr) { /* an ECN reduction under way stands (src/tcp/ecn.c) */
         tcb->ssthresh = tcb->cc->ssthresh_on_loss(tcb);
         ecn_queue_cwr(tcb);

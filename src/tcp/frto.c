@@ -7,38 +7,23 @@
  * conventional go-back-N recovery (src/tcp/timer.c). */
 #include "tcp/tcb.h"
 
-/* Linux tcp_current_ssthresh: the ssthresh a reduction under way set, or
- * at least three quarters of cwnd. */
-static uint32_t current_ssthresh(const struct tcb *tcb)
-{
-    if (tcb->in_cwr)
-        return tcb->ssthresh;
-    uint32_t three_quarters = (tcb->cwnd >> 1) + (tcb->cwnd >> 2);
-    return tcb->ssthresh > three_quarters ? tcb->ssthresh : three_quarters;
-}
-
 /* §3.1 step 1 (Linux tcp_enter_loss): F-RTO watches a timeout that starts a
  * loss episode (no fast recovery under way) or repeats one on the same
- * SND.UNA, and not while a path MTU probe is out. Before the timeout cuts
- * ssthresh, cwnd and ssthresh are noted for an undo; a timeout that does
- * not cut (tcp_rto_cuts_ssthresh) keeps the notes of a repeated one, and
- * has none otherwise. The data never retransmitted ends at the tail loss
- * probe's retransmission, if one is out, else at SND.MAX. */
+ * SND.UNA, and not while a path MTU probe is out. A timeout that cuts
+ * ssthresh (tcp_rto_cuts_ssthresh) starts an undo point first; one that
+ * does not keeps the point it finds. The data never retransmitted ends at
+ * the tail loss probe's retransmission, if one is out, else at SND.MAX. */
 void frto_on_rto(struct tcb *tcb)
 {
     struct frto *f = &tcb->frto;
     bool new_episode = !tcb->in_recovery && !tcb->rack.in_loss;
     bool repeated = tcb->rack.in_loss && tcb->retransmits;
-    if (tcp_rto_cuts_ssthresh(tcb)) {
-        f->prior_cwnd = tcb->cwnd;
-        f->prior_ssthresh = current_ssthresh(tcb);
-    } else if (!repeated) {
-        f->prior_cwnd = f->prior_ssthresh = 0; /* nothing to undo to */
-    }
+    if (tcp_rto_cuts_ssthresh(tcb))
+        undo_start(tcb);
     f->new_from = f->new_to = tcb->snd.max;
     f->orig_delivered = false;
     bool on = !tcb->st->cfg.no_frto && (new_episode || repeated) && !tcb->mtup.probe_size &&
-              f->prior_cwnd;
+              tcb->undo.on;
     f->step = on ? FRTO_AWAIT_ACK : FRTO_OFF;
     const struct rack *r = &tcb->rack;
     f->orig_to = r->tlp_on && r->tlp_retrans ? r->tlp_start : tcb->snd.max;
@@ -64,10 +49,9 @@ void frto_on_sacked(struct tcb *tcb, seq_t left, seq_t right)
 
 /* §3.1 step 3b (and step 2, Linux FLAG_ORIG_SACK_ACKED): the ACK delivers
  * never-retransmitted data, so the timeout was spurious; as Linux
- * tcp_try_undo_loss(sk, true), before the ACK grows cwnd: cwnd and ssthresh
- * return to what they were before it (Linux undo_cwnd; a restored ssthresh
- * withdraws the CWR the timeout queued), the loss marks go, and what is
- * outstanding is in flight again: sending resumes after SND.MAX. */
+ * tcp_try_undo_loss(sk, true), before the ACK grows cwnd: the cut is undone
+ * (undo_loss: the loss marks go, and what is outstanding is in flight
+ * again, sending resumes after SND.MAX). */
 void frto_undo_if_spurious(struct tcb *tcb, seq_t ack)
 {
     struct frto *f = &tcb->frto;
@@ -75,22 +59,9 @@ void frto_undo_if_spurious(struct tcb *tcb, seq_t ack)
     f->orig_delivered = false;
     if (!orig)
         return;
-    if (tcb->cwnd < f->prior_cwnd)
-        tcb->cwnd = f->prior_cwnd;
-    if (tcb->ssthresh < f->prior_ssthresh) {
-        tcb->ssthresh = f->prior_ssthresh;
-        tcb->ecn_cwr_queued = false;
-    }
-    tcb->rack.in_loss = false;
-    tcb->rack.lost_to = tcb->snd.una;
-    tcb->recover = tcb->snd.una;
-    tcb->snd.nxt = tcb->snd.max;
-    tcb->retransmits = 0;
-    f->step = FRTO_OFF;
-    f->new_from = f->new_to = tcb->snd.max;
-    CTR_INC(tcb->st, TCPLossUndo);
+    undo_loss(tcb);
     CTR_INC(tcb->st, TCPSpuriousRTOs);
-    trace_event(tcb, KEEL_EV_SPURIOUS_RTO, tcb->snd.una.v, tcb->cwnd);
+    trace_event(tcb, KEEL_EV_UNDO, tcb->snd.una.v, tcb->cwnd);
 }
 
 /* §3.1 step 2b: the first ACK after the timeout advanced SND.UNA but not

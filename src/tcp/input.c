@@ -361,7 +361,9 @@ bool tcp_ack_accepted(struct tcb *tcb, const struct segment *s)
     seq_t lost_edge = tcb->sack_ok ? sack_lost_edge(tcb) : una;
     uint32_t dupacks = tcb->dupacks;
     tcp_note_sack_blocks(tcb, s);
+    undo_on_ack(tcb, s);
     frto_undo_if_spurious(tcb, s->ack);
+    sack_recovery_end(tcb, s->ack);
     if (seq_lt(tcb->snd.una, s->ack)) {
         tcp_ack_advance(tcb, s);
     } else {

@@ -189,8 +189,7 @@ void rack_start(struct tcb *tcb)
 static void sync_marks(struct tcb *tcb)
 {
     struct rack *r = &tcb->rack;
-    if (r->undo_on && seq_dist(r->undo_marker, tcb->snd.una) > (1u << 30))
-        r->undo_on = false; /* long past: the marker would soon compare wrongly */
+    undo_sync(tcb);
     r->lost_to = seq_max(r->lost_to, tcb->snd.una);
     r->rxt_hi = seq_max(r->rxt_hi, tcb->snd.una);
     r->end_seq = seq_max(r->end_seq, tcb->snd.una);
@@ -273,10 +272,8 @@ void rack_on_xmit(struct tcb *tcb, seq_t seq, uint32_t seg_len, bool retrans)
             r->rxt_hi = seq_max(r->rxt_hi, seq_min(end, tcb->snd.max));
         if (tcb->in_recovery && !r->tlp_sending)
             rxt_note(tcb, seq, end);
-        if (tcb->in_recovery && r->undo_on) {
-            r->undo_retrans += segments_of(tcb, seg_len);
-            r->undo_rxt_seen = true;
-        }
+        if (!r->tlp_sending)
+            undo_note_retransmit(tcb, segments_of(tcb, seg_len));
     }
     if (seq_gt(end, tcb->snd.max))
         log_append(tcb, seq_max(seq, tcb->snd.max), end);
@@ -753,11 +750,8 @@ void rack_on_dsack(struct tcb *tcb, seq_t left, seq_t right)
     /* Only a D-SACK of data that may have been retransmitted (below the
      * highest retransmission) counts, as Linux tcp_sacktag_one counts
      * only retransmitted segments. */
-    if (r->undo_on && seq_lt(left, right) && seq_ge(left, r->undo_marker) &&
-        retransmitted(r, left, right)) {
-        uint32_t segs = segments_of(tcb, seq_dist(left, right));
-        r->undo_retrans -= segs < r->undo_retrans ? segs : r->undo_retrans;
-    }
+    if (seq_lt(left, right) && retransmitted(r, left, right))
+        undo_note_dsack(tcb, left, segments_of(tcb, seq_dist(left, right)));
     if (r->tlp_on && r->tlp_retrans && seq_lt(left, r->tlp_high_seq) && seq_gt(right, r->tlp_start))
         r->dsack_tlp = true;
 }
@@ -778,39 +772,6 @@ static void dsack_widen(struct tcb *tcb)
     r->reo_wnd_persist = RACK_REO_PERSIST;
 }
 
-void rack_recovery_started(struct tcb *tcb, uint32_t cwnd, uint32_t ssthresh)
-{
-    struct rack *r = &tcb->rack;
-    r->undo_on = true;
-    r->undo_rxt_seen = false;
-    r->undo_retrans = 0;
-    r->prior_cwnd = cwnd;
-    r->prior_ssthresh = ssthresh;
-    r->undo_marker = tcb->snd.una;
-}
-
-/* RFC 3708 §3, as Linux tcp_try_undo_dsack: every retransmission of the
- * last recovery was D-SACKed (during it or after), so the originals arrived
- * and nothing was lost: the cut is undone (cwnd and ssthresh as before it)
- * and recovery ends; a loss still marked starts a new one. The reordering
- * window stays wide for one more recovery. */
-static void try_undo_dsack(struct tcb *tcb)
-{
-    struct rack *r = &tcb->rack;
-    if (!r->undo_on || !r->undo_rxt_seen || r->undo_retrans || !r->dsack_now || r->in_loss)
-        return;
-    if (tcb->cwnd < r->prior_cwnd)
-        tcb->cwnd = r->prior_cwnd;
-    if (tcb->ssthresh < r->prior_ssthresh)
-        tcb->ssthresh = r->prior_ssthresh;
-    tcb->in_recovery = false;
-    tcb->recover = tcb->snd.una;
-    r->undo_on = false;
-    if (r->reo_wnd_persist < RACK_REO_PERSIST)
-        r->reo_wnd_persist++;
-    CTR_INC(tcb->st, TCPDSACKUndo);
-}
-
 void rack_recovery_ended(struct tcb *tcb)
 {
     struct rack *r = &tcb->rack;
@@ -827,7 +788,9 @@ void rack_on_ack(struct tcb *tcb, const struct segment *s, bool una_advanced)
     if (r->in_loss && seq_ge(tcb->snd.una, tcb->recover))
         r->in_loss = false;
     dsack_widen(tcb);
-    try_undo_dsack(tcb);
+    /* An undo by D-SACK keeps the reordering window wide one recovery more. */
+    if (r->dsack_now && undo_dsack(tcb) && r->reo_wnd_persist < RACK_REO_PERSIST)
+        r->reo_wnd_persist++;
     tlp_on_ack(tcb, s, una_advanced);
     r->dsack_now = r->dsack_tlp = false;
     if (!tcb->sack_ok || !seq_lt(tcb->snd.una, tcb->snd.max))
@@ -870,7 +833,6 @@ void rack_on_rto(struct tcb *tcb)
     r->lost_to = tcb->snd.max;
     r->tlp_on = false;
     r->in_loss = true;
-    r->undo_on = false;
     r->reord_pending = false;
     r->rxt_n = 0;
 }

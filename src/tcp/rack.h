@@ -79,12 +79,6 @@ struct rack {
     bool dsack_now, dsack_tlp;     /* this ACK carried a D-SACK (of the probe) */
     bool in_loss;                  /* after an RTO until SND.UNA passes recover */
     uint8_t timer;                 /* enum rack_timer */
-    /* RFC 3708 §3 (Linux tcp_try_undo_dsack): the recovery under way, undone
-     * if every retransmission in it comes back D-SACKed. */
-    bool undo_on, undo_rxt_seen;
-    uint32_t undo_retrans;         /* retransmitted segments not yet D-SACKed */
-    uint32_t prior_cwnd, prior_ssthresh;
-    seq_t undo_marker;             /* SND.UNA when the recovery began */
     /* RFC 8985 §7: the probe outstanding (tlp_high_seq set: TLP.end_seq). */
     bool tlp_on, tlp_retrans, tlp_sending;
     seq_t tlp_start, tlp_high_seq;
@@ -142,7 +136,5 @@ uint32_t rack_lost_rxt_bytes(const struct tcb *tcb);
 uint32_t rack_lost_part(const struct tcb *tcb, seq_t from, seq_t to);
 /* Recovery ended (RFC 8985 §6.2.4: the reordering window may shrink back). */
 void rack_recovery_ended(struct tcb *tcb);
-/* SACK recovery begins; cwnd and ssthresh as they were before its cut. */
-void rack_recovery_started(struct tcb *tcb, uint32_t cwnd, uint32_t ssthresh);
 
 #endif

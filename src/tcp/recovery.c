@@ -165,7 +165,7 @@ static bool should_enter(const struct tcb *tcb)
  * stands, with its ssthresh and PRR counts; loss does not reduce again. */
 static void enter(struct tcb *tcb)
 {
-    rack_recovery_started(tcb, tcb->cwnd, tcb->ssthresh);
+    undo_start(tcb);
     if (!tcb->in_cwr) {
         tcb->ssthresh = tcb->cc->ssthresh_on_loss(tcb);
         tcb->prr_delivered = tcb->prr_out = 0;
@@ -224,6 +224,20 @@ void prr_update(struct tcb *tcb, const struct prr_ack *a)
     tcb->cwnd = pipe + (uint32_t)sndcnt;
 }
 
+/* RFC 9937 §6: an ACK that reaches the recovery point ends a SACK recovery
+ * (one not undone, src/tcp/undo.c) with cwnd = ssthresh; as Linux
+ * tcp_end_cwnd_reduction in tcp_fastretrans_alert, before the ACK grows
+ * cwnd as any other (tcp_cong_control) and before a new recovery may start
+ * on it. */
+void sack_recovery_end(struct tcb *tcb, seq_t ack)
+{
+    if (!tcb->in_recovery || !tcb->sack_ok || seq_lt(ack, tcb->recover))
+        return;
+    tcb->cwnd = tcb->ssthresh;
+    tcb->in_recovery = false;
+    rack_recovery_ended(tcb);
+}
+
 /* Called for every acceptable ACK on a SACK connection, after the
  * scoreboard and SND.UNA were updated. An ACK below SND.UNA brings SACK
  * information only: as Linux (tcp_ack's old_ack path), it may start a
@@ -231,12 +245,6 @@ void prr_update(struct tcb *tcb, const struct prr_ack *a)
  * written for the former (tcb, delivered) signature does not compile.) */
 void sack_recovery_on_ack(struct tcb *tcb, struct prr_ack a)
 {
-    if (tcb->in_recovery && seq_ge(tcb->snd.una, tcb->recover)) {
-        tcb->cwnd = tcb->ssthresh; /* RFC 6937 §3: the end of recovery */
-        tcb->in_recovery = false;
-        rack_recovery_ended(tcb);
-        return;
-    }
     if (!tcb->in_recovery) {
         if (!should_enter(tcb) || tcp_mtup_probe_lost(tcb))
             return;

@@ -95,7 +95,18 @@ struct frto {
     seq_t orig_to;               /* never-retransmitted data ends here */
     seq_t resume;                /* resending's point while step 3 waits */
     seq_t new_from, new_to;      /* step 2b's new data (equal: none) */
-    uint32_t prior_cwnd, prior_ssthresh; /* before the episode's first timeout */
+};
+
+/* What a fast recovery's or a timeout's cut may be undone to, and the
+ * evidence (src/tcp/undo.c; Linux undo_marker, undo_retrans,
+ * retrans_stamp, prior_cwnd, prior_ssthresh). */
+struct undo {
+    bool on;                     /* a cut may be undone (Linux undo_marker set) */
+    bool rxt_seen;               /* something was retransmitted since it began */
+    uint32_t retrans;            /* retransmitted segments not yet D-SACKed */
+    uint32_t first_rxt_tsval;    /* TSval of the first retransmission */
+    seq_t marker;                /* SND.UNA when it began */
+    uint32_t prior_cwnd, prior_ssthresh;
 };
 
 struct tcb {
@@ -197,6 +208,7 @@ struct tcb {
     uint32_t retrans_tsval;    /* TSval of the latest retransmission */
     struct rack rack;          /* RACK-TLP loss detection (RFC 8985) */
     struct frto frto;          /* spurious timeout detection (RFC 5682) */
+    struct undo undo;          /* what a cut may be undone to */
 
     /* Congestion control (RFC 5681, RFC 6582). */
     const struct cc_ops *cc;
@@ -445,6 +457,7 @@ uint32_t sack_lost_bytes(const struct tcb *tcb);
 uint32_t sack_retrans_out(const struct tcb *tcb);
 bool sack_retransmit_next(struct tcb *tcb, uint32_t usable, bool new_data_waiting);
 void sack_recovery_on_ack(struct tcb *tcb, struct prr_ack a);
+void sack_recovery_end(struct tcb *tcb, seq_t ack);
 
 /* F-RTO (src/tcp/frto.c, RFC 5682). A timeout, before its response; an
  * ACK's SACK blocks as they are taken (before the scoreboard changes); the
@@ -463,6 +476,19 @@ seq_t frto_resend_point(const struct tcb *tcb);
  * how much may be resent before it (UINT32_MAX: no limit). */
 void frto_skip_new_data(struct tcb *tcb);
 uint32_t frto_room_before_new_data(const struct tcb *tcb);
+
+/* Undo (src/tcp/undo.c). A fast recovery or a timeout that cuts ssthresh
+ * starts an undo point (before the cut); retransmissions and D-SACKs of
+ * them are counted; an ACK that advances SND.UNA may undo the cut (before
+ * SND.UNA moves); after a D-SACK, true if every retransmission came back
+ * D-SACKed and the cut was undone. undo_loss leaves a timeout's state. */
+void undo_start(struct tcb *tcb);
+void undo_note_retransmit(struct tcb *tcb, uint32_t segs);
+void undo_note_dsack(struct tcb *tcb, seq_t left, uint32_t segs);
+void undo_sync(struct tcb *tcb);
+void undo_on_ack(struct tcb *tcb, const struct segment *s);
+bool undo_dsack(struct tcb *tcb);
+void undo_loss(struct tcb *tcb);
 
 /* ECN (src/tcp/ecn.c, RFC 3168). */
 uint8_t ecn_syn_flags(struct tcb *tcb);

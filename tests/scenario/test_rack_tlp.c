@@ -255,42 +255,64 @@ static void spurious_recovery(struct script *s, int c, uint32_t *cwnd, uint32_t 
     CHECK(i.cwnd < *cwnd);
 }
 
-/* RFC 3708 §3 (Linux tcp_try_undo_dsack): the only retransmission comes
- * back D-SACKed, the original had arrived: the cut is undone. */
+/* The ACK of all 10 segments, with a D-SACK of 1:1461 (the retransmission)
+ * if dsack. */
+static void ack_all(struct script *s, bool dsack)
+{
+    struct seg g = {.flags = A, .seq = 1, .ack = 1 + 10 * MSS};
+    if (dsack) {
+        g.opts.present = TCP_OPT_SACK;
+        g.opts.sack_count = 1;
+        g.opts.sack[0].left = s->keel_isn + 1;
+        g.opts.sack[0].right = s->keel_isn + 1 + MSS;
+    }
+    script_inject(s, &g);
+}
+
+/* RFC 3708 §3 (Linux tcp_may_undo, tcp_try_undo_recovery): the ACK that
+ * ends the recovery D-SACKs its only retransmission, so the original had
+ * arrived: the cut is undone before the ACK grows cwnd, which then takes
+ * the 7 segments it acknowledged and the D-SACKed one (Linux counts a
+ * D-SACK delivered): 10 + 8 segments, ssthresh unbounded again (Linux
+ * 6.18: cwnd 18). */
 TEST(rack_dsack_of_every_retransmission_undoes_the_cut)
 {
     struct script s;
     int c = open_and_send(&s, 10);
     uint32_t cwnd, ssthresh;
     spurious_recovery(&s, c, &cwnd, &ssthresh);
-    struct seg g = {.flags = A, .seq = 1, .ack = 1 + 10 * MSS};
-    g.opts.present = TCP_OPT_SACK;
-    g.opts.sack_count = 1;
-    g.opts.sack[0].left = s.keel_isn + 1;
-    g.opts.sack[0].right = s.keel_isn + 1 + MSS;
-    script_inject(&s, &g);
+    ack_all(&s, true);
     struct keel_tcp_info i = script_info(&s, c);
     CHECK(!i.in_recovery);
-    CHECK_EQ_U(i.cwnd, cwnd);
+    CHECK_EQ_U(i.cwnd, cwnd + 8 * MSS);
     CHECK_EQ_U(i.ssthresh, ssthresh);
-    CHECK_EQ_U(script_counter(&s, KEEL_C_TCPDSACKUndo), 1);
+    CHECK_EQ_U(script_counter(&s, KEEL_C_TCPFullUndo), 1);
     script_free(&s);
 }
 
 /* Without the D-SACK the retransmission repaired a loss: the cut stays
- * (RFC 6937: cwnd = ssthresh at the end of recovery). */
-TEST(rack_no_dsack_keeps_the_cut)
+ * (RFC 9937: cwnd = ssthresh at the end of recovery), and the ACK then
+ * grows it as any other (CUBIC: 7 segments to 8; Linux 6.18: the same);
+ * a D-SACK that comes later undoes the cut (tcp_try_undo_dsack): cwnd 10
+ * again, ssthresh unbounded. */
+TEST(rack_dsack_after_recovery_undoes_the_cut)
 {
     struct script s;
     int c = open_and_send(&s, 10);
     uint32_t cwnd, ssthresh;
     spurious_recovery(&s, c, &cwnd, &ssthresh);
-    script_send(&s, .flags = A, .seq = 1, .ack = 1 + 10 * MSS);
+    ack_all(&s, false);
     struct keel_tcp_info i = script_info(&s, c);
     CHECK(!i.in_recovery);
-    CHECK(i.cwnd < cwnd);
-    CHECK_EQ_U(i.cwnd, i.ssthresh);
+    CHECK_EQ_U(i.ssthresh, 7 * MSS);
+    CHECK_EQ_U(i.cwnd, 8 * MSS);
     CHECK_EQ_U(script_counter(&s, KEEL_C_TCPDSACKUndo), 0);
+    script_advance(&s, RTT / 10);
+    ack_all(&s, true);
+    i = script_info(&s, c);
+    CHECK_EQ_U(i.cwnd, cwnd);
+    CHECK_EQ_U(i.ssthresh, ssthresh);
+    CHECK_EQ_U(script_counter(&s, KEEL_C_TCPDSACKUndo), 1);
     script_free(&s);
 }
 

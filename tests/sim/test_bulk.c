@@ -91,7 +91,7 @@ TEST(bulk_with_segmentation_offload)
 struct one_way_run {
     enum bulk_status status;
     uint64_t received, queue_drops, ce_marked, reductions, retransmissions;
-    uint64_t timeouts, spurious_timeouts;
+    uint64_t timeouts, loss_undos, spurious_timeouts;
 };
 
 static struct one_way_run run_one_way(uint64_t seed, const struct sim_link_config *lc,
@@ -100,7 +100,8 @@ static struct one_way_run run_one_way(uint64_t seed, const struct sim_link_confi
     struct sim_world w;
     world_init(&w, seed);
     struct sim_link *link = world_add_link(&w, lc);
-    struct keel_config cb = {.addr = ADDR_B, .no_frto = ca->no_frto};
+    struct keel_config cb = {.addr = ADDR_B, .no_frto = ca->no_frto,
+                             .no_timestamps = ca->no_timestamps};
     keel_stack *a = world_add_host(&w, ca, link, 0);
     keel_stack *s = world_add_host(&w, &cb, link, 1);
     CHECK(a && s);
@@ -117,6 +118,7 @@ static struct one_way_run run_one_way(uint64_t seed, const struct sim_link_confi
     r.reductions = c.v[KEEL_C_TCPECNCwrEntered];
     r.retransmissions = c.v[KEEL_C_TcpRetransSegs];
     r.timeouts = c.v[KEEL_C_TCPTimeouts];
+    r.loss_undos = c.v[KEEL_C_TCPLossUndo];
     r.spurious_timeouts = c.v[KEEL_C_TCPSpuriousRTOs];
     world_free(&w);
     return r;
@@ -154,26 +156,33 @@ TEST(bulk_ecn_backs_off_at_ce_marks_instead_of_losses)
 
 /* A link that stalls now and then (0.05% of packets, and those behind
  * them, held 500 ms longer) and loses nothing: every timeout is spurious.
- * F-RTO (RFC 5682) finds them so and undoes them (a repeated timeout in
- * one stall is undone once); without it each one resends a window of data
- * that was only late. */
-TEST(bulk_frto_undoes_the_timeouts_of_a_stalling_link)
+ * Timestamps find them so (the Eifel detection: the ACK echoes a TSval
+ * older than the retransmission) and so does F-RTO without timestamps
+ * (RFC 5682); each undoes the timeout (a repeated timeout in one stall is
+ * undone once). With neither, each timeout resends a window of data that
+ * was only late. */
+TEST(bulk_spurious_timeouts_of_a_stalling_link_are_undone)
 {
     struct sim_link_config lc = {.delay_us = 5000, .spike_ppm = 500, .spike_us = 500000};
     for (uint64_t seed = 1; seed <= 3; seed++) {
         harness_context("seed %llu", (unsigned long long)seed);
-        struct keel_config on = {.addr = ADDR_A}, off = {.addr = ADDR_A, .no_frto = true};
-        struct one_way_run frto = run_one_way(seed, &lc, &on, 16 << 20);
-        struct one_way_run conventional = run_one_way(seed, &lc, &off, 16 << 20);
-        CHECK_STR(bulk_status_name(frto.status), "done");
-        CHECK_STR(bulk_status_name(conventional.status), "done");
-        CHECK_EQ_U(frto.received, 16 << 20);
-        CHECK_EQ_U(conventional.received, 16 << 20);
-        CHECK(frto.timeouts > 0 && conventional.timeouts > 0);
-        CHECK(frto.spurious_timeouts > 0);
-        CHECK_EQ_U(conventional.spurious_timeouts, 0);
-        /* seeds 1-3 resend 14, 2 and 8 segments with F-RTO, 1282, 409 and
-         * 2568 without */
-        CHECK(frto.retransmissions * 10 < conventional.retransmissions);
+        struct keel_config eifel = {.addr = ADDR_A, .no_frto = true};
+        struct keel_config frto = {.addr = ADDR_A, .no_timestamps = true};
+        struct keel_config neither = {.addr = ADDR_A, .no_frto = true, .no_timestamps = true};
+        struct one_way_run e = run_one_way(seed, &lc, &eifel, 16 << 20);
+        struct one_way_run f = run_one_way(seed, &lc, &frto, 16 << 20);
+        struct one_way_run n = run_one_way(seed, &lc, &neither, 16 << 20);
+        CHECK_STR(bulk_status_name(e.status), "done");
+        CHECK_STR(bulk_status_name(f.status), "done");
+        CHECK_STR(bulk_status_name(n.status), "done");
+        CHECK_EQ_U(e.received, 16 << 20);
+        CHECK_EQ_U(f.received, 16 << 20);
+        CHECK_EQ_U(n.received, 16 << 20);
+        CHECK(e.timeouts > 0 && f.timeouts > 0 && n.timeouts > 0);
+        CHECK(e.loss_undos > 0 && e.spurious_timeouts == 0);
+        CHECK(f.spurious_timeouts > 0 && f.loss_undos == f.spurious_timeouts);
+        CHECK_EQ_U(n.loss_undos, 0);
+        CHECK(e.retransmissions * 10 < n.retransmissions);
+        CHECK(f.retransmissions * 10 < n.retransmissions);
     }
 }

@@ -1,0 +1,99 @@
+/* Undoing a cut that proved unneeded (src/tcp/undo.c), as Linux does: by
+ * the Eifel detection (RFC 3522, Linux tcp_packet_delayed), an ACK that
+ * echoes a timestamp older than the first retransmission. Each test
+ * follows a packetdrill script that Linux 6.18 passed on this machine
+ * (tests/packetdrill/undo). MSS 1012 less 12 bytes of timestamps: 1000 of
+ * data per segment; a 10 ms RTT from the handshake. */
+#include "harness.h"
+#include "script.h"
+
+#define A TCP_FLAG_ACK
+#define P TCP_FLAG_PSH
+#define SEG 1000u
+
+static const struct tcp_opts OPTS_TS_SACK = {
+    .present = TCP_OPT_MSS | TCP_OPT_SACK_PERM | TCP_OPT_TS, .mss = 1012, .tsval = 1000};
+
+/* An ACK of `ack` echoing tsecr, SACKing [left, right) when right > 0
+ * (sequence numbers relative). */
+static void ack_echo(struct script *s, uint32_t ack, uint32_t tsecr, uint32_t left, uint32_t right)
+{
+    struct seg g = {.flags = A, .seq = 1, .ack = ack};
+    g.opts.present = TCP_OPT_TS;
+    g.opts.tsval = s->peer_tsval;
+    g.opts.tsecr = tsecr;
+    if (right) {
+        g.opts.present |= TCP_OPT_SACK;
+        g.opts.sack_count = 1;
+        g.opts.sack[0].left = s->keel_isn + left;
+        g.opts.sack[0].right = s->keel_isn + right;
+    }
+    script_inject(s, &g);
+}
+
+/* 1:1001 is delayed, not lost: 1001:4001 SACKed make RACK resend it, and
+ * a fast recovery cuts cwnd to 7. Returns the connection; *orig_tsval and
+ * *rxt_tsval are the TSvals of its first transmission and of the resend. */
+static int delay_the_first_segment(struct script *s, uint32_t *orig_tsval, uint32_t *rxt_tsval)
+{
+    script_init(s, NULL);
+    int c = script_active_open_rtt(s, &OPTS_TS_SACK, 10000);
+    script_write(s, c, 10 * SEG);
+    for (uint32_t k = 0; k < 10; k++) {
+        const struct captured *o = script_expect(s, .flags = (uint8_t)(k == 9 ? P | A : A),
+                                                 .seq = 1 + k * SEG, .ack = 1, .len = SEG);
+        if (k == 0)
+            *orig_tsval = o->h.opts.tsval;
+    }
+    script_advance(s, 10000);
+    for (uint32_t k = 2; k <= 4; k++)
+        ack_echo(s, 1, *orig_tsval, 1001, 1 + k * SEG);
+    script_run_timer(s); /* RACK's reordering window */
+    *rxt_tsval = script_expect(s, .flags = A, .seq = 1, .ack = 1, .len = SEG)->h.opts.tsval;
+    CHECK(*rxt_tsval != *orig_tsval);
+    script_expect_none(s);
+    struct keel_tcp_info i = script_info(s, c);
+    CHECK(i.in_recovery);
+    CHECK_EQ_U(i.cwnd, 7 * SEG);
+    script_advance(s, 5000);
+    return c;
+}
+
+/* Then the ACK of all ten segments echoes the original's TSval, older than
+ * the retransmission's: the recovery is undone before the ACK grows cwnd:
+ * 10, then 17 by slow start, ssthresh unbounded again (Linux 6.18: cwnd 7,
+ * then 17). The retransmission's D-SACK after changes nothing more. */
+TEST(eifel_ack_of_the_original_undoes_a_fast_recovery)
+{
+    struct script s;
+    uint32_t orig_tsval, rxt_tsval;
+    int c = delay_the_first_segment(&s, &orig_tsval, &rxt_tsval);
+    ack_echo(&s, 1 + 10 * SEG, orig_tsval, 0, 0);
+    struct keel_tcp_info i = script_info(&s, c);
+    CHECK(!i.in_recovery);
+    CHECK_EQ_U(i.cwnd, 17 * SEG);
+    CHECK_EQ_U(i.ssthresh, UINT32_MAX);
+    CHECK_EQ_U(script_counter(&s, KEEL_C_TCPFullUndo), 1);
+    script_advance(&s, 5000);
+    ack_echo(&s, 1 + 10 * SEG, rxt_tsval, 1, 1001);
+    CHECK_EQ_U(script_info(&s, c).cwnd, 17 * SEG);
+    CHECK_EQ_U(script_counter(&s, KEEL_C_TCPDSACKUndo), 0);
+    script_free(&s);
+}
+
+/* The same ACK echoing the retransmission's TSval: the retransmission
+ * repaired a loss, the cut stays (cwnd = ssthresh = 7, and CUBIC grows it
+ * to 8 on this ACK; Linux 6.18: the same). */
+TEST(eifel_ack_of_the_retransmission_keeps_the_cut)
+{
+    struct script s;
+    uint32_t orig_tsval, rxt_tsval;
+    int c = delay_the_first_segment(&s, &orig_tsval, &rxt_tsval);
+    ack_echo(&s, 1 + 10 * SEG, rxt_tsval, 0, 0);
+    struct keel_tcp_info i = script_info(&s, c);
+    CHECK(!i.in_recovery);
+    CHECK_EQ_U(i.ssthresh, 7 * SEG);
+    CHECK_EQ_U(i.cwnd, 8 * SEG);
+    CHECK_EQ_U(script_counter(&s, KEEL_C_TCPFullUndo), 0);
+    script_free(&s);
+}
