@@ -25,7 +25,7 @@ struct options {
     uint64_t iterations;
     const char *cc;
     bool ecn;
-    bool no_frto;
+    bool no_frto, no_timestamps;
     uint64_t bytes_c2s, bytes_s2c;
     struct sim_link_config link;
 };
@@ -55,6 +55,7 @@ static void usage(FILE *out)
             "tcp:     --cc newreno|cubic (congestion control of both stacks)\n"
             "         --ecn (the client asks for ECN, RFC 3168; the server answers)\n"
             "         --no-frto (both stacks without F-RTO, RFC 5682, as tcp_frto=0)\n"
+            "         --no-timestamps (both stacks without RFC 7323 timestamps)\n"
             "output:  --pcap FILE (the client's packets, both ways, for tcpdump/Wireshark)\n");
 }
 
@@ -90,7 +91,7 @@ static void default_options(struct options *o)
 
 enum { OPT_SEED = 256, OPT_JSON, OPT_UP, OPT_DOWN, OPT_DELAY, OPT_JITTER, OPT_LOSS,
        OPT_BURST, OPT_REORDER, OPT_DUP, OPT_CORRUPT, OPT_RATE, OPT_QUEUE, OPT_MTU,
-       OPT_SCENARIO, OPT_PCAP, OPT_ITER, OPT_CC, OPT_ECN, OPT_NO_FRTO, OPT_CE_MARK, OPT_SPIKE, OPT_SPIKE_MS,
+       OPT_SCENARIO, OPT_PCAP, OPT_ITER, OPT_CC, OPT_ECN, OPT_NO_FRTO, OPT_NO_TS, OPT_CE_MARK, OPT_SPIKE, OPT_SPIKE_MS,
        OPT_HELP };
 
 static const struct option long_opts[] = {
@@ -102,7 +103,8 @@ static const struct option long_opts[] = {
     {"reorder", 1, 0, OPT_REORDER}, {"dup", 1, 0, OPT_DUP}, {"corrupt", 1, 0, OPT_CORRUPT},
     {"rate-mbps", 1, 0, OPT_RATE}, {"queue-kb", 1, 0, OPT_QUEUE}, {"mtu", 1, 0, OPT_MTU},
     {"pcap", 1, 0, OPT_PCAP}, {"iterations", 1, 0, OPT_ITER}, {"cc", 1, 0, OPT_CC},
-    {"ecn", 0, 0, OPT_ECN}, {"no-frto", 0, 0, OPT_NO_FRTO}, {"ce-mark-kb", 1, 0, OPT_CE_MARK},
+    {"ecn", 0, 0, OPT_ECN}, {"no-frto", 0, 0, OPT_NO_FRTO},
+    {"no-timestamps", 0, 0, OPT_NO_TS}, {"ce-mark-kb", 1, 0, OPT_CE_MARK},
     {"help", 0, 0, OPT_HELP}, {0, 0, 0, 0},
 };
 
@@ -117,6 +119,7 @@ static void apply_option(struct options *o, int c, const char *arg)
     case OPT_CC: o->cc = arg; break;
     case OPT_ECN: o->ecn = true; break;
     case OPT_NO_FRTO: o->no_frto = true; break;
+    case OPT_NO_TS: o->no_timestamps = true; break;
     case OPT_CE_MARK: o->link.ce_mark_bytes = (uint32_t)(strtoul(arg, NULL, 0) * 1024); break;
     case OPT_UP:
         o->bytes_c2s = parse_size(arg);
@@ -186,7 +189,7 @@ static void describe_states(keel_stack *st, struct final_states *f)
 struct report {
     enum bulk_status status;
     double wall_s, virtual_s, linger_s;
-    uint64_t retrans_c, retrans_s, timeouts, spurious_rtos;
+    uint64_t retrans_c, retrans_s, timeouts, rto_undone, rto_undone_frto;
     uint64_t queue_drops, ce_marked, ecn_reductions; /* bottleneck and RFC 3168 */
     uint64_t stalls[KEEL_STALL_COUNT];
     struct final_states end_c, end_s, after_c, after_s;
@@ -230,8 +233,8 @@ static void print_text(const struct options *o, const struct bulk *b, const stru
     printf("  virtual time: %.3f s; goodput %.2f Mbit/s up, %.2f Mbit/s down\n", r->virtual_s,
            goodput_mbps(b->server.received, r->virtual_s), goodput_mbps(b->client.received, r->virtual_s));
     printf("  retransmitted segments: client %" PRIu64 ", server %" PRIu64 "; RTO timeouts %" PRIu64
-           ", of them found spurious and undone (F-RTO) %" PRIu64 "\n",
-           r->retrans_c, r->retrans_s, r->timeouts, r->spurious_rtos);
+           ", undone as spurious %" PRIu64 " (by F-RTO %" PRIu64 ")\n",
+           r->retrans_c, r->retrans_s, r->timeouts, r->rto_undone, r->rto_undone_frto);
     printf("  bottleneck: %" PRIu64 " queue drops, %" PRIu64 " CE marks; ECN reductions %" PRIu64 "\n",
            r->queue_drops, r->ce_marked, r->ecn_reductions);
     print_watchdog(r->stalls);
@@ -249,7 +252,8 @@ static void print_json(const struct options *o, const struct bulk *b, const stru
            ",\"expected_down\":%" PRIu64 ",\"hash_up\":\"%016" PRIx64 "\",\"hash_down\":\"%016" PRIx64
            "\",\"intact\":%s,\"virtual_s\":%.6f,\"wall_s\":%.3f,\"goodput_up_mbps\":%.3f,"
            "\"goodput_down_mbps\":%.3f,\"retrans_client\":%" PRIu64 ",\"retrans_server\":%" PRIu64
-           ",\"timeouts\":%" PRIu64 ",\"spurious_rtos\":%" PRIu64 ",\"watchdog_stalls\":%" PRIu64
+           ",\"timeouts\":%" PRIu64 ",\"rto_undone\":%" PRIu64 ",\"rto_undone_frto\":%" PRIu64
+           ",\"watchdog_stalls\":%" PRIu64
            ",\"states_end_client\":\"%s\",\"states_end_server\":\"%s\","
            "\"states_after_client\":\"%s\",\"states_after_server\":\"%s\","
            "\"queue_drops\":%" PRIu64 ",\"ce_marked\":%" PRIu64 ",\"ecn_reductions\":%" PRIu64 "}\n",
@@ -258,7 +262,7 @@ static void print_json(const struct options *o, const struct bulk *b, const stru
            b->server.corrupt_at < 0 && b->client.corrupt_at < 0 ? "true" : "false", r->virtual_s,
            r->wall_s, goodput_mbps(b->server.received, r->virtual_s),
            goodput_mbps(b->client.received, r->virtual_s), r->retrans_c, r->retrans_s, r->timeouts,
-           r->spurious_rtos, stall_total(r->stalls), r->end_c.text, r->end_s.text, r->after_c.text, r->after_s.text,
+           r->rto_undone, r->rto_undone_frto, stall_total(r->stalls), r->end_c.text, r->end_s.text, r->after_c.text, r->after_s.text,
            r->queue_drops, r->ce_marked, r->ecn_reductions);
 }
 
@@ -299,9 +303,10 @@ static int run_bulk(const struct options *o)
     }
     struct sim_link *link = world_add_link(&w, &o->link);
     struct keel_config cc = {.addr = ADDR_CLIENT, .log = stderr, .congestion_control = o->cc,
-                             .ecn = o->ecn ? KEEL_ECN_ON : KEEL_ECN_ACCEPT, .no_frto = o->no_frto};
+                             .ecn = o->ecn ? KEEL_ECN_ON : KEEL_ECN_ACCEPT, .no_frto = o->no_frto,
+                             .no_timestamps = o->no_timestamps};
     struct keel_config sc = {.addr = ADDR_SERVER, .log = stderr, .congestion_control = o->cc,
-                             .no_frto = o->no_frto};
+                             .no_frto = o->no_frto, .no_timestamps = o->no_timestamps};
     keel_stack *c = world_add_host(&w, &cc, link, 0);
     keel_stack *s = world_add_host(&w, &sc, link, 1);
     struct bulk_config cfg = {.client_to_server = o->bytes_c2s, .server_to_client = o->bytes_s2c,
@@ -315,7 +320,8 @@ static int run_bulk(const struct options *o)
     r.retrans_c = counter(c, KEEL_C_TcpRetransSegs);
     r.retrans_s = counter(s, KEEL_C_TcpRetransSegs);
     r.timeouts = counter(c, KEEL_C_TCPTimeouts) + counter(s, KEEL_C_TCPTimeouts);
-    r.spurious_rtos = counter(c, KEEL_C_TCPSpuriousRTOs) + counter(s, KEEL_C_TCPSpuriousRTOs);
+    r.rto_undone = counter(c, KEEL_C_TCPLossUndo) + counter(s, KEEL_C_TCPLossUndo);
+    r.rto_undone_frto = counter(c, KEEL_C_TCPSpuriousRTOs) + counter(s, KEEL_C_TCPSpuriousRTOs);
     r.ecn_reductions = counter(c, KEEL_C_TCPECNCwrEntered) + counter(s, KEEL_C_TCPECNCwrEntered);
     for (int end = 0; end < 2; end++) {
         r.queue_drops += sim_link_stats(link, end)->dropped_queue;
