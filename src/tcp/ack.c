@@ -133,11 +133,11 @@ static uint32_t loss_sack_delivered(const struct tcb *tcb)
     return tcb->rack.in_loss ? tcb->sacked_now : 0;
 }
 
-/* A D-SACK reports a spurious retransmission delivered: Linux counts it in
- * tp->delivered (tcp_sacktag_write_queue), and so in acked_sacked. */
+/* A D-SACK reports spurious retransmissions delivered: Linux counts their
+ * segments in tp->delivered (tcp_dsack_seen), and so in acked_sacked. */
 static uint32_t dsack_delivered(const struct tcb *tcb)
 {
-    return tcb->rack.dsack_now ? tcb->mss : 0;
+    return tcb->rack.dsack_segs * tcb->mss;
 }
 
 /* acked: data bytes SND.UNA passed; delivered: those of them not delivered
@@ -298,9 +298,9 @@ void tcp_note_sack_blocks(struct tcb *tcb, const struct segment *s)
 }
 
 /* RFC 5681 §3.2 steps 2-4, RFC 6582 §3.2 steps 1-2. */
-static void enter_recovery(struct tcb *tcb)
+static void enter_recovery(struct tcb *tcb, bool ece)
 {
-    undo_start(tcb);
+    undo_start(tcb, ece);
     if (!tcb->in_cwr) { /* an ECN reduction under way stands (src/tcp/ecn.c) */
         tcb->ssthresh = tcb->cc->ssthresh_on_loss(tcb);
         ecn_queue_cwr(tcb);
@@ -344,5 +344,5 @@ void tcp_dupack(struct tcb *tcb, const struct segment *s)
      * SND.MAX, one past it, so SND.UNA = recover already qualifies (as in the
      * full-ACK test of congestion_on_ack). */
     if (tcb->dupacks == 3 && seq_ge(tcb->snd.una, tcb->recover) && !tcp_mtup_probe_lost(tcb))
-        enter_recovery(tcb);
+        enter_recovery(tcb, tcb->ecn_ok && (s->h.flags & TCP_FLAG_ECE));
 }

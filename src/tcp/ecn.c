@@ -87,6 +87,7 @@ void ecn_queue_cwr(struct tcb *tcb)
  * window of data in flight; a loss recovery under way already reduced. */
 static void enter_cwr(struct tcb *tcb)
 {
+    undo_forget(tcb);
     tcb->ssthresh = tcb->cc->ssthresh_on_loss(tcb);
     tcb->in_cwr = true;
     tcb->cwr_end = tcb->snd.max;

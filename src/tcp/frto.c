@@ -2,7 +2,7 @@
  * tcp_process_loss, tcp_try_undo_loss): after a timeout that starts a loss
  * episode, the next ACKs tell a spurious timeout, where the originals were
  * only delayed, from a real one. Never-retransmitted data acknowledged or
- * SACKed proves the timeout spurious (§3.1 step 3b, §4 with SACK), and its
+ * SACKed proves the timeout spurious (§3.1 step 3b; §4 with SACK), and its
  * congestion response is undone; otherwise the episode goes on as the
  * conventional go-back-N recovery (src/tcp/timer.c). */
 #include "tcp/tcb.h"
@@ -11,34 +11,30 @@
  * loss episode (no fast recovery under way) or repeats one on the same
  * SND.UNA, and not while a path MTU probe is out. A timeout that cuts
  * ssthresh (tcp_rto_cuts_ssthresh) starts an undo point first; one that
- * does not keeps the point it finds. The data never retransmitted ends at
- * the tail loss probe's retransmission, if one is out, else at SND.MAX. */
+ * does not keeps the point it finds. */
 void frto_on_rto(struct tcb *tcb)
 {
     struct frto *f = &tcb->frto;
     bool new_episode = !tcb->in_recovery && !tcb->rack.in_loss;
     bool repeated = tcb->rack.in_loss && tcb->retransmits;
     if (tcp_rto_cuts_ssthresh(tcb))
-        undo_start(tcb);
+        undo_start(tcb, false);
     f->new_from = f->new_to = tcb->snd.max;
     f->orig_delivered = false;
     bool on = !tcb->st->cfg.no_frto && (new_episode || repeated) && !tcb->mtup.probe_size &&
               tcb->undo.on;
     f->step = on ? FRTO_AWAIT_ACK : FRTO_OFF;
-    const struct rack *r = &tcb->rack;
-    f->orig_to = r->tlp_on && r->tlp_retrans ? r->tlp_start : tcb->snd.max;
 }
 
-/* Does [from, to) hold never-retransmitted octets the scoreboard does not
- * already hold (octets below rack.rxt_hi count as retransmitted)? */
+/* Does [from, to) hold octets sent before the timeout (below its recovery
+ * point, Linux high_seq), never retransmitted (by the log's marks, as Linux
+ * TCPCB_EVER_RETRANS, tail loss probes included), that the scoreboard does
+ * not already hold? */
 static bool delivers_original(const struct tcb *tcb, seq_t from, seq_t to)
 {
-    const struct frto *f = &tcb->frto;
-    if (f->step == FRTO_OFF)
+    if (tcb->frto.step == FRTO_OFF)
         return false;
-    from = seq_max(from, seq_max(tcb->rack.rxt_hi, tcb->snd.una));
-    to = seq_min(to, f->orig_to);
-    return seq_lt(from, to) && rangeset_overlap(&tcb->sacked, from, to) < seq_dist(from, to);
+    return rack_sent_original(tcb, seq_max(from, tcb->snd.una), seq_min(to, tcb->recover));
 }
 
 void frto_on_sacked(struct tcb *tcb, seq_t left, seq_t right)
@@ -47,7 +43,8 @@ void frto_on_sacked(struct tcb *tcb, seq_t left, seq_t right)
         tcb->frto.orig_delivered = true;
 }
 
-/* §3.1 step 3b (and step 2, Linux FLAG_ORIG_SACK_ACKED): the ACK delivers
+/* §3.1 step 3b, §4 step 3b with SACK (and step 2, Linux
+ * FLAG_ORIG_SACK_ACKED): the ACK delivers
  * never-retransmitted data, so the timeout was spurious; as Linux
  * tcp_try_undo_loss(sk, true), before the ACK grows cwnd: the cut is undone
  * (undo_loss: the loss marks go, and what is outstanding is in flight
@@ -82,15 +79,14 @@ static void send_new_data_next(struct tcb *tcb)
     f->step = FRTO_NEW_SENT;
 }
 
-/* §3.1 step 3a (§4 with SACK): a duplicate ACK or newly SACKed data after
- * the new data left: the loss was real. Resending goes on from where it
- * stopped, over everything but the new data, which is in flight. */
-static void loss_was_real(struct tcb *tcb)
+/* Resending goes on from where it stopped, over everything but step 2b's
+ * new data, which is in flight. */
+static void resume_resending(struct tcb *tcb, enum frto_step next)
 {
     struct frto *f = &tcb->frto;
-    tcb->snd.nxt = f->resume;
+    tcb->snd.nxt = frto_resend_point(tcb);
     f->new_to = tcb->snd.max;
-    f->step = FRTO_OFF;
+    f->step = next;
 }
 
 void frto_on_ack(struct tcb *tcb, seq_t una_before, bool dupack)
@@ -102,18 +98,29 @@ void frto_on_ack(struct tcb *tcb, seq_t una_before, bool dupack)
         f->step = FRTO_OFF; /* step 2a: the episode's data all acknowledged */
         return;
     }
-    if (f->step == FRTO_NEW_SENT) {
-        if (dupack || tcb->sacked_now)
-            loss_was_real(tcb);
-    } else if (seq_gt(tcb->snd.una, una_before)) {
+    bool advanced = seq_gt(tcb->snd.una, una_before);
+    if (dupack || (tcb->sacked_now && f->step != FRTO_AWAIT_ACK)) {
+        /* §3.1 step 3a (§4 with SACK): after the new data left, a duplicate
+         * ACK or newly SACKed data: the loss was real. */
+        if (f->step == FRTO_NEW_SENT)
+            resume_resending(tcb, FRTO_OFF);
+        else if (f->step == FRTO_RESENDING)
+            f->step = FRTO_OFF;
+    } else if (advanced && f->step == FRTO_NEW_SENT) {
+        /* No verdict yet, but SND.UNA moved: as Linux (REXMIT_LOST), what
+         * is lost is resent; original data acknowledged may still undo. */
+        resume_resending(tcb, FRTO_RESENDING);
+    } else if (advanced && f->step == FRTO_AWAIT_ACK) {
         send_new_data_next(tcb);
     }
 }
 
+/* Resending never restarts below SND.UNA: ACKs of data resent before, or
+ * SACKed, may have passed the point where step 2b left it. */
 seq_t frto_resend_point(const struct tcb *tcb)
 {
     const struct frto *f = &tcb->frto;
-    return f->step == FRTO_NEW_SENT ? f->resume : tcb->snd.nxt;
+    return f->step == FRTO_NEW_SENT ? seq_max(f->resume, tcb->snd.una) : tcb->snd.nxt;
 }
 
 /* Resending after a real loss does not send step 2b's new data again

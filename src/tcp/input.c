@@ -346,6 +346,7 @@ static struct prr_ack prr_ack_of(const struct tcb *tcb, const struct segment *s,
         .delivered = delivered > 0 ? (uint32_t)delivered : 0,
         .safe = seq_lt(una, tcb->snd.una) && !further_loss,
         .below_una = seq_lt(s->ack, una),
+        .ece = tcb->ecn_ok && (s->h.flags & TCP_FLAG_ECE),
     };
 }
 

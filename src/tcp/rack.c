@@ -155,6 +155,18 @@ void rack_sent_sacked(const struct tcb *tcb, seq_t left, seq_t right, struct sen
     }
 }
 
+bool rack_sent_original(const struct tcb *tcb, seq_t from, seq_t to)
+{
+    const struct rack *r = &tcb->rack;
+    int64_t first = seq_lt(from, r->log_start) ? 0 : log_find(r, from);
+    for (uint32_t k = first < 0 ? r->log_n : (uint32_t)first;
+         k < r->log_n && seq_lt(log_entry_start(r, k), to); k++)
+        if (!log_at(r, k)->no_sample &&
+            not_all_sacked(tcb, seq_max(log_entry_start(r, k), from), seq_min(log_at(r, k)->end, to)))
+            return true;
+    return false;
+}
+
 uint32_t rack_sent_room(const struct tcb *tcb, seq_t seq)
 {
     const struct rack *r = &tcb->rack;
@@ -267,7 +279,7 @@ void rack_on_xmit(struct tcb *tcb, seq_t seq, uint32_t seg_len, bool retrans)
         /* Linux tcp_xmit_retransmit_queue: resending the head restarts
          * the RTO, unless the reordering timer is what is pending. */
         if (seq_eq(seq, tcb->snd.una) && !r->tlp_sending && r->timer != RACK_TIMER_REO)
-            arm(tcb, RACK_TIMER_RTO, rto_current(tcb));
+            arm(tcb, RACK_TIMER_RTO, tcp_rto_after_retransmit(tcb));
         if (!r->tlp_sending)
             r->rxt_hi = seq_max(r->rxt_hi, seq_min(end, tcb->snd.max));
         if (tcb->in_recovery && !r->tlp_sending)
@@ -749,9 +761,15 @@ void rack_on_dsack(struct tcb *tcb, seq_t left, seq_t right)
     r->dsack_now = true;
     /* Only a D-SACK of data that may have been retransmitted (below the
      * highest retransmission) counts, as Linux tcp_sacktag_one counts
-     * only retransmitted segments. */
-    if (seq_lt(left, right) && retransmitted(r, left, right))
-        undo_note_dsack(tcb, left, segments_of(tcb, seq_dist(left, right)));
+     * only retransmitted segments; and one of a range no wider than the
+     * peer's window (Linux tcp_dsack_seen), whose segments were delivered
+     * (spuriously retransmitted: state->sack_delivered). */
+    if (seq_lt(left, right) && retransmitted(r, left, right) &&
+        seq_dist(left, right) <= tcb->snd.max_wnd) {
+        uint32_t segs = segments_of(tcb, seq_dist(left, right));
+        undo_note_dsack(tcb, left, segs);
+        r->dsack_segs += segs;
+    }
     if (r->tlp_on && r->tlp_retrans && seq_lt(left, r->tlp_high_seq) && seq_gt(right, r->tlp_start))
         r->dsack_tlp = true;
 }
@@ -793,6 +811,7 @@ void rack_on_ack(struct tcb *tcb, const struct segment *s, bool una_advanced)
         r->reo_wnd_persist++;
     tlp_on_ack(tcb, s, una_advanced);
     r->dsack_now = r->dsack_tlp = false;
+    r->dsack_segs = 0;
     if (!tcb->sack_ok || !seq_lt(tcb->snd.una, tcb->snd.max))
         return;
     if (!mark_lost(tcb) && una_advanced)

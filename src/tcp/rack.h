@@ -77,6 +77,7 @@ struct rack {
     bool reord_pending;            /* this ACK SACKed a hole: lowest at reord_low */
     seq_t reord_low;
     bool dsack_now, dsack_tlp;     /* this ACK carried a D-SACK (of the probe) */
+    uint32_t dsack_segs;           /* segments this ACK's D-SACKs report delivered */
     bool in_loss;                  /* after an RTO until SND.UNA passes recover */
     uint8_t timer;                 /* enum rack_timer */
     /* RFC 8985 §7: the probe outstanding (tlp_high_seq set: TLP.end_seq). */
@@ -105,6 +106,9 @@ struct sent_times rack_sent_acked(const struct tcb *tcb, seq_t old_una);
  * never-retransmitted transmissions holding bytes not SACKed before; call
  * before recording it. */
 void rack_sent_sacked(const struct tcb *tcb, seq_t left, seq_t right, struct sent_times *t);
+/* Does [from, to) hold octets whose packet was never sent again (nor folded
+ * by a full log) and that the scoreboard does not hold? */
+bool rack_sent_original(const struct tcb *tcb, seq_t from, seq_t to);
 /* The data octets from seq to the end of the packet that first sent it
  * (Linux keeps each packet as an skb, tso_fragment, and resends at most
  * one, __tcp_retransmit_skb); 0 when the log does not hold seq. */

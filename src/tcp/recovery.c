@@ -163,9 +163,9 @@ static bool should_enter(const struct tcb *tcb)
 
 /* As Linux tcp_enter_recovery: a reduction an ECN echo started (CWR)
  * stands, with its ssthresh and PRR counts; loss does not reduce again. */
-static void enter(struct tcb *tcb)
+static void enter(struct tcb *tcb, bool ece)
 {
-    undo_start(tcb);
+    undo_start(tcb, ece);
     if (!tcb->in_cwr) {
         tcb->ssthresh = tcb->cc->ssthresh_on_loss(tcb);
         tcb->prr_delivered = tcb->prr_out = 0;
@@ -248,7 +248,7 @@ void sack_recovery_on_ack(struct tcb *tcb, struct prr_ack a)
     if (!tcb->in_recovery) {
         if (!should_enter(tcb) || tcp_mtup_probe_lost(tcb))
             return;
-        enter(tcb);
+        enter(tcb, a.ece);
     }
     if (!a.below_una)
         prr_update(tcb, &a);

@@ -22,7 +22,7 @@ static uint32_t unsacked(const struct tcb *tcb, seq_t from, seq_t to)
  * counts it with tcp_add_reno_sack). */
 static uint32_t loss_flight(const struct tcb *tcb)
 {
-    seq_t resend = frto_resend_point(tcb);
+    seq_t resend = frto_resend_point(tcb); /* never below SND.UNA */
     seq_t lost_end = seq_max(resend, seq_min(tcb->rack.lost_to, tcb->snd.max));
     uint32_t flight = unsacked(tcb, tcb->snd.una, tcb->snd.max) - unsacked(tcb, resend, lost_end);
     if (tcb->sack_ok || !seq_gt(tcb->snd.max, tcb->recover))

@@ -86,13 +86,14 @@ struct tcb_recv {
     uint8_t wscale;   /* shift for our windows (RFC 7323 Rcv.Wind.Shift) */
 };
 
-/* F-RTO (RFC 5682) after a timeout: waiting for the first ACK (step 2),
- * or, new data sent (step 2b), for the verdict (step 3). */
-enum frto_step { FRTO_OFF, FRTO_AWAIT_ACK, FRTO_NEW_SENT };
+/* F-RTO (RFC 5682) after a timeout: waiting for the first ACK (step 2);
+ * new data sent (step 2b), waiting for the verdict (step 3); or resending
+ * again with no verdict yet, which original data acknowledged may still
+ * give. */
+enum frto_step { FRTO_OFF, FRTO_AWAIT_ACK, FRTO_NEW_SENT, FRTO_RESENDING };
 struct frto {
     uint8_t step;                /* enum frto_step */
     bool orig_delivered;         /* this ACK delivered never-retransmitted data */
-    seq_t orig_to;               /* never-retransmitted data ends here */
     seq_t resume;                /* resending's point while step 3 waits */
     seq_t new_from, new_to;      /* step 2b's new data (equal: none) */
 };
@@ -449,6 +450,7 @@ struct prr_ack {
     uint32_t delivered; /* DeliveredData: SND.UNA's advance + newly SACKed bytes */
     bool safe;          /* SafeACK: SND.UNA advanced and no further loss shows */
     bool below_una;     /* SEG.ACK < SND.UNA: SACK information only */
+    bool ece;           /* it echoes a congestion experienced mark (RFC 3168) */
 };
 uint32_t sack_pipe(const struct tcb *tcb);
 seq_t sack_lost_edge(const struct tcb *tcb);
@@ -466,6 +468,8 @@ void sack_recovery_end(struct tcb *tcb, seq_t ack);
  * updated (dupack: the ACK counted as a duplicate). */
 void frto_on_rto(struct tcb *tcb);
 bool tcp_rto_cuts_ssthresh(const struct tcb *tcb);
+/* The RTO from now, clamped to TCP_USER_TIMEOUT's end. */
+uint64_t tcp_rto_after_retransmit(const struct tcb *tcb);
 void frto_on_sacked(struct tcb *tcb, seq_t left, seq_t right);
 void frto_undo_if_spurious(struct tcb *tcb, seq_t ack);
 void frto_on_ack(struct tcb *tcb, seq_t una_before, bool dupack);
@@ -482,7 +486,8 @@ uint32_t frto_room_before_new_data(const struct tcb *tcb);
  * them are counted; an ACK that advances SND.UNA may undo the cut (before
  * SND.UNA moves); after a D-SACK, true if every retransmission came back
  * D-SACKed and the cut was undone. undo_loss leaves a timeout's state. */
-void undo_start(struct tcb *tcb);
+void undo_start(struct tcb *tcb, bool ece);
+void undo_forget(struct tcb *tcb);
 void undo_note_retransmit(struct tcb *tcb, uint32_t segs);
 void undo_note_dsack(struct tcb *tcb, seq_t left, uint32_t segs);
 void undo_sync(struct tcb *tcb);

@@ -95,6 +95,11 @@ static void scoreboard_on_rto(struct tcb *tcb)
         tcb->sacked.n = 0;
 }
 
+uint64_t tcp_rto_after_retransmit(const struct tcb *tcb)
+{
+    return clamp_to_user_timeout(tcb, tcb->retrans_start_us, rto_current(tcb));
+}
+
 /* Linux tcp_enter_loss: a timeout cuts ssthresh (and notes what to undo
  * to) once per episode: not during a reduction under way (fast recovery,
  * ECN's) before SND.UNA passes its end, nor when it repeats on the same
@@ -147,8 +152,7 @@ static void retransmit_timeout(struct tcb *tcb)
     }
     tcb->retransmits++;
     rto_backoff(tcb);
-    tcb_arm(tcb, TT_RETRANSMIT,
-             clamp_to_user_timeout(tcb, tcb->retrans_start_us, rto_current(tcb)));
+    tcb_arm(tcb, TT_RETRANSMIT, tcp_rto_after_retransmit(tcb));
     trace_event(tcb, KEEL_EV_RTO, tcb->snd.una.v, tcb->backoff);
     watchdog_after_rto(tcb, segs_before);
 }

@@ -18,10 +18,28 @@ static uint32_t current_ssthresh(const struct tcb *tcb)
     return tcb->ssthresh > three_quarters ? tcb->ssthresh : three_quarters;
 }
 
-void undo_start(struct tcb *tcb)
+/* Linux tcp_init_undo with the prior cwnd and ssthresh: a cut within a
+ * loss episode already under way (a recovery, a timeout) keeps the
+ * episode's evidence, its first retransmission and the retransmissions not
+ * yet D-SACKed (Linux keeps retrans_stamp until the connection is open
+ * again). An ECE on the ACK that starts a recovery is a congestion signal
+ * of its own: its cut is not undone (Linux records no prior ssthresh). */
+void undo_start(struct tcb *tcb, bool ece)
 {
-    tcb->undo = (struct undo){.on = true, .marker = tcb->snd.una, .prior_cwnd = tcb->cwnd,
-                              .prior_ssthresh = current_ssthresh(tcb)};
+    struct undo *u = &tcb->undo;
+    bool episode = tcb->in_recovery || tcb->rack.in_loss;
+    *u = (struct undo){.on = !ece, .marker = tcb->snd.una, .prior_cwnd = tcb->cwnd,
+                       .prior_ssthresh = current_ssthresh(tcb),
+                       .rxt_seen = episode && u->rxt_seen,
+                       .first_rxt_tsval = episode ? u->first_rxt_tsval : 0,
+                       .retrans = episode ? u->retrans : 0};
+}
+
+/* Linux tcp_enter_cwr: an ECN reduction is not undone, and one a loss cut
+ * finds under way leaves that cut nothing to undo to. */
+void undo_forget(struct tcb *tcb)
+{
+    tcb->undo.on = false;
 }
 
 void undo_note_retransmit(struct tcb *tcb, uint32_t segs)

@@ -189,3 +189,70 @@ TEST(no_frto_resends_after_the_first_ack)
     CHECK_EQ_U(script_counter(&s, KEEL_C_TCPSpuriousRTOs), 0);
     script_free(&s);
 }
+
+/* After step 2b, an ACK that moves SND.UNA without a verdict (it covers
+ * data the fast recovery resent before the timeouts, and data SACKed)
+ * resumes resending, as Linux does (REXMIT_LOST), from SND.UNA: never
+ * below it, though step 2b left resending at 1001. Here a recovery resends
+ * 1:1001 and 1001:2001, two timeouts follow (F-RTO starts at the second, a
+ * repeated one), the ACK of 1001 lets new data out, and the ACK of 3001
+ * resends the hole 3001:4001. */
+TEST(resending_resumes_at_snd_una_after_acks_of_resent_data)
+{
+    struct keel_config cfg = {.sndbuf = 262144};
+    struct script s;
+    script_init(&s, &cfg);
+    struct keel_route r = {.dst = PEER_ADDR, .prefix_len = 32, .initcwnd = 20};
+    CHECK_EQ(keel_route_set(s.st, &r), 0);
+    int c = script_active_open_rtt(&s, &OPTS_MSS_1000_SACK, 10000);
+    script_write(&s, c, 60 * MSS);
+    for (uint32_t k = 0; k < 20; k++)
+        script_expect(&s, .flags = A, .seq = 1 + k * MSS, .ack = 1, .len = MSS);
+    script_expect_none(&s);
+    script_ack_sack(&s, 1, 2001, 3001);
+    script_ack_sack(&s, 1, 4001, 20001);
+    while (script_pending(&s))
+        s.next_out++; /* the recovery's retransmissions */
+    CHECK(script_info(&s, c).in_recovery);
+    while (script_counter(&s, KEEL_C_TCPTimeouts) < 2) {
+        script_run_timer(&s);
+        while (script_pending(&s))
+            s.next_out++;
+    }
+    script_ack_sack(&s, 1001, 4001, 20001);
+    CHECK(script_pending(&s) > 0);
+    while (script_pending(&s))
+        CHECK(s.out[s.next_out++].h.seq - s.keel_isn >= 20001); /* step 2b: new data */
+    script_ack_sack(&s, 3001, 4001, 20001);
+    script_expect(&s, .flags = A, .seq = 3001, .ack = 1, .len = MSS);
+    CHECK_EQ_U(script_counter(&s, KEEL_C_TCPSpuriousRTOs), 0);
+    CHECK(script_info(&s, c).in_loss);
+    script_free(&s);
+}
+
+/* Data a tail loss probe resent is not original data, however many
+ * timeouts later its SACK comes (Linux marks the packet EVER_RETRANS): 10
+ * segments, the probe resends 9001:10001, two timeouts (F-RTO on at the
+ * repeated one), and then a SACK of 9001:10001 undoes nothing. */
+TEST(sack_of_the_probes_copy_is_no_proof_of_a_spurious_timeout)
+{
+    struct script s;
+    script_init(&s, NULL);
+    script_use_tso_device(&s);
+    int c = script_active_open_rtt(&s, &OPTS_MSS_1000_SACK, 10000);
+    script_write(&s, c, 10 * MSS);
+    while (script_pending(&s))
+        s.next_out++;
+    script_run_timer(&s);
+    script_expect(&s, .flags = P | A, .seq = 9001, .ack = 1, .len = MSS); /* the probe */
+    while (script_counter(&s, KEEL_C_TCPTimeouts) < 2) {
+        script_run_timer(&s);
+        while (script_pending(&s))
+            s.next_out++;
+    }
+    script_ack_sack(&s, 1, 9001, 10001);
+    CHECK_EQ_U(script_counter(&s, KEEL_C_TCPSpuriousRTOs), 0);
+    CHECK_EQ_U(script_counter(&s, KEEL_C_TCPLossUndo), 0);
+    CHECK(script_info(&s, c).in_loss);
+    script_free(&s);
+}
