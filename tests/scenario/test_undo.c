@@ -97,3 +97,45 @@ TEST(eifel_ack_of_the_retransmission_keeps_the_cut)
     CHECK_EQ_U(script_counter(&s, KEEL_C_TCPFullUndo), 0);
     script_free(&s);
 }
+
+/* Linux tcp_enter_cwr: an ECN reduction leaves nothing to undo. A fast
+ * recovery ends without an undo; an ECE then cuts cwnd again; the D-SACK
+ * of the recovery's retransmission that comes after does not restore the
+ * cwnd from before the recovery (it would drop the ECN response). */
+TEST(an_ecn_reduction_is_not_undone_by_an_older_dsack)
+{
+    static const struct tcp_opts syn = {.present = TCP_OPT_MSS | TCP_OPT_SACK_PERM, .mss = 1000};
+    struct keel_config cfg = {.sndbuf = 262144};
+    struct script s;
+    script_init(&s, &cfg);
+    int ls = keel_socket(s.st, KEEL_SOCK_STREAM);
+    struct keel_sockaddr a = {0, KEEL_PORT};
+    CHECK_EQ(keel_bind(s.st, ls, &a), 0);
+    CHECK_EQ(keel_listen(s.st, ls, 16), 0);
+    script_send(&s, .flags = TCP_FLAG_SYN | TCP_FLAG_ECE | TCP_FLAG_CWR, .seq = 0, .opts = syn);
+    script_expect(&s, .flags = TCP_FLAG_SYN | A | TCP_FLAG_ECE, .seq = 0, .ack = 1);
+    script_advance(&s, 10000);
+    script_send(&s, .flags = A, .seq = 1, .ack = 1);
+    int c = keel_accept(s.st, ls, NULL);
+    CHECK(c >= 0 && script_info(&s, c).ecn_ok);
+    script_write(&s, c, 20 * 1000);
+    while (script_pending(&s))
+        s.next_out++;
+    script_advance(&s, 10000);
+    script_ack_sack(&s, 1, 1001, 5001); /* 1:1001 lost: a fast recovery */
+    CHECK(script_info(&s, c).in_recovery);
+    script_send(&s, .flags = A, .seq = 1, .ack = 10001);
+    CHECK(!script_info(&s, c).in_recovery);
+    while (script_pending(&s))
+        s.next_out++;
+    script_send(&s, .flags = A | TCP_FLAG_ECE, .seq = 1, .ack = 11001);
+    struct keel_tcp_info i = script_info(&s, c);
+    CHECK(i.in_cwr);
+    uint32_t ssthresh = i.ssthresh;
+    script_ack_sack(&s, 11001, 1, 1001); /* the D-SACK of 1:1001 */
+    i = script_info(&s, c);
+    CHECK_EQ_U(script_counter(&s, KEEL_C_TCPDSACKUndo), 0);
+    CHECK_EQ_U(i.ssthresh, ssthresh);
+    CHECK(i.in_cwr);
+    script_free(&s);
+}
