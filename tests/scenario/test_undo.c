@@ -98,30 +98,38 @@ TEST(eifel_ack_of_the_retransmission_keeps_the_cut)
     script_free(&s);
 }
 
+/* An ECN connection (keel listens; the peer asks with ECE and CWR), MSS
+ * 1000, SACK, a 10 ms RTT; 20 segments written and sent. */
+static int ecn_sack_connection(struct script *s)
+{
+    static const struct tcp_opts syn = {.present = TCP_OPT_MSS | TCP_OPT_SACK_PERM, .mss = 1000};
+    struct keel_config cfg = {.sndbuf = 262144};
+    script_init(s, &cfg);
+    int ls = keel_socket(s->st, KEEL_SOCK_STREAM);
+    struct keel_sockaddr a = {0, KEEL_PORT};
+    CHECK_EQ(keel_bind(s->st, ls, &a), 0);
+    CHECK_EQ(keel_listen(s->st, ls, 16), 0);
+    script_send(s, .flags = TCP_FLAG_SYN | TCP_FLAG_ECE | TCP_FLAG_CWR, .seq = 0, .opts = syn);
+    script_expect(s, .flags = TCP_FLAG_SYN | A | TCP_FLAG_ECE, .seq = 0, .ack = 1);
+    script_advance(s, 10000);
+    script_send(s, .flags = A, .seq = 1, .ack = 1);
+    int c = keel_accept(s->st, ls, NULL);
+    CHECK(c >= 0 && script_info(s, c).ecn_ok);
+    script_write(s, c, 20 * 1000);
+    while (script_pending(s))
+        s->next_out++;
+    script_advance(s, 10000);
+    return c;
+}
+
 /* Linux tcp_enter_cwr: an ECN reduction leaves nothing to undo. A fast
  * recovery ends without an undo; an ECE then cuts cwnd again; the D-SACK
  * of the recovery's retransmission that comes after does not restore the
  * cwnd from before the recovery (it would drop the ECN response). */
 TEST(an_ecn_reduction_is_not_undone_by_an_older_dsack)
 {
-    static const struct tcp_opts syn = {.present = TCP_OPT_MSS | TCP_OPT_SACK_PERM, .mss = 1000};
-    struct keel_config cfg = {.sndbuf = 262144};
     struct script s;
-    script_init(&s, &cfg);
-    int ls = keel_socket(s.st, KEEL_SOCK_STREAM);
-    struct keel_sockaddr a = {0, KEEL_PORT};
-    CHECK_EQ(keel_bind(s.st, ls, &a), 0);
-    CHECK_EQ(keel_listen(s.st, ls, 16), 0);
-    script_send(&s, .flags = TCP_FLAG_SYN | TCP_FLAG_ECE | TCP_FLAG_CWR, .seq = 0, .opts = syn);
-    script_expect(&s, .flags = TCP_FLAG_SYN | A | TCP_FLAG_ECE, .seq = 0, .ack = 1);
-    script_advance(&s, 10000);
-    script_send(&s, .flags = A, .seq = 1, .ack = 1);
-    int c = keel_accept(s.st, ls, NULL);
-    CHECK(c >= 0 && script_info(&s, c).ecn_ok);
-    script_write(&s, c, 20 * 1000);
-    while (script_pending(&s))
-        s.next_out++;
-    script_advance(&s, 10000);
+    int c = ecn_sack_connection(&s);
     script_ack_sack(&s, 1, 1001, 5001); /* 1:1001 lost: a fast recovery */
     CHECK(script_info(&s, c).in_recovery);
     script_send(&s, .flags = A, .seq = 1, .ack = 10001);
@@ -137,5 +145,29 @@ TEST(an_ecn_reduction_is_not_undone_by_an_older_dsack)
     CHECK_EQ_U(script_counter(&s, KEEL_C_TCPDSACKUndo), 0);
     CHECK_EQ_U(i.ssthresh, ssthresh);
     CHECK(i.in_cwr);
+    script_free(&s);
+}
+
+/* Linux tcp_enter_recovery(sk, ece_ack): when the ACK that starts a fast
+ * recovery also echoes congestion, its cut answers the ECE too and is not
+ * undone: the D-SACK of the only retransmission leaves it (ssthresh 7). */
+TEST(a_recovery_started_by_an_ece_ack_is_not_undone)
+{
+    struct script s;
+    int c = ecn_sack_connection(&s);
+    struct seg g = {.flags = A | TCP_FLAG_ECE, .seq = 1, .ack = 1};
+    g.opts.present = TCP_OPT_SACK;
+    g.opts.sack_count = 1;
+    g.opts.sack[0].left = s.keel_isn + 1001;
+    g.opts.sack[0].right = s.keel_isn + 5001;
+    script_inject(&s, &g);
+    struct keel_tcp_info i = script_info(&s, c);
+    CHECK(i.in_recovery);
+    uint32_t ssthresh = i.ssthresh;
+    script_ack_sack(&s, 10001, 1, 1001); /* all of it, and the D-SACK of 1:1001 */
+    i = script_info(&s, c);
+    CHECK(!i.in_recovery);
+    CHECK_EQ_U(i.ssthresh, ssthresh);
+    CHECK_EQ_U(script_counter(&s, KEEL_C_TCPFullUndo) + script_counter(&s, KEEL_C_TCPDSACKUndo), 0);
     script_free(&s);
 }
