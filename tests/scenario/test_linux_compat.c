@@ -347,6 +347,18 @@ TEST(prr_ack_below_snd_una_keeps_cwnd_above_ssthresh)
     script_free(&s);
 }
 
+/* A connection with a 10 ms RTT (MSS 1000, SACK) that sent one write of
+ * 10 segments, the last with PSH. */
+static int send_ten_segments(struct script *s)
+{
+    int c = passive_open_rtt(s, &OPTS_MSS_1000_SACK, 10000);
+    script_write(s, c, 10 * MSS);
+    for (uint32_t k = 0; k < 10; k++)
+        script_expect(s, .flags = (uint8_t)(k == 9 ? P | A : A), .seq = 1 + k * MSS, .ack = 1,
+                      .len = MSS);
+    return c;
+}
+
 /* Whatever keel sent and the test does not examine. */
 static bool skip_sent(struct script *s)
 {
@@ -375,11 +387,7 @@ TEST(slow_start_after_timeout_counts_sacked_data_once)
     struct keel_config cfg = {.no_frto = true};
     struct script s;
     script_init(&s, &cfg);
-    int c = passive_open_rtt(&s, &OPTS_MSS_1000_SACK, 10000);
-    script_write(&s, c, 10 * MSS);
-    for (uint32_t k = 0; k < 10; k++)
-        script_expect(&s, .flags = (uint8_t)(k == 9 ? P | A : A), .seq = 1 + k * MSS, .ack = 1,
-                      .len = MSS);
+    int c = send_ten_segments(&s);
     run_timers_until_head_resent(&s);
     CHECK_EQ_U(script_info(&s, c).cwnd, MSS);
     script_ack_sack(&s, 1, 1001, 9001);
@@ -429,11 +437,7 @@ TEST(timeout_after_reneging_drops_the_scoreboard)
 {
     struct script s;
     script_init(&s, NULL);
-    int c = passive_open_rtt(&s, &OPTS_MSS_1000_SACK, 10000);
-    script_write(&s, c, 10 * MSS);
-    for (uint32_t k = 0; k < 10; k++)
-        script_expect(&s, .flags = (uint8_t)(k == 9 ? P | A : A), .seq = 1 + k * MSS, .ack = 1,
-                      .len = MSS);
+    int c = send_ten_segments(&s);
     run_timers_until_head_resent(&s);
     script_ack_sack(&s, 1, 1, 2001);
     skip_sent(&s);
