@@ -171,3 +171,43 @@ TEST(a_recovery_started_by_an_ece_ack_is_not_undone)
     CHECK_EQ_U(script_counter(&s, KEEL_C_TCPFullUndo) + script_counter(&s, KEEL_C_TCPDSACKUndo), 0);
     script_free(&s);
 }
+
+/* A second cut in one loss episode keeps the episode's first
+ * retransmission as the Eifel reference (Linux keeps retrans_stamp): all
+ * ten segments are lost; the first timeout resends 1:1001 (TSval T1), its
+ * ACK lets go-back-N resend 1001:3001 (T2), a second timeout cuts again and
+ * resends 1001:2001 (T3). An ACK of 3001 echoing T2 was triggered by a
+ * retransmission, not by an original: nothing is undone (against T3, a
+ * fresh reference, it would have looked delayed). */
+TEST(eifel_reference_survives_a_second_cut_in_one_episode)
+{
+    struct script s;
+    script_init(&s, NULL);
+    int c = script_active_open_rtt(&s, &OPTS_TS_SACK, 10000);
+    script_write(&s, c, 10 * SEG);
+    while (script_pending(&s))
+        s.next_out++;
+    while (script_counter(&s, KEEL_C_TCPTimeouts) < 1) {
+        script_run_timer(&s);
+        while (script_pending(&s) > 1)
+            s.next_out++;
+    }
+    uint32_t t1 = script_expect(&s, .flags = A, .seq = 1, .ack = 1, .len = SEG)->h.opts.tsval;
+    script_advance(&s, 10000);
+    ack_echo(&s, 1001, t1, 0, 0);
+    uint32_t t2 = script_expect(&s, .flags = A, .seq = 1001, .ack = 1, .len = SEG)->h.opts.tsval;
+    while (script_pending(&s))
+        s.next_out++;
+    while (script_counter(&s, KEEL_C_TCPTimeouts) < 2) {
+        script_run_timer(&s);
+        while (script_pending(&s) > 1)
+            s.next_out++;
+    }
+    uint32_t t3 = script_expect(&s, .flags = A, .seq = 1001, .ack = 1, .len = SEG)->h.opts.tsval;
+    CHECK((int32_t)(t1 - t2) < 0 && (int32_t)(t2 - t3) < 0);
+    script_advance(&s, 10000);
+    ack_echo(&s, 3001, t2, 0, 0);
+    CHECK_EQ_U(script_counter(&s, KEEL_C_TCPLossUndo), 0);
+    CHECK(script_info(&s, c).in_loss);
+    script_free(&s);
+}
