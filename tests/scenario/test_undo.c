@@ -211,3 +211,33 @@ TEST(eifel_reference_survives_a_second_cut_in_one_episode)
     CHECK(script_info(&s, c).in_loss);
     script_free(&s);
 }
+
+/* Linux tcp_dsack_seen: a D-SACK counts every segment it covers as
+ * delivered. A recovery resends 1:2001 (two segments); the ACK of all ten
+ * D-SACKs both: the cut is undone and cwnd grows by the 7 segments the ACK
+ * acknowledged and the 2 D-SACKed, 10 + 9 (Linux 6.18: 19;
+ * tests/packetdrill/undo/dsack-of-two-segments-counts-both.pkt). */
+TEST(a_dsack_of_two_segments_counts_both_delivered)
+{
+    static const struct tcp_opts syn = {.present = TCP_OPT_MSS | TCP_OPT_SACK_PERM, .mss = 1000};
+    struct script s;
+    script_init(&s, NULL);
+    int c = script_active_open_rtt(&s, &syn, 100000);
+    script_write(&s, c, 10 * SEG);
+    while (script_pending(&s))
+        s.next_out++;
+    script_advance(&s, 100000);
+    script_ack_sack(&s, 1, 2001, 5001);
+    while (script_counter(&s, KEEL_C_TcpRetransSegs) < 2)
+        script_run_timer(&s);
+    struct keel_tcp_info i = script_info(&s, c);
+    CHECK(i.in_recovery);
+    CHECK_EQ_U(i.cwnd, 7 * SEG);
+    script_advance(&s, 10000);
+    script_ack_sack(&s, 10001, 1, 2001);
+    i = script_info(&s, c);
+    CHECK(!i.in_recovery);
+    CHECK_EQ_U(i.cwnd, 19 * SEG);
+    CHECK_EQ_U(i.ssthresh, UINT32_MAX);
+    script_free(&s);
+}
