@@ -375,3 +375,31 @@ TEST(rack_times_each_packet_sent_at_one_instant)
     CHECK_EQ_U(script_info(&s, c).lost_bytes, 800);
     script_free(&s);
 }
+
+/* A resent head restarts the RTO (Linux tcp_xmit_retransmit_queue), but
+ * never past the end of TCP_USER_TIMEOUT, counted from the first
+ * retransmission (Linux tcp_clamp_rto_to_user_timeout): the probe resends
+ * 10 segments' last at 202 ms, a SACK 150 ms later starts a recovery that
+ * resends the head, and with a 350 ms user timeout the connection is
+ * aborted at the probe + 350 ms, not at the RTO restarted from the head
+ * (300 ms after it). */
+TEST(resent_head_rto_stops_at_the_user_timeout)
+{
+    struct script s;
+    int c = open_and_send(&s, 10);
+    int ut = 350;
+    CHECK_EQ(keel_setsockopt(s.st, c, KEEL_IPPROTO_TCP, KEEL_TCP_USER_TIMEOUT, &ut, sizeof ut), 0);
+    script_run_timer(&s);
+    uint64_t probe_us = script_expect(&s, .flags = A | P, .seq = 1 + 9 * MSS, .ack = 1,
+                                      .len = MSS)->at_us;
+    script_advance_to(&s, probe_us + 150000);
+    ack_sacking(&s, 1, 2, 4);
+    script_expect(&s, .flags = A, .seq = 1, .ack = 1, .len = MSS);
+    CHECK(script_info(&s, c).in_recovery);
+    script_advance_to(&s, probe_us + 350000 - 1);
+    CHECK_EQ(script_state(&s, c), KEEL_TCP_ESTABLISHED);
+    script_advance_to(&s, probe_us + 350000);
+    CHECK_EQ(script_state(&s, c), KEEL_TCP_CLOSED);
+    CHECK_EQ(keel_send(s.st, c, "x", 1, 0), KEEL_ETIMEDOUT);
+    script_free(&s);
+}
