@@ -19,7 +19,7 @@ void frto_on_rto(struct tcb *tcb)
     bool repeated = tcb->rack.in_loss && tcb->retransmits;
     if (tcp_rto_cuts_ssthresh(tcb))
         undo_start(tcb, false);
-    f->new_from = f->new_to = tcb->snd.max;
+    frto_stop(tcb);
     f->orig_delivered = false;
     bool on = !tcb->st->cfg.no_frto && (new_episode || repeated) && !tcb->mtup.probe_size &&
               tcb->undo.on;
@@ -117,6 +117,12 @@ void frto_on_ack(struct tcb *tcb, seq_t una_before, bool dupack)
 
 /* Resending never restarts below SND.UNA: ACKs of data resent before, or
  * SACKed, may have passed the point where step 2b left it. */
+void frto_stop(struct tcb *tcb)
+{
+    tcb->frto.step = FRTO_OFF;
+    tcb->frto.new_from = tcb->frto.new_to = tcb->snd.max;
+}
+
 seq_t frto_resend_point(const struct tcb *tcb)
 {
     const struct frto *f = &tcb->frto;

@@ -473,6 +473,8 @@ uint64_t tcp_rto_after_retransmit(const struct tcb *tcb);
 void frto_on_sacked(struct tcb *tcb, seq_t left, seq_t right);
 void frto_undo_if_spurious(struct tcb *tcb, seq_t ack);
 void frto_on_ack(struct tcb *tcb, seq_t una_before, bool dupack);
+/* The episode's F-RTO ends: no step under way, no new data to step over. */
+void frto_stop(struct tcb *tcb);
 /* Where resending after the timeout has got to (SND.NXT, unless step 2b's
  * new data is out and resending waits). */
 seq_t frto_resend_point(const struct tcb *tcb);

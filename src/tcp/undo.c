@@ -108,8 +108,7 @@ void undo_loss(struct tcb *tcb)
     tcb->recover = tcb->snd.una;
     tcb->snd.nxt = tcb->snd.max;
     tcb->retransmits = 0;
-    tcb->frto.step = FRTO_OFF;
-    tcb->frto.new_from = tcb->frto.new_to = tcb->snd.max;
+    frto_stop(tcb);
     CTR_INC(tcb->st, TCPLossUndo);
 }
 
