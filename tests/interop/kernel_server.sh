@@ -14,10 +14,10 @@ FILE_BYTES=67108864
 want=$(sha256sum <"$W/file" | cut -d' ' -f1)
 
 # 1. keel downloads from the kernel's HTTP server.
-ip netns exec "$NS" python3 -m http.server 8080 --bind 0.0.0.0 --directory "$W" \
+ip netns exec "$NS" python3 -u -m http.server 8080 --bind 0.0.0.0 --directory "$W" \
     >"$W/http.out" 2>&1 &
 PIDS+=($!)
-sleep 0.5
+wait_for "$W/http.out" "Serving HTTP" 10 || fail "the kernel's HTTP server did not listen: $(cat "$W/http.out")"
 got=$(in_ns "$KT" --pcap "$KT_PCAPS/kernel_server_get.pcap" --idle-timeout 20 \
       get "http://$KERNEL_ADDR:8080/file" 2>"$W/get.log" | sha256sum | cut -d' ' -f1)
 grep -q "get: status 200, $FILE_BYTES bytes" "$W/get.log" || fail "get: $(grep 'get:' "$W/get.log")"
