@@ -25,7 +25,7 @@ struct options {
     uint64_t iterations;
     const char *cc;
     bool ecn;
-    bool no_frto, no_timestamps;
+    bool no_frto, no_timestamps, no_sack;
     uint64_t bytes_c2s, bytes_s2c;
     struct sim_link_config link;
 };
@@ -56,6 +56,7 @@ static void usage(FILE *out)
             "         --ecn (the client asks for ECN, RFC 3168; the server answers)\n"
             "         --no-frto (both stacks without F-RTO, RFC 5682, as tcp_frto=0)\n"
             "         --no-timestamps (both stacks without RFC 7323 timestamps)\n"
+            "         --no-sack (both stacks without SACK, RFC 2018: NewReno recovery)\n"
             "output:  --pcap FILE (the client's packets, both ways, for tcpdump/Wireshark)\n");
 }
 
@@ -91,7 +92,7 @@ static void default_options(struct options *o)
 
 enum { OPT_SEED = 256, OPT_JSON, OPT_UP, OPT_DOWN, OPT_DELAY, OPT_JITTER, OPT_LOSS,
        OPT_BURST, OPT_REORDER, OPT_DUP, OPT_CORRUPT, OPT_RATE, OPT_QUEUE, OPT_MTU,
-       OPT_SCENARIO, OPT_PCAP, OPT_ITER, OPT_CC, OPT_ECN, OPT_NO_FRTO, OPT_NO_TS, OPT_CE_MARK, OPT_SPIKE, OPT_SPIKE_MS,
+       OPT_SCENARIO, OPT_PCAP, OPT_ITER, OPT_CC, OPT_ECN, OPT_NO_FRTO, OPT_NO_TS, OPT_NO_SACK, OPT_CE_MARK, OPT_SPIKE, OPT_SPIKE_MS,
        OPT_HELP };
 
 static const struct option long_opts[] = {
@@ -104,7 +105,8 @@ static const struct option long_opts[] = {
     {"rate-mbps", 1, 0, OPT_RATE}, {"queue-kb", 1, 0, OPT_QUEUE}, {"mtu", 1, 0, OPT_MTU},
     {"pcap", 1, 0, OPT_PCAP}, {"iterations", 1, 0, OPT_ITER}, {"cc", 1, 0, OPT_CC},
     {"ecn", 0, 0, OPT_ECN}, {"no-frto", 0, 0, OPT_NO_FRTO},
-    {"no-timestamps", 0, 0, OPT_NO_TS}, {"ce-mark-kb", 1, 0, OPT_CE_MARK},
+    {"no-timestamps", 0, 0, OPT_NO_TS}, {"no-sack", 0, 0, OPT_NO_SACK},
+    {"ce-mark-kb", 1, 0, OPT_CE_MARK},
     {"help", 0, 0, OPT_HELP}, {0, 0, 0, 0},
 };
 
@@ -120,6 +122,7 @@ static void apply_option(struct options *o, int c, const char *arg)
     case OPT_ECN: o->ecn = true; break;
     case OPT_NO_FRTO: o->no_frto = true; break;
     case OPT_NO_TS: o->no_timestamps = true; break;
+    case OPT_NO_SACK: o->no_sack = true; break;
     case OPT_CE_MARK: o->link.ce_mark_bytes = (uint32_t)(strtoul(arg, NULL, 0) * 1024); break;
     case OPT_UP:
         o->bytes_c2s = parse_size(arg);
@@ -304,9 +307,10 @@ static int run_bulk(const struct options *o)
     struct sim_link *link = world_add_link(&w, &o->link);
     struct keel_config cc = {.addr = ADDR_CLIENT, .log = stderr, .congestion_control = o->cc,
                              .ecn = o->ecn ? KEEL_ECN_ON : KEEL_ECN_ACCEPT, .no_frto = o->no_frto,
-                             .no_timestamps = o->no_timestamps};
+                             .no_timestamps = o->no_timestamps, .no_sack = o->no_sack};
     struct keel_config sc = {.addr = ADDR_SERVER, .log = stderr, .congestion_control = o->cc,
-                             .no_frto = o->no_frto, .no_timestamps = o->no_timestamps};
+                             .no_frto = o->no_frto, .no_timestamps = o->no_timestamps,
+                             .no_sack = o->no_sack};
     keel_stack *c = world_add_host(&w, &cc, link, 0);
     keel_stack *s = world_add_host(&w, &sc, link, 1);
     struct bulk_config cfg = {.client_to_server = o->bytes_c2s, .server_to_client = o->bytes_s2c,
