@@ -91,8 +91,7 @@ static void enter_cwr(struct tcb *tcb)
     tcb->ssthresh = tcb->cc->ssthresh_on_loss(tcb);
     tcb->in_cwr = true;
     tcb->cwr_end = tcb->snd.max;
-    tcb->prr_delivered = tcb->prr_out = 0;
-    tcb->recover_fs = seq_dist(tcb->snd.una, tcb->snd.max);
+    prr_start(tcb);
     ecn_queue_cwr(tcb);
     CTR_INC(tcb->st, TCPECNCwrEntered);
 }

@@ -161,15 +161,23 @@ static bool should_enter(const struct tcb *tcb)
            (tcb->sacked.n && hole_lost(tcb, 0, rangeset_bytes(&tcb->sacked)));
 }
 
+/* A reduction begins (Linux tcp_init_cwnd_reduction): PRR counts from
+ * zero, and RecoverFS is cwnd as it was (Linux's prior_cwnd), not
+ * RFC 9937's pipe: limited transmit makes the flight larger. */
+void prr_start(struct tcb *tcb)
+{
+    tcb->prr_delivered = tcb->prr_out = 0;
+    tcb->recover_fs = tcb->cwnd;
+}
+
 /* As Linux tcp_enter_recovery: a reduction an ECN echo started (CWR)
  * stands, with its ssthresh and PRR counts; loss does not reduce again. */
 static void enter(struct tcb *tcb, bool ece)
 {
     undo_start(tcb, ece);
     if (!tcb->in_cwr) {
+        prr_start(tcb);
         tcb->ssthresh = tcb->cc->ssthresh_on_loss(tcb);
-        tcb->prr_delivered = tcb->prr_out = 0;
-        tcb->recover_fs = seq_dist(tcb->snd.una, tcb->snd.max);
         ecn_queue_cwr(tcb);
     }
     tcb->in_cwr = false;
@@ -199,7 +207,7 @@ seq_t sack_lost_edge(const struct tcb *tcb)
 
 /* RFC 9937 §6 (PRR, obsoleting RFC 6937): cwnd = pipe + sndcnt, where
  * sndcnt spreads the reduction over the ACKs of the recovery (proportional
- * while pipe > ssthresh; then up to ssthresh, by what was delivered, plus
+ * while pipe > ssthresh, rounded up to whole segments; then up to ssthresh, by what was delivered, plus
  * one segment only on a SafeACK, one that advances SND.UNA and shows no
  * further loss, as Linux tcp_cwnd_reduction does). As Linux does, the first
  * ACK always lets one segment go: the fast retransmission. */
@@ -209,8 +217,9 @@ void prr_update(struct tcb *tcb, const struct prr_ack *a)
     uint32_t pipe = sack_pipe(tcb), fs = tcb->recover_fs ? tcb->recover_fs : 1;
     int64_t sndcnt;
     if (pipe > tcb->ssthresh) {
-        uint64_t share = ((uint64_t)tcb->prr_delivered * tcb->ssthresh + fs - 1) / fs;
-        sndcnt = (int64_t)share - tcb->prr_out;
+        uint64_t unit = (uint64_t)fs * tcb->mss; /* whole segments, as Linux counts */
+        uint64_t share = ((uint64_t)tcb->prr_delivered * tcb->ssthresh + unit - 1) / unit;
+        sndcnt = (int64_t)(share * tcb->mss) - tcb->prr_out;
     } else {
         int64_t fresh = (int64_t)tcb->prr_delivered - tcb->prr_out;
         int64_t limit = (fresh > a->delivered ? fresh : a->delivered) + (a->safe ? tcb->mss : 0);

@@ -219,7 +219,7 @@ struct tcb {
     uint32_t dupacks;
     bool in_recovery;
     seq_t recover;
-    uint32_t prr_delivered, prr_out, recover_fs; /* RFC 6937 */
+    uint32_t prr_delivered, prr_out, recover_fs; /* RFC 9937 (recover_fs: prr_start) */
     /* ECN (RFC 3168): negotiated (while SYN-SENT: asked for); ECE to echo
      * until the peer's CWR; CWR to send on the next new data; and the
      * reduction a congestion echo started (Linux's CWR state), which lasts
@@ -460,6 +460,7 @@ uint32_t sack_retrans_out(const struct tcb *tcb);
 bool sack_retransmit_next(struct tcb *tcb, uint32_t usable, bool new_data_waiting);
 void sack_recovery_on_ack(struct tcb *tcb, struct prr_ack a);
 void sack_recovery_end(struct tcb *tcb, seq_t ack);
+void prr_start(struct tcb *tcb);
 
 /* F-RTO (src/tcp/frto.c, RFC 5682). A timeout, before its response; an
  * ACK's SACK blocks as they are taken (before the scoreboard changes); the

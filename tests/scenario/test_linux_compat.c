@@ -311,7 +311,9 @@ TEST(prr_ack_below_snd_una_sacks_but_keeps_cwnd)
 
 /* The same while pipe is above ssthresh, where PRR would have cut cwnd to
  * the proportional share: an old ACK leaves cwnd alone there too. One loss
- * (1:1001) after limited transmit: RecoverFS 12, ssthresh 7. */
+ * (1:1001) after limited transmit: RecoverFS 10 (cwnd before the
+ * recovery, as Linux's prior_cwnd), ssthresh 7. Checked against Linux
+ * 6.18 (tests/packetdrill/recovery/prr-old-ack-above-ssthresh.pkt). */
 TEST(prr_ack_below_snd_una_keeps_cwnd_above_ssthresh)
 {
     struct script s;
@@ -329,20 +331,23 @@ TEST(prr_ack_below_snd_una_keeps_cwnd_above_ssthresh)
     script_expect(&s, .flags = A, .seq = 1, .ack = 1, .len = MSS);
     script_expect_none(&s);
     /* The retransmission arrives: pipe 8 > ssthresh, share ceil(2 * 7 /
-     * 12) = 2 segments less the 1 sent: cwnd 8 + 167 bytes. (It comes
+     * 10) = 2 segments less the 1 sent: cwnd 9, one new segment. (It comes
      * within min_rtt, so RACK does not time it, Linux tcp_rack_advance: a
      * round trip later, RACK would mark 4001:10001, sent before it, lost.) */
     script_advance(&s, 5000);
     script_send(&s, .flags = A, .seq = 1, .ack = 4001);
-    script_expect_none(&s);
-    uint32_t cwnd = script_info(&s, c).cwnd;
-    CHECK_EQ_U(cwnd, 8167);
-    /* A reordered ACK of 1001 SACKs 4001:6001: pipe 6, cwnd unchanged,
-     * two segments go (PRR run on it would have set cwnd 7: one). */
-    ack_sack2(&s, 1001, 4001, 6001, 0, 0);
-    CHECK_EQ_U(script_info(&s, c).cwnd, cwnd);
     script_expect(&s, .flags = A, .seq = 12001, .ack = 1, .len = MSS);
+    script_expect_none(&s);
+    CHECK_EQ_U(script_info(&s, c).cwnd, 9 * MSS);
+    /* A reordered ACK of 1001 SACKs 5001:7001: cwnd unchanged, pipe 6 (RACK
+     * marks 4001:5001, sent before the retransmission that arrived), so
+     * 4001:5001 is resent and two new segments go (PRR run on it would have
+     * set cwnd 7: only the retransmission). */
+    ack_sack2(&s, 1001, 5001, 7001, 0, 0);
+    CHECK_EQ_U(script_info(&s, c).cwnd, 9 * MSS);
+    script_expect(&s, .flags = A, .seq = 4001, .ack = 1, .len = MSS);
     script_expect(&s, .flags = A, .seq = 13001, .ack = 1, .len = MSS);
+    script_expect(&s, .flags = A, .seq = 14001, .ack = 1, .len = MSS);
     script_expect_none(&s);
     script_free(&s);
 }

@@ -55,14 +55,17 @@ TEST(sack_recovery_limited_transmit_then_fast_retransmit_then_prr)
     CHECK(i.in_recovery);
     CHECK_EQ_U(i.ssthresh, 10220); /* CUBIC: 0.7 * 10 segments */
     /* PRR (pipe > ssthresh): sndcnt = ceil(delivered * ssthresh / RecoverFS)
-     * - out, RecoverFS = 12 segments: the next two SACKs earn 244 and 1095
-     * bytes, not a segment; the third earns 1947: one new segment. */
+     * - out in whole segments, RecoverFS = 10 segments (cwnd before the
+     * recovery, Linux's prior_cwnd): the next two SACKs earn ceil(14 / 10)
+     * = 2 and ceil(21 / 10) = 3 segments, one new segment each; the third
+     * earns ceil(28 / 10) = 3, nothing more. */
     dupack_sacking(&s, 5);
+    script_expect(&s, .flags = A, .seq = 1 + 12 * MSS, .ack = 1, .len = MSS);
     script_expect_none(&s);
     dupack_sacking(&s, 6);
+    script_expect(&s, .flags = A, .seq = 1 + 13 * MSS, .ack = 1, .len = MSS);
     script_expect_none(&s);
     dupack_sacking(&s, 7);
-    script_expect(&s, .flags = A, .seq = 1 + 12 * MSS, .ack = 1, .len = MSS);
     script_expect_none(&s);
     /* The retransmission arrives: everything up to segment 7 is acknowledged,
      * below the recovery point (12 segments): recovery goes on. */
