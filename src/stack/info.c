@@ -53,9 +53,9 @@ static void fill_queues(const struct tcb *t, struct keel_tcp_info *i)
     i->snd_mem = t->sndq.cap;
     i->rcv_mem = t->rcvq.cap;
     i->sack_ranges = t->sacked.n;
-    i->sacked_bytes = rangeset_bytes(&t->sacked);
+    i->sacked_bytes = rangeset_bytes(&t->sacked) + reno_sacked_bytes(t);
     if (tcb_synchronized(t)) { /* RACK's marks start with the connection */
-        i->lost_bytes = t->sack_ok ? sack_lost_bytes(t) : 0;
+        i->lost_bytes = recovery_lost_bytes(t);
         i->retrans_out = sack_retrans_out(t);
     }
     i->reordering = t->rack.reordering;

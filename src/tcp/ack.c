@@ -83,42 +83,15 @@ static void take_rtt_sample(struct tcb *tcb, const struct segment *s,
     }
 }
 
-/* RFC 6582 §3.2 step 5: a partial ACK retransmits the next unacknowledged
- * segment and deflates cwnd by the amount acknowledged, adding back one SMSS. */
-static void partial_ack(struct tcb *tcb, uint32_t acked)
-{
-    seq_t sent_to = seq_add(tcb->snd.una, tcp_retransmit_head(tcb));
-    tcb->high_rxt = seq_max(tcb->high_rxt, sent_to);
-    tcb->cwnd = tcb->cwnd > acked ? tcb->cwnd - acked : tcb->mss;
-    if (acked >= tcb->mss)
-        tcb->cwnd += tcb->mss;
-}
-
-/* RFC 6582 §3.2 step 3, full acknowledgment: deflate to
- * min(ssthresh, max(FlightSize, SMSS) + SMSS) and leave fast recovery: at
- * least two segments, so that one lost segment is not left alone to wait
- * for the RTO (an ACK that covers everything leaves FlightSize at 0). */
-static void exit_recovery(struct tcb *tcb)
-{
-    uint32_t flight = tcp_flight(tcb);
-    uint32_t want = (flight > tcb->mss ? flight : tcb->mss) + tcb->mss;
-    tcb->cwnd = tcb->ssthresh < want ? tcb->ssthresh : want;
-    tcb->in_recovery = false;
-}
-
 /* Of `acked` bytes a cumulative ACK covers, those not delivered before:
- * as Linux counts delivery (tcp_clean_rtx_queue, tcp_remove_reno_sacks),
- * a segment SACKed earlier, or inferred from a duplicate ACK without SACK,
- * was delivered then and is not counted again; without SACK the ACK that
- * fills the hole delivers at least one segment. */
+ * as Linux counts delivery (tcp_clean_rtx_queue), a segment SACKed
+ * earlier, or reported by a duplicate ACK without SACK, was delivered
+ * then and is not counted again. */
 static uint32_t newly_delivered(const struct tcb *tcb, uint32_t acked, uint32_t sacked_acked)
 {
     if (tcb->sack_ok)
         return acked > sacked_acked ? acked - sacked_acked : 0;
-    uint32_t inferred = tcb->dupacks * tcb->mss;
-    if (acked > inferred)
-        return acked - inferred;
-    return acked < tcb->mss ? acked : tcb->mss;
+    return reno_delivered(tcb, acked, tcb->dupacks);
 }
 
 /* After a timeout (Linux's Loss state), octets the peer SACKs for the first
@@ -142,18 +115,12 @@ static uint32_t dsack_delivered(const struct tcb *tcb)
 
 /* acked: data bytes SND.UNA passed; delivered: those of them not delivered
  * before, which alone grow cwnd (Linux tcp_cong_control's acked_sacked). */
-static void congestion_on_ack(struct tcb *tcb, seq_t ack, uint32_t acked, uint32_t delivered)
+static void congestion_on_ack(struct tcb *tcb, uint32_t delivered)
 {
-    if ((tcb->in_recovery && tcb->sack_ok) || tcb->in_cwr)
-        return; /* PRR sets cwnd: sack_recovery_on_ack, ecn_on_ack */
-    if (tcb->in_recovery) {
-        if (seq_ge(ack, tcb->recover))
-            exit_recovery(tcb);
-        else
-            partial_ack(tcb, acked);
-    } else if (tcp_cwnd_limited(tcb) && delivered) {
+    if (tcb->in_recovery || tcb->in_cwr)
+        return; /* PRR sets cwnd: recovery_on_ack, ecn_on_ack */
+    if (tcp_cwnd_limited(tcb) && delivered)
         tcb->cc->on_ack(tcb, delivered, tcb->st->now_us);
-    }
 }
 
 /* Linux tcp_may_raise_cwnd: once the path has reordered by more than
@@ -214,11 +181,10 @@ void tcp_ack_advance(struct tcb *tcb, const struct segment *s)
     if (data_acked) {
         if (times.any)
             cc_delay_sample(tcb, age_us(tcb, times.last_us));
-        congestion_on_ack(tcb, s->ack, data_acked,
-                          newly_delivered(tcb, data_acked, sacked_acked) +
-                              loss_sack_delivered(tcb) + dsack_delivered(tcb));
+        congestion_on_ack(tcb, newly_delivered(tcb, data_acked, sacked_acked) +
+                                   loss_sack_delivered(tcb) + dsack_delivered(tcb));
     }
-    tcb->dupacks = 0;
+    tcb->dupacks = reno_dupacks_after(tcb, acked);
     if (seq_eq(tcb->snd.una, tcb->snd.max))
         tcb_disarm(tcb, TT_RETRANSMIT);
     else
@@ -297,24 +263,6 @@ void tcp_note_sack_blocks(struct tcb *tcb, const struct segment *s)
     tcb->sacked_now = rangeset_bytes(&tcb->sacked) - before;
 }
 
-/* RFC 5681 §3.2 steps 2-4, RFC 6582 §3.2 steps 1-2. */
-static void enter_recovery(struct tcb *tcb, bool ece)
-{
-    undo_start(tcb, ece);
-    if (!tcb->in_cwr) { /* an ECN reduction under way stands (src/tcp/ecn.c) */
-        tcb->ssthresh = tcb->cc->ssthresh_on_loss(tcb);
-        ecn_queue_cwr(tcb);
-    }
-    tcb->in_cwr = false;
-    tcb->recover = tcb->snd.max;
-    tcb->in_recovery = true;
-    tcb->high_rxt = seq_add(tcb->snd.una, tcp_retransmit_head(tcb));
-    tcb->cwnd = tcb->ssthresh + 3 * tcb->mss;
-    CTR_INC(tcb->st, TCPFastRetrans);
-    trace_event(tcb, KEEL_EV_FAST_RETRANSMIT, tcb->snd.una.v, tcb->ssthresh);
-    tcb_arm(tcb, TT_RETRANSMIT, rto_current(tcb));
-}
-
 /* RFC 5681 §2: SEG.ACK = SND.UNA, no data, no SYN or FIN, the same window,
  * and data outstanding. RFC 6675 §2 widens it: an ACK that SACKs octets not
  * SACKed before counts even when it changes the window, as Linux receivers'
@@ -327,22 +275,16 @@ static bool is_dupack(const struct tcb *tcb, const struct segment *s)
            seq_lt(tcb->snd.una, tcb->snd.max);
 }
 
-/* An ACK that does not advance SND.UNA: a duplicate ACK, or SACKs alone. */
-void tcp_dupack(struct tcb *tcb, const struct segment *s)
+/* An ACK that does not advance SND.UNA: is it a duplicate ACK? Counted
+ * (recovery_on_ack decides what follows). Without SACK each stands for a
+ * segment that arrived, and so at most all but one segment in flight,
+ * the hole (Linux tcp_limit_reno_sacked). */
+bool tcp_dupack(struct tcb *tcb, const struct segment *s)
 {
     if (!is_dupack(tcb, s))
-        return;
-    tcb->dupacks++;
-    if (tcb->sack_ok)
-        return; /* RFC 6675: sack_recovery_on_ack decides, from the scoreboard */
-    if (tcb->in_recovery) {
-        tcb->cwnd += tcb->mss; /* RFC 5681 §3.2 step 4: inflate */
-        return;
-    }
-    /* RFC 6582 §3.2 step 1: a new recovery only once the ACK covers more than
-     * recover, "the highest sequence number transmitted": recover here holds
-     * SND.MAX, one past it, so SND.UNA = recover already qualifies (as in the
-     * full-ACK test of congestion_on_ack). */
-    if (tcb->dupacks == 3 && seq_ge(tcb->snd.una, tcb->recover) && !tcp_mtup_probe_lost(tcb))
-        enter_recovery(tcb, tcb->ecn_ok && (s->h.flags & TCP_FLAG_ECE));
+        return false;
+    uint32_t segs = (seq_dist(tcb->snd.una, tcb->snd.max) + tcb->mss - 1) / tcb->mss;
+    if (tcb->sack_ok || tcb->dupacks + 1 < segs)
+        tcb->dupacks++;
+    return true;
 }

@@ -331,17 +331,27 @@ static bool handle_ack(struct tcb *tcb, const struct segment *s)
     return tcp_ack_accepted(tcb, s);
 }
 
+/* The scoreboard before an ACK, for PRR: SND.UNA, the SACKed bytes, the
+ * end of the lost part and the duplicate ACK count. */
+struct scoreboard_before {
+    seq_t una, lost_edge;
+    uint32_t sacked, dupacks;
+};
+
 /* What the ACK just processed did, for PRR (RFC 9937): DeliveredData is
- * SND.UNA's advance plus the bytes newly SACKed (from `una` and `sacked`
- * before it); a SafeACK advanced SND.UNA without moving the lost part of
- * the scoreboard past where it ended (`lost_edge`). */
-static struct prr_ack prr_ack_of(const struct tcb *tcb, const struct segment *s, seq_t una,
-                                 uint32_t sacked, seq_t lost_edge)
+ * SND.UNA's advance plus the bytes newly SACKed (without SACK, Linux's
+ * count: reno_delivered); a SafeACK advanced SND.UNA without moving the
+ * lost part of the scoreboard past where it ended (without SACK: without
+ * a partial ACK, which makes the new head lost). */
+static struct prr_ack prr_ack_of(const struct tcb *tcb, const struct segment *s,
+                                 const struct scoreboard_before *b)
 {
-    int64_t delivered = (int64_t)seq_dist(una, tcb->snd.una) +
-                        (tcb->sack_ok ? rangeset_bytes(&tcb->sacked) : 0) - sacked;
-    bool further_loss =
-        tcb->sack_ok && seq_gt(sack_lost_edge(tcb), seq_max(lost_edge, tcb->snd.una));
+    seq_t una = b->una;
+    int64_t delivered = tcb->sack_ok ? (int64_t)seq_dist(una, tcb->snd.una) +
+                                           rangeset_bytes(&tcb->sacked) - b->sacked
+                                     : reno_delivered(tcb, seq_dist(una, tcb->snd.una), b->dupacks);
+    bool further_loss = tcb->sack_ok ? seq_gt(sack_lost_edge(tcb), seq_max(b->lost_edge, tcb->snd.una))
+                                     : recovery_lost_bytes(tcb) > 0;
     return (struct prr_ack){
         .delivered = delivered > 0 ? (uint32_t)delivered : 0,
         .safe = seq_lt(una, tcb->snd.una) && !further_loss,
@@ -357,28 +367,30 @@ bool tcp_ack_accepted(struct tcb *tcb, const struct segment *s)
     tcb->probes = 0;
     tcb->soft_error = 0; /* the path works (Linux tcp_ack clears sk_err_soft) */
     bool had_fin_acked = tcb->fin_acked;
-    seq_t una = tcb->snd.una;
-    uint32_t sacked = tcb->sack_ok ? rangeset_bytes(&tcb->sacked) : 0;
-    seq_t lost_edge = tcb->sack_ok ? sack_lost_edge(tcb) : una;
-    uint32_t dupacks = tcb->dupacks;
+    struct scoreboard_before b = {
+        .una = tcb->snd.una,
+        .lost_edge = tcb->sack_ok ? sack_lost_edge(tcb) : tcb->snd.una,
+        .sacked = rangeset_bytes(&tcb->sacked),
+        .dupacks = tcb->dupacks,
+    };
+    bool dupack = false;
     tcp_note_sack_blocks(tcb, s);
     undo_on_ack(tcb, s);
     frto_undo_if_spurious(tcb, s->ack);
-    sack_recovery_end(tcb, s->ack);
+    recovery_end(tcb, s->ack);
     if (seq_lt(tcb->snd.una, s->ack)) {
         tcp_ack_advance(tcb, s);
     } else {
         tcp_sack_rtt_sample(tcb);
-        tcp_dupack(tcb, s);
+        dupack = tcp_dupack(tcb, s);
     }
     tcp_update_window(tcb, s);
-    frto_on_ack(tcb, una, tcb->dupacks > dupacks);
-    rack_on_ack(tcb, s, seq_gt(tcb->snd.una, una));
-    struct prr_ack a = prr_ack_of(tcb, s, una, sacked, lost_edge);
-    if (tcb->sack_ok)
-        sack_recovery_on_ack(tcb, a);
+    frto_on_ack(tcb, b.una, dupack);
+    rack_on_ack(tcb, s, seq_gt(tcb->snd.una, b.una));
+    struct prr_ack a = prr_ack_of(tcb, s, &b);
+    recovery_on_ack(tcb, a);
     ecn_on_ack(tcb, s, &a);
-    if (seq_eq(tcb->snd.una, una))
+    if (seq_eq(tcb->snd.una, b.una))
         tcp_sack_delivered(tcb, a.delivered);
     if (tcb->fin_acked && !had_fin_acked)
         return after_fin_acked(tcb);

@@ -827,7 +827,7 @@ static void reo_timeout(struct tcb *tcb)
     /* Linux tcp_rack_reo_timeout: tcp_cwnd_reduction(sk, 1, 0), one
      * segment delivered and no SafeACK. */
     if (!tcb->in_recovery && seq_gt(tcb->rack.lost_to, tcb->snd.una))
-        sack_recovery_on_ack(tcb, (struct prr_ack){.delivered = tcb->mss});
+        recovery_on_ack(tcb, (struct prr_ack){.delivered = tcb->mss});
     tcp_output(tcb);
 }
 

@@ -1,10 +1,69 @@
-/* SACK-based loss recovery (RFC 6675) paced by Proportional Rate Reduction
- * (RFC 6937), as Linux recovers when SACK is negotiated. The scoreboard is
- * tcb->sacked (SACKed ranges above SND.UNA) and HighRxt (tcb->high_rxt);
- * a connection without SACK keeps NewReno's recovery (src/tcp/ack.c). */
+/* Loss recovery paced by Proportional Rate Reduction (RFC 9937), as Linux
+ * recovers: with SACK, RFC 6675's, whose scoreboard is tcb->sacked (SACKed
+ * ranges above SND.UNA) and HighRxt (tcb->high_rxt); without SACK, Linux's
+ * NewReno one (tcp_add_reno_sack, tcp_newreno_mark_lost), where each
+ * duplicate ACK stands for a segment that arrived (tcb->dupacks) and, in a
+ * recovery, the head segment is lost until an ACK passes it (RFC 6582). */
 #include "tcp/tcb.h"
 
 #define DUP_THRESH 3u /* RFC 6675 §2 DupThresh */
+
+/* Without SACK: the octets duplicate ACKs report arrived. */
+uint32_t reno_sacked_bytes(const struct tcb *tcb)
+{
+    return tcb->sack_ok ? 0 : tcb->dupacks * tcb->mss;
+}
+
+/* Without SACK, in a recovery SND.UNA has not passed: the head segment,
+ * lost (Linux marks it on entry and on every partial ACK). */
+static uint32_t reno_lost(const struct tcb *tcb)
+{
+    if (tcb->sack_ok || !tcb->in_recovery || !seq_lt(tcb->snd.una, tcb->recover))
+        return 0;
+    uint32_t flight = seq_dist(tcb->snd.una, tcb->snd.max);
+    return flight < tcb->mss ? flight : tcb->mss;
+}
+
+static bool reno_head_resent(const struct tcb *tcb)
+{
+    return seq_gt(tcb->high_rxt, tcb->snd.una);
+}
+
+/* Linux tcp_packets_in_flight without SACK: what is outstanding, less
+ * what duplicate ACKs report arrived and the lost head not yet resent. */
+static uint32_t reno_pipe(const struct tcb *tcb)
+{
+    uint32_t flight = seq_dist(tcb->snd.una, tcb->snd.max);
+    uint32_t out = reno_sacked_bytes(tcb) + (reno_head_resent(tcb) ? 0 : reno_lost(tcb));
+    return flight > out ? flight - out : 0;
+}
+
+/* Segments an ACK reports delivered without SACK, as Linux counts them
+ * (tcp_add_reno_sack, tcp_remove_reno_sacks): a duplicate ACK one (unless
+ * the count is at its bound); a cumulative ACK what it covers beyond the
+ * segments duplicate ACKs reported (`dupacks` before it), and at least one
+ * segment: the hole it filled. */
+uint32_t reno_delivered(const struct tcb *tcb, uint32_t acked, uint32_t dupacks)
+{
+    if (!acked)
+        return tcb->dupacks > dupacks ? (tcb->dupacks - dupacks) * tcb->mss : 0;
+    uint32_t inferred = dupacks * tcb->mss;
+    if (acked > inferred)
+        return acked - inferred;
+    return acked < tcb->mss ? acked : tcb->mss;
+}
+
+/* Duplicate ACKs still standing for segments after a cumulative ACK of
+ * `acked` octets: within a recovery, one of the segments it covers filled
+ * the hole and each other one had been reported by a duplicate ACK (Linux
+ * tcp_remove_reno_sacks); elsewhere none (tcp_reset_reno_sack). */
+uint32_t reno_dupacks_after(const struct tcb *tcb, uint32_t acked)
+{
+    if (tcb->sack_ok || !tcb->in_recovery || !seq_lt(tcb->snd.una, tcb->recover))
+        return 0;
+    uint32_t reported = (acked + tcb->mss - 1) / tcb->mss - 1;
+    return tcb->dupacks > reported ? tcb->dupacks - reported : 0;
+}
 
 /* RFC 6675 §4 IsLost for the hole below SACKed range i: DupThresh SACKed
  * ranges above it, or more than (DupThresh - 1) * SMSS SACKed bytes. */
@@ -37,8 +96,10 @@ static uint32_t hole_lost_bytes(const struct tcb *tcb, uint8_t i, uint32_t sacke
 
 /* RFC 6675 §4 SetPipe: octets in flight that are neither SACKed nor lost,
  * plus octets retransmitted (HighRxt stands for the per-octet flag). */
-uint32_t sack_pipe(const struct tcb *tcb)
+uint32_t recovery_pipe(const struct tcb *tcb)
 {
+    if (!tcb->sack_ok)
+        return reno_pipe(tcb);
     const struct rangeset *sb = &tcb->sacked;
     uint32_t above = rangeset_bytes(sb), pipe = 0;
     seq_t x = tcb->snd.una;
@@ -58,7 +119,7 @@ uint32_t sack_pipe(const struct tcb *tcb)
 
 /* Linux tcpi_lost: unacknowledged octets neither SACKed nor known to
  * have arrived that are lost, retransmitted or not. */
-uint32_t sack_lost_bytes(const struct tcb *tcb)
+uint32_t recovery_lost_bytes(const struct tcb *tcb)
 {
     const struct rangeset *sb = &tcb->sacked;
     uint32_t above = rangeset_bytes(sb), lost = 0;
@@ -71,7 +132,7 @@ uint32_t sack_lost_bytes(const struct tcb *tcb)
     }
     if (seq_lt(x, tcb->snd.max))
         lost += rack_lost_part(tcb, x, tcb->snd.max);
-    return lost;
+    return lost + reno_lost(tcb);
 }
 
 /* Linux tcpi_retrans: retransmitted octets not yet acknowledged or SACKed. */
@@ -125,12 +186,29 @@ static uint32_t retransmit_size(const struct tcb *tcb, seq_t start, uint32_t gap
     return most > mss && usable >= mss ? usable - usable % mss : 0;
 }
 
+/* Without SACK, the lost head, once (RFC 6582 §3.2 steps 2 and 5), with
+ * the FIN if it is all that remains. */
+static bool reno_retransmit_head(struct tcb *tcb, uint32_t usable)
+{
+    uint32_t lost = reno_lost(tcb);
+    if (!lost || reno_head_resent(tcb) || usable < lost)
+        return false;
+    uint32_t len = tcp_retransmit_head(tcb);
+    if (!len)
+        return false;
+    tcb->high_rxt = seq_add(tcb->snd.una, len);
+    tcb->prr_out += len;
+    return true;
+}
+
 /* Sends the next retransmission, if any fits in `usable`: first a lost
  * retransmission (RFC 8985 §6.2; Linux tcp_xmit_retransmit_queue walks
  * from the head, so one below HighRxt goes first), then what RFC 6675 §4
  * NextSeg chooses; new data (rule 2) comes before rule 3 when there is some. */
-bool sack_retransmit_next(struct tcb *tcb, uint32_t usable, bool new_data_waiting)
+bool recovery_retransmit_next(struct tcb *tcb, uint32_t usable, bool new_data_waiting)
 {
+    if (!tcb->sack_ok)
+        return reno_retransmit_head(tcb, usable);
     seq_t start;
     uint32_t len;
     if (!rack_next_lost_rxt(tcb, tcp_mss_now(tcb), &start, &len) &&
@@ -214,7 +292,7 @@ seq_t sack_lost_edge(const struct tcb *tcb)
 void prr_update(struct tcb *tcb, const struct prr_ack *a)
 {
     tcb->prr_delivered += a->delivered;
-    uint32_t pipe = sack_pipe(tcb), fs = tcb->recover_fs ? tcb->recover_fs : 1;
+    uint32_t pipe = recovery_pipe(tcb), fs = tcb->recover_fs ? tcb->recover_fs : 1;
     int64_t sndcnt;
     if (pipe > tcb->ssthresh) {
         uint64_t unit = (uint64_t)fs * tcb->mss; /* whole segments, as Linux counts */
@@ -233,26 +311,30 @@ void prr_update(struct tcb *tcb, const struct prr_ack *a)
     tcb->cwnd = pipe + (uint32_t)sndcnt;
 }
 
-/* RFC 9937 §6: an ACK that reaches the recovery point ends a SACK recovery
+/* RFC 9937 §6: an ACK that reaches the recovery point ends a recovery
  * (one not undone, src/tcp/undo.c) with cwnd = ssthresh; as Linux
  * tcp_end_cwnd_reduction in tcp_fastretrans_alert, before the ACK grows
  * cwnd as any other (tcp_cong_control) and before a new recovery may start
- * on it. */
-void sack_recovery_end(struct tcb *tcb, seq_t ack)
+ * on it. Without SACK, as Linux tcp_try_undo_recovery, only an ACK beyond
+ * the recovery point: duplicate ACKs of it may come from retransmissions
+ * that arrived twice (RFC 6582 §3.2 step 1, "false fast retransmits"). */
+void recovery_end(struct tcb *tcb, seq_t ack)
 {
-    if (!tcb->in_recovery || !tcb->sack_ok || seq_lt(ack, tcb->recover))
+    if (!tcb->in_recovery || seq_lt(ack, tcb->recover))
+        return;
+    if (!tcb->sack_ok && seq_eq(ack, tcb->recover))
         return;
     tcb->cwnd = tcb->ssthresh;
     tcb->in_recovery = false;
     rack_recovery_ended(tcb);
 }
 
-/* Called for every acceptable ACK on a SACK connection, after the
- * scoreboard and SND.UNA were updated. An ACK below SND.UNA brings SACK
+/* Called for every acceptable ACK, after the scoreboard, the duplicate
+ * ACK count and SND.UNA were updated. An ACK below SND.UNA brings SACK
  * information only: as Linux (tcp_ack's old_ack path), it may start a
  * recovery and lower pipe, but does not move cwnd. (`a` by value: a call
  * written for the former (tcb, delivered) signature does not compile.) */
-void sack_recovery_on_ack(struct tcb *tcb, struct prr_ack a)
+void recovery_on_ack(struct tcb *tcb, struct prr_ack a)
 {
     if (!tcb->in_recovery) {
         if (!should_enter(tcb) || tcp_mtup_probe_lost(tcb))

@@ -25,10 +25,10 @@ static uint32_t loss_flight(const struct tcb *tcb)
     seq_t resend = frto_resend_point(tcb); /* never below SND.UNA */
     seq_t lost_end = seq_max(resend, seq_min(tcb->rack.lost_to, tcb->snd.max));
     uint32_t flight = unsacked(tcb, tcb->snd.una, tcb->snd.max) - unsacked(tcb, resend, lost_end);
-    if (tcb->sack_ok || !seq_gt(tcb->snd.max, tcb->recover))
+    if (!seq_gt(tcb->snd.max, tcb->recover))
         return flight;
-    uint64_t arrived = (uint64_t)tcb->dupacks * tcb->mss;
-    return arrived < flight ? flight - (uint32_t)arrived : 0;
+    uint32_t arrived = reno_sacked_bytes(tcb);
+    return arrived < flight ? flight - arrived : 0;
 }
 
 /* Room under the congestion window (RFC 5681 §2): cwnd less what is in
@@ -40,8 +40,8 @@ static uint32_t cwnd_room(const struct tcb *tcb)
     uint32_t cwnd = tcb->cwnd;
     if (!tcb->in_recovery && !tcb->rack.in_loss && tcb->dupacks <= 2)
         cwnd += tcb->dupacks * tcb->mss;
-    bool prr = (tcb->in_recovery && tcb->sack_ok) || tcb->in_cwr;
-    uint32_t flight = prr                 ? sack_pipe(tcb)
+    bool prr = tcb->in_recovery || tcb->in_cwr;
+    uint32_t flight = prr                 ? recovery_pipe(tcb)
                       : tcb->rack.in_loss ? loss_flight(tcb)
                                           : tcp_flight(tcb);
     return cwnd > flight ? cwnd - flight : 0;
@@ -167,10 +167,10 @@ static bool send_one(struct tcb *tcb, enum tcp_nagle mode)
     uint32_t hole = skip_delivered(tcb);
     seq_t end = tcb_snd_end(tcb);
     uint32_t queued = seq_lt(tcb->snd.nxt, end) ? seq_dist(tcb->snd.nxt, end) : 0;
-    if (tcb->in_recovery && tcb->sack_ok) {
+    if (tcb->in_recovery) {
         if (tcp_pacing_holds(tcb))
             return false;
-        if (sack_retransmit_next(tcb, cwnd_room(tcb), queued))
+        if (recovery_retransmit_next(tcb, cwnd_room(tcb), queued))
             return true;
     }
     uint32_t usable = usable_window(tcb);

@@ -216,6 +216,8 @@ struct tcb {
     union cc_state cc_state;
     uint32_t cwnd, ssthresh;
     uint32_t cwnd_acked;       /* congestion-avoidance byte counter */
+    /* Duplicate ACKs since SND.UNA last moved; without SACK, in a recovery,
+     * those that still stand for segments beyond SND.UNA. */
     uint32_t dupacks;
     bool in_recovery;
     seq_t recover;
@@ -389,7 +391,7 @@ void tcp_rcv_space_adjust(struct tcb *tcb);
 void tcp_note_sack_blocks(struct tcb *tcb, const struct segment *s);
 /* An ACK that did not move SND.UNA: a round-trip sample from what it SACKed. */
 void tcp_sack_rtt_sample(struct tcb *tcb);
-void tcp_dupack(struct tcb *tcb, const struct segment *s);
+bool tcp_dupack(struct tcb *tcb, const struct segment *s);
 /* An ACK that SACKed `delivered` new bytes without advancing SND.UNA. */
 void tcp_sack_delivered(struct tcb *tcb, uint32_t delivered);
 void tcp_send_challenge_ack(struct tcb *tcb);
@@ -444,7 +446,8 @@ void tcp_forget_push_points(struct tcb *tcb);
 bool tcp_holds_push_point(const struct tcb *tcb, seq_t seq, uint32_t len);
 bool tcp_cwnd_limited(const struct tcb *tcb);
 
-/* SACK loss recovery with PRR (src/tcp/recovery.c, RFC 6675, RFC 6937). */
+/* Loss recovery with PRR (src/tcp/recovery.c: RFC 6675 with SACK, Linux's
+ * NewReno without, RFC 9937). */
 /* What one ACK did, for PRR (RFC 9937). */
 struct prr_ack {
     uint32_t delivered; /* DeliveredData: SND.UNA's advance + newly SACKed bytes */
@@ -452,15 +455,21 @@ struct prr_ack {
     bool below_una;     /* SEG.ACK < SND.UNA: SACK information only */
     bool ece;           /* it echoes a congestion experienced mark (RFC 3168) */
 };
-uint32_t sack_pipe(const struct tcb *tcb);
+uint32_t recovery_pipe(const struct tcb *tcb);
 seq_t sack_lost_edge(const struct tcb *tcb);
 /* Unacknowledged octets that are neither SACKed nor lost, and those lost. */
-uint32_t sack_lost_bytes(const struct tcb *tcb);
+uint32_t recovery_lost_bytes(const struct tcb *tcb);
 uint32_t sack_retrans_out(const struct tcb *tcb);
-bool sack_retransmit_next(struct tcb *tcb, uint32_t usable, bool new_data_waiting);
-void sack_recovery_on_ack(struct tcb *tcb, struct prr_ack a);
-void sack_recovery_end(struct tcb *tcb, seq_t ack);
+bool recovery_retransmit_next(struct tcb *tcb, uint32_t usable, bool new_data_waiting);
+void recovery_on_ack(struct tcb *tcb, struct prr_ack a);
+void recovery_end(struct tcb *tcb, seq_t ack);
 void prr_start(struct tcb *tcb);
+/* Without SACK (Linux's NewReno scoreboard): the octets duplicate ACKs
+ * report arrived; what an ACK delivered (acked: SND.UNA's advance,
+ * dupacks: the count before it); the count after a cumulative ACK. */
+uint32_t reno_sacked_bytes(const struct tcb *tcb);
+uint32_t reno_delivered(const struct tcb *tcb, uint32_t acked, uint32_t dupacks);
+uint32_t reno_dupacks_after(const struct tcb *tcb, uint32_t acked);
 
 /* F-RTO (src/tcp/frto.c, RFC 5682). A timeout, before its response; an
  * ACK's SACK blocks as they are taken (before the scoreboard changes); the

@@ -91,7 +91,7 @@ TEST(bulk_with_segmentation_offload)
 struct one_way_run {
     enum bulk_status status;
     uint64_t received, queue_drops, ce_marked, reductions, retransmissions;
-    uint64_t timeouts, loss_undos, spurious_timeouts;
+    uint64_t timeouts, loss_undos, spurious_timeouts, fast_retransmits;
 };
 
 static struct one_way_run run_one_way(uint64_t seed, const struct sim_link_config *lc,
@@ -120,6 +120,7 @@ static struct one_way_run run_one_way(uint64_t seed, const struct sim_link_confi
     r.timeouts = c.v[KEEL_C_TCPTimeouts];
     r.loss_undos = c.v[KEEL_C_TCPLossUndo];
     r.spurious_timeouts = c.v[KEEL_C_TCPSpuriousRTOs];
+    r.fast_retransmits = c.v[KEEL_C_TCPFastRetrans];
     world_free(&w);
     return r;
 }
@@ -184,5 +185,25 @@ TEST(bulk_spurious_timeouts_of_a_stalling_link_are_undone)
         CHECK_EQ_U(n.loss_undos, 0);
         CHECK(e.retransmissions * 10 < n.retransmissions);
         CHECK(f.retransmissions * 10 < n.retransmissions);
+    }
+}
+
+/* Without SACK (A does not offer it), recovery is Linux's NewReno with
+ * PRR: each duplicate ACK stands for a segment that arrived, and each
+ * partial ACK resends the next hole. At 1% loss, fast recoveries repair
+ * the losses, and timeouts (a resent segment lost again) stay rare. */
+TEST(bulk_without_sack_recovers_by_fast_retransmit)
+{
+    struct sim_link_config lc = {.delay_us = 5000, .loss_ppm = 10000};
+    for (uint64_t seed = 1; seed <= 3; seed++) {
+        harness_context("seed %llu", (unsigned long long)seed);
+        struct keel_config ca = {.addr = ADDR_A, .no_sack = true};
+        struct one_way_run r = run_one_way(seed, &lc, &ca, 8 << 20);
+        CHECK_STR(bulk_status_name(r.status), "done");
+        CHECK_EQ_U(r.received, 8 << 20);
+        harness_context("seed %llu: %llu fast retransmits, %llu timeouts", (unsigned long long)seed,
+                        (unsigned long long)r.fast_retransmits, (unsigned long long)r.timeouts);
+        CHECK(r.fast_retransmits > 20);
+        CHECK(r.timeouts * 10 < r.fast_retransmits);
     }
 }
