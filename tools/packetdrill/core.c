@@ -17,7 +17,7 @@
  * before the wait fails: longer than any timer a script can expect (the
  * maximum RTO is 120 s), shorter than keepalive's two hours. */
 #define KPD_SNIFF_LIMIT_US (600ull * 1000000)
-#define KPD_DEFAULT_LOCAL "192.168.0.1"
+#define KPD_DEFAULT_LOCAL "198.18.0.1"
 
 struct kpd *kpd_current;
 

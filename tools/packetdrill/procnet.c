@@ -21,8 +21,8 @@ struct proc_dump {
 };
 
 /* Linux prints the address as the __be32 it stores, read as a native
- * (here little-endian) integer: 192.168.0.1 is C0A80001 on the wire and
- * 0100A8C0 in the file. */
+ * (here little-endian) integer: 198.18.0.1 is C6120001 on the wire and
+ * 010012C6 in the file. */
 static uint32_t as_printed(uint32_t host_order)
 {
     return __builtin_bswap32(host_order);

@@ -118,9 +118,9 @@ while IFS= read -r script; do
         cd "$(dirname "$script")" &&
             KEEL_PD_SYSCTLS="$sysctls" timeout 120 "$packetdrill" \
                 --so_filename="$so" \
-                --so_flags="local_ip=192.168.0.1,sysctls=$sysctls,proc_net=$proc_net" \
-                --ip_version=ipv4 --local_ip=192.168.0.1 --gateway_ip=192.168.0.1 \
-                --netmask_ip=255.255.0.0 --remote_ip=192.0.2.1 \
+                --so_flags="local_ip=198.18.0.1,sysctls=$sysctls,proc_net=$proc_net" \
+                --ip_version=ipv4 --local_ip=198.18.0.1 --gateway_ip=198.18.0.1 \
+                --netmask_ip=255.254.0.0 --remote_ip=192.0.2.1 \
                 -D TFO_COOKIE=3021b9d889017eeb -D CODE=host_unreachable \
                 -D CMSG_LEVEL_IP=SOL_IP -D CMSG_TYPE_RECVERR=IP_RECVERR \
                 --send_omit_free --tolerance_usecs=$tolerance \

@@ -24,7 +24,7 @@
 #include "pd_abi.h"
 #include "wire/wire.h"
 
-#define LOCAL 0xc0a80001u  /* 192.168.0.1 */
+#define LOCAL 0xc6120001u  /* 198.18.0.1 */
 #define REMOTE 0xc0000201u /* 192.0.2.1 */
 #define LPORT 8080
 #define RPORT 45000
@@ -37,7 +37,7 @@ struct rig {
 
 static void rig_init(struct rig *r, const char *flags)
 {
-    packetdrill_interface_init(flags ? flags : "local_ip=192.168.0.1", &r->t);
+    packetdrill_interface_init(flags ? flags : "local_ip=198.18.0.1", &r->t);
     r->keel_isn = 0;
 }
 
@@ -311,7 +311,7 @@ TEST(sysctls_applied)
     CHECK_EQ(write(tfd, text, strlen(text)), (long)strlen(text));
     close(tfd);
     char flags[128];
-    snprintf(flags, sizeof flags, "local_ip=192.168.0.1,sysctls=%s", path);
+    snprintf(flags, sizeof flags, "local_ip=198.18.0.1,sysctls=%s", path);
     struct rig r;
     rig_init(&r, flags);
     listener(&r);
@@ -406,7 +406,7 @@ TEST(proc_net_tcp_written_before_commands)
     char dir[] = "/tmp/keel-pd-selftest.XXXXXX";
     CHECK(mkdtemp(dir) != NULL);
     char flags[128], path[160], line[256];
-    snprintf(flags, sizeof flags, "local_ip=192.168.0.1,proc_net=%s", dir);
+    snprintf(flags, sizeof flags, "local_ip=198.18.0.1,proc_net=%s", dir);
     struct rig r;
     rig_init(&r, flags);
     listener(&r);
@@ -417,7 +417,7 @@ TEST(proc_net_tcp_written_before_commands)
     CHECK(fgets(line, sizeof line, f) != NULL);
     CHECK(strncmp(line, "  sl  local_address rem_address   st", 36) == 0);
     CHECK(fgets(line, sizeof line, f) != NULL);
-    CHECK(strstr(line, "   0: 0100A8C0:1F90 00000000:0000 0A ") == line);
+    CHECK(strstr(line, "   0: 010012C6:1F90 00000000:0000 0A ") == line);
     CHECK(fgets(line, sizeof line, f) == NULL);
     fclose(f);
     unlink(path);
@@ -621,7 +621,7 @@ TEST(qdisc_limit_0_refuses_packets)
     CHECK(tfd >= 0);
     close(tfd);
     char flags[128];
-    snprintf(flags, sizeof flags, "local_ip=192.168.0.1,sysctls=%s", path);
+    snprintf(flags, sizeof flags, "local_ip=198.18.0.1,sysctls=%s", path);
     struct rig r;
     rig_init(&r, flags);
     int fd = established(&r);
@@ -681,7 +681,7 @@ TEST(ip_route_and_tso_off)
                       "mtu lock 640 initcwnd 11");
     append_line(path, "device.tso=0");
     char flags[128];
-    snprintf(flags, sizeof flags, "local_ip=192.168.0.1,sysctls=%s", path);
+    snprintf(flags, sizeof flags, "local_ip=198.18.0.1,sysctls=%s", path);
     struct rig r;
     rig_init(&r, flags);
     int lfd = listener(&r);
@@ -813,7 +813,7 @@ TEST(sysctl_fastopen_client_bit)
     CHECK_EQ(write(tfd, text, strlen(text)), (long)strlen(text));
     close(tfd);
     char flags[128];
-    snprintf(flags, sizeof flags, "local_ip=192.168.0.1,sysctls=%s", path);
+    snprintf(flags, sizeof flags, "local_ip=198.18.0.1,sysctls=%s", path);
     struct rig r;
     rig_init(&r, flags);
     int fd = r.t.socket(r.t.ctx, AF_INET, SOCK_STREAM, 0), one = 1;
