@@ -375,7 +375,7 @@ bool tcp_ack_accepted(struct tcb *tcb, const struct segment *s)
     };
     bool dupack = false;
     tcp_note_sack_blocks(tcb, s);
-    undo_on_ack(tcb, s);
+    bool reordered = undo_on_ack(tcb, s);
     frto_undo_if_spurious(tcb, s->ack);
     recovery_end(tcb, s->ack);
     if (seq_lt(tcb->snd.una, s->ack)) {
@@ -388,6 +388,7 @@ bool tcp_ack_accepted(struct tcb *tcb, const struct segment *s)
     frto_on_ack(tcb, b.una, dupack);
     rack_on_ack(tcb, s, seq_gt(tcb->snd.una, b.una));
     struct prr_ack a = prr_ack_of(tcb, s, &b);
+    a.reordered = reordered;
     recovery_on_ack(tcb, a);
     ecn_on_ack(tcb, s, &a);
     if (seq_eq(tcb->snd.una, b.una))

@@ -138,9 +138,17 @@ uint32_t recovery_lost_bytes(const struct tcb *tcb)
 /* Linux tcpi_retrans: retransmitted octets not yet acknowledged or SACKed. */
 uint32_t sack_retrans_out(const struct tcb *tcb)
 {
-    seq_t hi = seq_max(tcb->rack.rxt_hi, tcb->snd.una);
-    return seq_dist(tcb->snd.una, hi) - rangeset_overlap(&tcb->sacked, tcb->snd.una, hi) -
-           rack_lost_rxt_bytes(tcb);
+    return retrans_out_from(tcb, tcb->snd.una);
+}
+
+/* The same above `from` (at or above SND.UNA): for an ACK of `from`
+ * before SND.UNA moves there. */
+uint32_t retrans_out_from(const struct tcb *tcb, seq_t from)
+{
+    seq_t hi = seq_max(tcb->rack.rxt_hi, from);
+    uint32_t out = seq_dist(from, hi) - rangeset_overlap(&tcb->sacked, from, hi);
+    uint32_t lost = rack_lost_rxt_bytes(tcb);
+    return out > lost ? out - lost : 0;
 }
 
 /* RFC 6675 §4 NextSeg rules 1 and 3: the first hole octet at or above
@@ -337,7 +345,7 @@ void recovery_end(struct tcb *tcb, seq_t ack)
 void recovery_on_ack(struct tcb *tcb, struct prr_ack a)
 {
     if (!tcb->in_recovery) {
-        if (!should_enter(tcb) || tcp_mtup_probe_lost(tcb))
+        if (a.reordered || !should_enter(tcb) || tcp_mtup_probe_lost(tcb))
             return;
         enter(tcb, a.ece);
     }

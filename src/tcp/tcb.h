@@ -454,12 +454,14 @@ struct prr_ack {
     bool safe;          /* SafeACK: SND.UNA advanced and no further loss shows */
     bool below_una;     /* SEG.ACK < SND.UNA: SACK information only */
     bool ece;           /* it echoes a congestion experienced mark (RFC 3168) */
+    bool reordered;     /* its partial ACK undid the recovery (src/tcp/undo.c) */
 };
 uint32_t recovery_pipe(const struct tcb *tcb);
 seq_t sack_lost_edge(const struct tcb *tcb);
 /* Unacknowledged octets that are neither SACKed nor lost, and those lost. */
 uint32_t recovery_lost_bytes(const struct tcb *tcb);
 uint32_t sack_retrans_out(const struct tcb *tcb);
+uint32_t retrans_out_from(const struct tcb *tcb, seq_t from);
 bool recovery_retransmit_next(struct tcb *tcb, uint32_t usable, bool new_data_waiting);
 void recovery_on_ack(struct tcb *tcb, struct prr_ack a);
 void recovery_end(struct tcb *tcb, seq_t ack);
@@ -503,7 +505,7 @@ void undo_forget(struct tcb *tcb);
 void undo_note_retransmit(struct tcb *tcb, uint32_t segs);
 void undo_note_dsack(struct tcb *tcb, seq_t left, uint32_t segs);
 void undo_sync(struct tcb *tcb);
-void undo_on_ack(struct tcb *tcb, const struct segment *s);
+bool undo_on_ack(struct tcb *tcb, const struct segment *s);
 bool undo_dsack(struct tcb *tcb);
 void undo_loss(struct tcb *tcb);
 

@@ -112,23 +112,48 @@ void undo_loss(struct tcb *tcb)
     CTR_INC(tcb->st, TCPLossUndo);
 }
 
+/* Linux tcp_try_undo_partial: a partial ACK of a fast recovery that an
+ * original transmission triggered (the Eifel detection) filled the hole
+ * with delayed data, not with a retransmission. With no retransmission
+ * left beyond it, the cut is undone and the recovery ends; the losses it
+ * had marked are unmarked, for RACK to find again any that are real, and
+ * a loss still evident starts a new recovery at once. */
+static bool undo_partial(struct tcb *tcb, const struct segment *s)
+{
+    if (seq_ge(s->ack, tcb->recover) || retrans_out_from(tcb, s->ack))
+        return false;
+    restore(tcb);
+    tcb->in_recovery = false;
+    tcb->recover = s->ack;
+    tcb->rack.lost_to = seq_min(tcb->rack.lost_to, s->ack);
+    CTR_INC(tcb->st, TCPPartialUndo);
+    return true;
+}
+
 /* An ACK that advances SND.UNA, before it grows cwnd (Linux
  * tcp_fastretrans_alert before tcp_cong_control): after a timeout
- * (tcp_process_loss: tcp_try_undo_loss), or when it ends a fast recovery
- * (tcp_try_undo_recovery), a cut that may be undone is. */
-void undo_on_ack(struct tcb *tcb, const struct segment *s)
+ * (tcp_process_loss: tcp_try_undo_loss), when it ends a fast recovery
+ * (tcp_try_undo_recovery) or is a partial ACK of one, a cut that may be
+ * undone is. Returns whether a partial ACK undid the recovery: that ACK
+ * showed reordering, and starts no recovery itself. */
+bool undo_on_ack(struct tcb *tcb, const struct segment *s)
 {
+    bool partial = false;
     if (!seq_gt(s->ack, tcb->snd.una) || !may_undo(tcb, s))
-        return;
+        return false;
     if (tcb->rack.in_loss) {
         undo_loss(tcb);
-        trace_event(tcb, KEEL_EV_UNDO, tcb->snd.una.v, tcb->cwnd);
     } else if (tcb->in_recovery && seq_ge(s->ack, tcb->recover)) {
         restore(tcb);
         tcb->in_recovery = false;
         CTR_INC(tcb->st, TCPFullUndo);
-        trace_event(tcb, KEEL_EV_UNDO, tcb->snd.una.v, tcb->cwnd);
+    } else if (tcb->in_recovery && packet_delayed(tcb, s) && undo_partial(tcb, s)) {
+        partial = true;
+    } else {
+        return false;
     }
+    trace_event(tcb, KEEL_EV_UNDO, tcb->snd.una.v, tcb->cwnd);
+    return partial;
 }
 
 /* RFC 3708 §3, as Linux tcp_try_undo_dsack: every retransmission since the

@@ -59,6 +59,24 @@ static int delay_the_first_segment(struct script *s, uint32_t *orig_tsval, uint3
     return c;
 }
 
+/* Whether c is in a fast recovery, its cwnd in segments and ssthresh. */
+static void check_cut(struct script *s, int c, bool in_recovery, uint32_t cwnd_segs,
+                      uint32_t ssthresh)
+{
+    struct keel_tcp_info i = script_info(s, c);
+    CHECK_EQ(i.in_recovery, in_recovery);
+    CHECK_EQ_U(i.cwnd, cwnd_segs * SEG);
+    CHECK_EQ_U(i.ssthresh, ssthresh);
+}
+
+/* The recovery was undone by the ACK just taken (counted in `undo`), and
+ * cwnd is cwnd_segs, ssthresh unbounded again. */
+static void check_undone(struct script *s, int c, uint32_t cwnd_segs, enum keel_counter_id undo)
+{
+    check_cut(s, c, false, cwnd_segs, UINT32_MAX);
+    CHECK_EQ_U(script_counter(s, undo), 1);
+}
+
 /* Then the ACK of all ten segments echoes the original's TSval, older than
  * the retransmission's: the recovery is undone before the ACK grows cwnd:
  * 10, then 17 by slow start, ssthresh unbounded again (Linux 6.18: cwnd 7,
@@ -69,11 +87,7 @@ TEST(eifel_ack_of_the_original_undoes_a_fast_recovery)
     uint32_t orig_tsval, rxt_tsval;
     int c = delay_the_first_segment(&s, &orig_tsval, &rxt_tsval);
     ack_echo(&s, 1 + 10 * SEG, orig_tsval, 0, 0);
-    struct keel_tcp_info i = script_info(&s, c);
-    CHECK(!i.in_recovery);
-    CHECK_EQ_U(i.cwnd, 17 * SEG);
-    CHECK_EQ_U(i.ssthresh, UINT32_MAX);
-    CHECK_EQ_U(script_counter(&s, KEEL_C_TCPFullUndo), 1);
+    check_undone(&s, c, 17, KEEL_C_TCPFullUndo);
     script_advance(&s, 5000);
     ack_echo(&s, 1 + 10 * SEG, rxt_tsval, 1, 1001);
     CHECK_EQ_U(script_info(&s, c).cwnd, 17 * SEG);
@@ -90,11 +104,73 @@ TEST(eifel_ack_of_the_retransmission_keeps_the_cut)
     uint32_t orig_tsval, rxt_tsval;
     int c = delay_the_first_segment(&s, &orig_tsval, &rxt_tsval);
     ack_echo(&s, 1 + 10 * SEG, rxt_tsval, 0, 0);
-    struct keel_tcp_info i = script_info(&s, c);
-    CHECK(!i.in_recovery);
-    CHECK_EQ_U(i.ssthresh, 7 * SEG);
-    CHECK_EQ_U(i.cwnd, 8 * SEG);
+    check_cut(&s, c, false, 8, 7 * SEG);
     CHECK_EQ_U(script_counter(&s, KEEL_C_TCPFullUndo), 0);
+    script_free(&s);
+}
+
+/* Linux tcp_try_undo_partial: the partial ACK of 4001 (the recovery point
+ * is 10001) echoes the original's TSval, and no retransmission is left
+ * beyond it: the delayed original filled the hole. The cut is undone
+ * before the ACK grows cwnd (10, then 11 by slow start) and the recovery
+ * ends (Linux 6.18: the same;
+ * tests/packetdrill/undo/eifel-partial-ack-undoes-recovery.pkt). */
+TEST(eifel_partial_ack_of_the_original_undoes_the_recovery)
+{
+    struct script s;
+    uint32_t orig_tsval, rxt_tsval;
+    int c = delay_the_first_segment(&s, &orig_tsval, &rxt_tsval);
+    ack_echo(&s, 1 + 4 * SEG, orig_tsval, 0, 0);
+    check_undone(&s, c, 11, KEEL_C_TCPPartialUndo);
+    script_advance(&s, 5000);
+    ack_echo(&s, 1 + 5 * SEG, orig_tsval, 0, 0);
+    CHECK_EQ_U(script_info(&s, c).cwnd, 12 * SEG);
+    script_free(&s);
+}
+
+/* The same, with 5001:10001 SACKed first: RACK resends 4001:5001 too,
+ * which is still out when the ACK of 4001 echoes the original's TSval, so
+ * nothing is undone (Linux: retrans_out) and the recovery goes on
+ * (tests/packetdrill/undo/eifel-partial-ack-keeps-cut-with-retransmission-beyond.pkt). */
+TEST(eifel_partial_ack_keeps_the_cut_with_a_retransmission_beyond)
+{
+    struct script s;
+    uint32_t orig_tsval, rxt_tsval;
+    int c = delay_the_first_segment(&s, &orig_tsval, &rxt_tsval);
+    ack_echo(&s, 1, orig_tsval, 5001, 10001);
+    script_expect(&s, .flags = A, .seq = 4001, .ack = 1, .len = SEG);
+    script_expect_none(&s);
+    script_advance(&s, 3000);
+    ack_echo(&s, 1 + 4 * SEG, orig_tsval, 5001, 10001);
+    check_cut(&s, c, true, 7, 7 * SEG);
+    CHECK_EQ_U(script_counter(&s, KEEL_C_TCPPartialUndo), 0);
+    script_free(&s);
+}
+
+/* A partial undo with SACKed holes left (1:4001 lost in part, 4001:7001
+ * SACKed): the ACK that undoes the recovery shows reordering and starts
+ * no new one on its own, although the holes below the SACKed data count
+ * lost (Linux 6.18: cwnd 12, ssthresh unbounded, no retransmission). */
+TEST(eifel_partial_undo_starts_no_recovery_on_its_ack)
+{
+    struct script s;
+    script_init(&s, NULL);
+    int c = script_active_open_rtt(&s, &OPTS_TS_SACK, 10000);
+    script_write(&s, c, 10 * SEG);
+    uint32_t orig_tsval = script_expect(&s, .flags = A, .seq = 1, .ack = 1, .len = SEG)->h.opts.tsval;
+    while (script_pending(&s))
+        s.next_out++;
+    script_advance(&s, 10000);
+    for (uint32_t k = 5; k <= 7; k++)
+        ack_echo(&s, 1, orig_tsval, 4001, 1 + k * SEG);
+    script_run_timer(&s); /* RACK's reordering window */
+    script_expect(&s, .flags = A, .seq = 1, .ack = 1, .len = SEG);
+    script_expect_none(&s);
+    CHECK(script_info(&s, c).in_recovery);
+    script_advance(&s, 5000);
+    ack_echo(&s, 2001, orig_tsval, 4001, 7001);
+    script_expect_none(&s);
+    check_cut(&s, c, false, 12, UINT32_MAX);
     script_free(&s);
 }
 
