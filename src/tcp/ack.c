@@ -276,15 +276,15 @@ static bool is_dupack(const struct tcb *tcb, const struct segment *s)
 }
 
 /* An ACK that does not advance SND.UNA: is it a duplicate ACK? Counted
- * (recovery_on_ack decides what follows). Without SACK each stands for a
- * segment that arrived, and so at most all but one segment in flight,
- * the hole (Linux tcp_limit_reno_sacked). */
+ * (recovery_on_ack decides what follows); without SACK each stands for a
+ * segment that arrived (reno_count_dupack). */
 bool tcp_dupack(struct tcb *tcb, const struct segment *s)
 {
     if (!is_dupack(tcb, s))
         return false;
-    uint32_t segs = (seq_dist(tcb->snd.una, tcb->snd.max) + tcb->mss - 1) / tcb->mss;
-    if (tcb->sack_ok || tcb->dupacks + 1 < segs)
+    if (tcb->sack_ok)
         tcb->dupacks++;
+    else
+        reno_count_dupack(tcb);
     return true;
 }

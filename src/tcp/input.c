@@ -332,10 +332,11 @@ static bool handle_ack(struct tcb *tcb, const struct segment *s)
 }
 
 /* The scoreboard before an ACK, for PRR: SND.UNA, the SACKed bytes, the
- * end of the lost part and the duplicate ACK count. */
+ * end of the lost part and the duplicate ACK count; and the bytes the
+ * ACK's D-SACKs report delivered (Linux tcp_dsack_seen). */
 struct scoreboard_before {
     seq_t una, lost_edge;
-    uint32_t sacked, dupacks;
+    uint32_t sacked, dupacks, dsacked;
 };
 
 /* What the ACK just processed did, for PRR (RFC 9937): DeliveredData is
@@ -348,7 +349,7 @@ static struct prr_ack prr_ack_of(const struct tcb *tcb, const struct segment *s,
 {
     seq_t una = b->una;
     int64_t delivered = tcb->sack_ok ? (int64_t)seq_dist(una, tcb->snd.una) +
-                                           rangeset_bytes(&tcb->sacked) - b->sacked
+                                           rangeset_bytes(&tcb->sacked) - b->sacked + b->dsacked
                                      : reno_delivered(tcb, seq_dist(una, tcb->snd.una), b->dupacks);
     bool further_loss = tcb->sack_ok ? seq_gt(sack_lost_edge(tcb), seq_max(b->lost_edge, tcb->snd.una))
                                      : recovery_lost_bytes(tcb) > 0;
@@ -375,6 +376,7 @@ bool tcp_ack_accepted(struct tcb *tcb, const struct segment *s)
     };
     bool dupack = false;
     tcp_note_sack_blocks(tcb, s);
+    b.dsacked = tcb->rack.dsack_segs * tcb->mss;
     bool reordered = undo_on_ack(tcb, s);
     frto_undo_if_spurious(tcb, s->ack);
     recovery_end(tcb, s->ack);

@@ -16,6 +16,12 @@
 
 /* ---- The transmission log ---- */
 
+static uint32_t segments_of(const struct tcb *tcb, uint32_t bytes)
+{
+    uint32_t mss = tcb->mss ? tcb->mss : 1;
+    return (bytes + mss - 1) / mss;
+}
+
 static struct rack_sent *log_at(const struct rack *r, uint32_t i)
 {
     return &r->log[(r->log_head + i) % r->log_cap];
@@ -167,6 +173,22 @@ bool rack_sent_original(const struct tcb *tcb, seq_t from, seq_t to)
     return false;
 }
 
+uint32_t rack_packets_out(const struct tcb *tcb, uint32_t enough)
+{
+    const struct rack *r = &tcb->rack;
+    seq_t from = tcb->snd.una;
+    uint32_t n = 0;
+    int64_t i = log_find(r, from);
+    for (uint32_t k = i < 0 ? r->log_n : (uint32_t)i; k < r->log_n && n < enough; k++) {
+        seq_t end = seq_min(log_at(r, k)->end, tcb->snd.max);
+        n += segments_of(tcb, seq_dist(from, end));
+        from = end;
+    }
+    if (n < enough && seq_lt(from, tcb->snd.max))
+        n += segments_of(tcb, seq_dist(from, tcb->snd.max));
+    return n;
+}
+
 uint32_t rack_sent_room(const struct tcb *tcb, seq_t seq)
 {
     const struct rack *r = &tcb->rack;
@@ -205,12 +227,6 @@ static void sync_marks(struct tcb *tcb)
     r->lost_to = seq_max(r->lost_to, tcb->snd.una);
     r->rxt_hi = seq_max(r->rxt_hi, tcb->snd.una);
     r->end_seq = seq_max(r->end_seq, tcb->snd.una);
-}
-
-static uint32_t segments_of(const struct tcb *tcb, uint32_t bytes)
-{
-    uint32_t mss = tcb->mss ? tcb->mss : 1;
-    return (bytes + mss - 1) / mss;
 }
 
 /* ---- Recovery's retransmissions ---- */

@@ -109,6 +109,11 @@ void rack_sent_sacked(const struct tcb *tcb, seq_t left, seq_t right, struct sen
 /* Does [from, to) hold octets whose packet was never sent again (nor folded
  * by a full log) and that the scoreboard does not hold? */
 bool rack_sent_original(const struct tcb *tcb, seq_t from, seq_t to);
+/* Linux packets_out, counted up to `enough`: the segments of the packets
+ * that sent [SND.UNA, SND.MAX), where a packet of several counts them all
+ * and one short segment counts one; beyond what the log holds, whole
+ * segments of the octets. */
+uint32_t rack_packets_out(const struct tcb *tcb, uint32_t enough);
 /* The data octets from seq to the end of the packet that first sent it
  * (Linux keeps each packet as an skb, tso_fragment, and resends at most
  * one, __tcp_retransmit_skb); 0 when the log does not hold seq. */

@@ -53,16 +53,42 @@ uint32_t reno_delivered(const struct tcb *tcb, uint32_t acked, uint32_t dupacks)
     return acked < tcb->mss ? acked : tcb->mss;
 }
 
+/* Linux tcp_limit_reno_sacked: duplicate ACKs stand for at most all the
+ * packets in flight but one, the hole. */
+static uint32_t reno_bound(const struct tcb *tcb, uint32_t dupacks)
+{
+    uint32_t packets = rack_packets_out(tcb, dupacks + 1);
+    if (dupacks < packets)
+        return dupacks;
+    return packets ? packets - 1 : 0;
+}
+
+/* A recovery without SACK that SND.UNA has reached but not passed holds
+ * (recovery_end): Linux leaves tcp_fastretrans_alert before it counts a
+ * duplicate ACK (tcp_try_undo_recovery), so they deliver nothing. */
+static bool reno_held(const struct tcb *tcb)
+{
+    return !tcb->sack_ok && tcb->in_recovery && !seq_lt(tcb->snd.una, tcb->recover);
+}
+
+/* A duplicate ACK counted (tcp_add_reno_sack), within the bound. */
+void reno_count_dupack(struct tcb *tcb)
+{
+    if (!reno_held(tcb))
+        tcb->dupacks = reno_bound(tcb, tcb->dupacks + 1);
+}
+
 /* Duplicate ACKs still standing for segments after a cumulative ACK of
  * `acked` octets: within a recovery, one of the segments it covers filled
  * the hole and each other one had been reported by a duplicate ACK (Linux
- * tcp_remove_reno_sacks); elsewhere none (tcp_reset_reno_sack). */
+ * tcp_remove_reno_sacks, bounded again); elsewhere none
+ * (tcp_reset_reno_sack). */
 uint32_t reno_dupacks_after(const struct tcb *tcb, uint32_t acked)
 {
     if (tcb->sack_ok || !tcb->in_recovery || !seq_lt(tcb->snd.una, tcb->recover))
         return 0;
     uint32_t reported = (acked + tcb->mss - 1) / tcb->mss - 1;
-    return tcb->dupacks > reported ? tcb->dupacks - reported : 0;
+    return reno_bound(tcb, tcb->dupacks > reported ? tcb->dupacks - reported : 0);
 }
 
 /* RFC 6675 §4 IsLost for the hole below SACKed range i: DupThresh SACKed
@@ -296,9 +322,12 @@ seq_t sack_lost_edge(const struct tcb *tcb)
  * while pipe > ssthresh, rounded up to whole segments; then up to ssthresh, by what was delivered, plus
  * one segment only on a SafeACK, one that advances SND.UNA and shows no
  * further loss, as Linux tcp_cwnd_reduction does). As Linux does, the first
- * ACK always lets one segment go: the fast retransmission. */
+ * ACK always lets one segment go: the fast retransmission. An ACK that
+ * delivers nothing leaves cwnd as it is. */
 void prr_update(struct tcb *tcb, const struct prr_ack *a)
 {
+    if (!a->delivered)
+        return; /* Linux tcp_cwnd_reduction: nothing delivered, nothing to send */
     tcb->prr_delivered += a->delivered;
     uint32_t pipe = recovery_pipe(tcb), fs = tcb->recover_fs ? tcb->recover_fs : 1;
     int64_t sndcnt;
@@ -332,7 +361,8 @@ void recovery_end(struct tcb *tcb, seq_t ack)
         return;
     if (!tcb->sack_ok && seq_eq(ack, tcb->recover))
         return;
-    tcb->cwnd = tcb->ssthresh;
+    if (!tcb->undo.undone) /* Linux tcp_end_cwnd_reduction: undo_marker */
+        tcb->cwnd = tcb->ssthresh;
     tcb->in_recovery = false;
     rack_recovery_ended(tcb);
 }

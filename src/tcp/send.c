@@ -38,9 +38,9 @@ static uint32_t loss_flight(const struct tcb *tcb)
 static uint32_t cwnd_room(const struct tcb *tcb)
 {
     uint32_t cwnd = tcb->cwnd;
-    if (!tcb->in_recovery && !tcb->rack.in_loss && tcb->dupacks <= 2)
-        cwnd += tcb->dupacks * tcb->mss;
     bool prr = tcb->in_recovery || tcb->in_cwr;
+    if (!prr && !tcb->rack.in_loss && tcb->dupacks <= 2)
+        cwnd += tcb->dupacks * tcb->mss; /* pipe, under PRR, leaves them out already */
     uint32_t flight = prr                 ? recovery_pipe(tcb)
                       : tcb->rack.in_loss ? loss_flight(tcb)
                                           : tcp_flight(tcb);

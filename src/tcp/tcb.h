@@ -103,6 +103,7 @@ struct frto {
  * retrans_stamp, prior_cwnd, prior_ssthresh). */
 struct undo {
     bool on;                     /* a cut may be undone (Linux undo_marker set) */
+    bool undone;                 /* it was: the recovery's end leaves cwnd */
     bool rxt_seen;               /* something was retransmitted since it began */
     uint32_t retrans;            /* retransmitted segments not yet D-SACKed */
     uint32_t first_rxt_tsval;    /* TSval of the first retransmission */
@@ -472,6 +473,7 @@ void prr_start(struct tcb *tcb);
 uint32_t reno_sacked_bytes(const struct tcb *tcb);
 uint32_t reno_delivered(const struct tcb *tcb, uint32_t acked, uint32_t dupacks);
 uint32_t reno_dupacks_after(const struct tcb *tcb, uint32_t acked);
+void reno_count_dupack(struct tcb *tcb);
 
 /* F-RTO (src/tcp/frto.c, RFC 5682). A timeout, before its response; an
  * ACK's SACK blocks as they are taken (before the scoreboard changes); the

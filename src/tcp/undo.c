@@ -98,6 +98,7 @@ static void restore(struct tcb *tcb)
         tcb->ecn_cwr_queued = false;
     }
     u->on = false;
+    u->undone = true;
 }
 
 void undo_loss(struct tcb *tcb)
@@ -145,7 +146,9 @@ bool undo_on_ack(struct tcb *tcb, const struct segment *s)
         undo_loss(tcb);
     } else if (tcb->in_recovery && seq_ge(s->ack, tcb->recover)) {
         restore(tcb);
-        tcb->in_recovery = false;
+        /* Without SACK the recovery holds at its point, undone or not
+         * (Linux tcp_is_non_sack_preventing_reopen): recovery_end. */
+        tcb->in_recovery = !tcb->sack_ok && seq_eq(s->ack, tcb->recover);
         CTR_INC(tcb->st, TCPFullUndo);
     } else if (tcb->in_recovery && packet_delayed(tcb, s) && undo_partial(tcb, s)) {
         partial = true;

@@ -41,6 +41,17 @@ static void dupack(struct script *s, uint32_t ack)
     ack_after(s, 1000, ack);
 }
 
+/* The same, echoing tsecr in a timestamp option. */
+static void ack_echo(struct script *s, uint64_t wait_us, uint32_t ack, uint32_t tsecr)
+{
+    struct seg g = {.flags = A, .seq = 1, .ack = ack};
+    g.opts.present = TCP_OPT_TS;
+    g.opts.tsval = s->peer_tsval;
+    g.opts.tsecr = tsecr;
+    script_advance(s, wait_us);
+    script_inject(s, &g);
+}
+
 struct reno_view {
     uint32_t cwnd, sacked, lost, retrans; /* in segments */
     bool in_recovery;
@@ -126,31 +137,159 @@ TEST(newreno_fast_recovery_paced_by_prr_as_linux)
     script_free(&s);
 }
 
-/* Duplicates report at most all segments in flight but one, the hole
- * (Linux tcp_limit_reno_sacked): the tenth of ten delivers nothing. The
- * ACK of everything holds the recovery with cwnd 7, which new data then
- * fills in one go; an ACK beyond the recovery point ends it. */
-TEST(newreno_duplicates_report_all_but_the_hole)
+/* Ten duplicates of 10 segments sent, 1:1001 lost: they report at most
+ * all segments in flight but one, the hole (Linux tcp_limit_reno_sacked),
+ * so the tenth delivers nothing. Then the ACK of everything holds the
+ * recovery with cwnd 7, and 10 kB more are written: 7 segments go. */
+static int hold_at_the_recovery_point(struct script *s)
+{
+    int c = open_and_send(s, 10000);
+    for (uint32_t k = 1; k <= 10; k++) {
+        dupack(s, 1);
+        if (k == 3)
+            script_expect(s, .flags = A, .seq = 1, .ack = 1, .len = MSS);
+        script_expect_none(s);
+    }
+    CHECK_VIEW(s, c, 7, 9, 1, 1, true);
+    ack_after(s, 10000, 10001);
+    CHECK_VIEW(s, c, 7, 0, 0, 0, true);
+    script_write(s, c, 10000);
+    for (uint32_t k = 0; k < 7; k++)
+        script_expect(s, .flags = A, .seq = 10001 + k * MSS, .ack = 1, .len = MSS);
+    script_expect_none(s);
+    return c;
+}
+
+/* An ACK beyond the recovery point ends it, with cwnd = ssthresh. */
+TEST(newreno_recovery_held_until_an_ack_beyond_its_point)
 {
     struct script s;
-    int c = open_and_send(&s, 10000);
-    for (uint32_t k = 1; k <= 10; k++) {
-        dupack(&s, 1);
-        if (k == 3)
-            script_expect(&s, .flags = A, .seq = 1, .ack = 1, .len = MSS);
-        script_expect_none(&s);
-    }
-    CHECK_VIEW(&s, c, 7, 9, 1, 1, true);
-    ack_after(&s, 10000, 10001);
-    CHECK_VIEW(&s, c, 7, 0, 0, 0, true);
-    script_write(&s, c, 10000);
-    for (uint32_t k = 0; k < 7; k++)
-        script_expect(&s, .flags = A, .seq = 10001 + k * MSS, .ack = 1, .len = MSS);
-    script_expect_none(&s);
+    int c = hold_at_the_recovery_point(&s);
     ack_after(&s, 10000, 12001);
     CHECK_VIEW(&s, c, 7, 0, 0, 0, false);
     script_expect(&s, .flags = A, .seq = 17001, .ack = 1, .len = MSS);
     script_expect(&s, .flags = A, .seq = 18001, .ack = 1, .len = MSS);
     script_expect_none(&s);
+    script_free(&s);
+}
+
+/* While the recovery holds, duplicates of its point report nothing and
+ * send nothing (Linux returns from tcp_fastretrans_alert first): 10001,
+ * lost, waits for the timeout, as on Linux 6.18
+ * (tests/packetdrill/recovery/newreno-held-recovery-ignores-duplicates.pkt). */
+TEST(newreno_held_recovery_ignores_duplicates)
+{
+    struct script s;
+    int c = hold_at_the_recovery_point(&s);
+    for (uint32_t k = 0; k < 4; k++)
+        dupack(&s, 10001);
+    script_expect_none(&s);
+    CHECK_VIEW(&s, c, 7, 0, 0, 0, true);
+    CHECK_EQ_U(script_counter(&s, KEEL_C_TCPFastRetrans), 1);
+    script_run_timer(&s);
+    script_expect(&s, .flags = A, .seq = 10001, .ack = 1, .len = MSS);
+    script_free(&s);
+}
+
+/* Small segments count as packets, not as octets over the MSS (Linux
+ * packets_out): eight of 100 bytes, the first lost, and three duplicates
+ * start a fast recovery, which resends the head (up to an MSS, as Linux
+ * collapses small packets into its retransmission). */
+TEST(newreno_small_segments_count_as_packets)
+{
+    struct script s;
+    script_init(&s, NULL);
+    int c = script_active_open_rtt(&s, &OPTS_MSS_1000, 100000);
+    int one = 1;
+    CHECK_EQ(keel_setsockopt(s.st, c, KEEL_IPPROTO_TCP, KEEL_TCP_NODELAY, &one, sizeof one), 0);
+    for (uint32_t k = 0; k < 8; k++) {
+        script_write(&s, c, 100);
+        script_expect(&s, .flags = TCP_FLAG_PSH | A, .seq = 1 + k * 100, .ack = 1, .len = 100);
+    }
+    script_advance(&s, 100000);
+    for (uint32_t k = 0; k < 3; k++)
+        dupack(&s, 1);
+    script_expect(&s, .flags = TCP_FLAG_PSH | A, .seq = 1, .ack = 1, .len = 800);
+    script_expect_none(&s);
+    CHECK_EQ_U(script_counter(&s, KEEL_C_TCPFastRetrans), 1);
+    CHECK(script_info(&s, c).in_recovery);
+    script_free(&s);
+}
+
+/* An ECN reduction (CWR) without SACK runs PRR over the same scoreboard,
+ * whose pipe already leaves out what duplicates report: limited transmit
+ * adds nothing on top. The ECE on the ACK of 1001 cuts (ssthresh 7,
+ * RecoverFS 10: one segment, ceil(7 / 10)); a duplicate then earns one
+ * more (ceil(14 / 10) - 1), not two. */
+TEST(newreno_ecn_reduction_counts_a_duplicate_once)
+{
+    struct keel_config cfg = {.sndbuf = 262144};
+    struct script s;
+    script_init(&s, &cfg);
+    int ls = keel_socket(s.st, KEEL_SOCK_STREAM);
+    struct keel_sockaddr a = {0, KEEL_PORT};
+    CHECK_EQ(keel_bind(s.st, ls, &a), 0);
+    CHECK_EQ(keel_listen(s.st, ls, 16), 0);
+    script_send(&s, .flags = TCP_FLAG_SYN | TCP_FLAG_ECE | TCP_FLAG_CWR, .seq = 0,
+                .opts = OPTS_MSS_1000);
+    script_expect(&s, .flags = TCP_FLAG_SYN | A | TCP_FLAG_ECE, .seq = 0, .ack = 1);
+    script_send(&s, .flags = A, .seq = 1, .ack = 1);
+    int c = keel_accept(s.st, ls, NULL);
+    script_write(&s, c, 30000);
+    while (script_pending(&s))
+        s.next_out++;
+    script_advance(&s, 10000);
+    script_send(&s, .flags = TCP_FLAG_ECE | A, .seq = 1, .ack = 1001);
+    script_expect(&s, .flags = TCP_FLAG_CWR | A, .seq = 10001, .ack = 1, .len = MSS);
+    script_expect_none(&s);
+    dupack(&s, 1001);
+    script_expect(&s, .flags = A, .seq = 11001, .ack = 1, .len = MSS);
+    script_expect_none(&s);
+    CHECK(script_info(&s, c).in_cwr);
+    script_free(&s);
+}
+
+/* With timestamps, the ACK of the recovery point echoes the original's
+ * TSval: the cut is undone (ssthresh unbounded) but the recovery holds,
+ * and PRR sets cwnd on that ACK: 8 (7 delivered beyond the one resent,
+ * and one for the SafeACK). Duplicates of the point then start no second
+ * recovery; the ACK beyond ends it and grows cwnd by slow start, 10.
+ * Linux 6.18 passes the same steps
+ * (tests/packetdrill/recovery/newreno-undo-at-recovery-point-holds.pkt). */
+TEST(newreno_undo_at_the_recovery_point_keeps_holding)
+{
+    static const struct tcp_opts ts = {.present = TCP_OPT_MSS | TCP_OPT_TS, .mss = 1012,
+                                       .tsval = 1000};
+    struct keel_config cfg = {.sndbuf = 262144};
+    struct script s;
+    script_init(&s, &cfg);
+    int c = script_active_open_rtt(&s, &ts, 100000);
+    script_write(&s, c, 10000);
+    uint32_t tsval = script_expect(&s, .flags = A, .seq = 1, .ack = 1, .len = MSS)->h.opts.tsval;
+    while (script_pending(&s))
+        s.next_out++;
+    script_advance(&s, 100000);
+    for (uint32_t k = 0; k < 5; k++)
+        ack_echo(&s, 1000, 1, tsval);
+    script_expect(&s, .flags = A, .seq = 1, .ack = 1, .len = MSS);
+    script_expect_none(&s);
+    ack_echo(&s, 10000, 10001, tsval);
+    struct keel_tcp_info i = script_info(&s, c);
+    CHECK(i.in_recovery);
+    CHECK_EQ_U(i.cwnd, 8 * MSS);
+    CHECK_EQ_U(i.ssthresh, UINT32_MAX);
+    CHECK_EQ_U(script_counter(&s, KEEL_C_TCPFullUndo), 1);
+    script_write(&s, c, 20000);
+    for (uint32_t k = 0; k < 8; k++)
+        script_expect(&s, .flags = A, .seq = 10001 + k * MSS, .ack = 1, .len = MSS);
+    script_expect_none(&s);
+    for (uint32_t k = 0; k < 3; k++)
+        ack_echo(&s, 1000, 10001, tsval);
+    script_expect_none(&s);
+    CHECK_EQ_U(script_counter(&s, KEEL_C_TCPFastRetrans), 1);
+    ack_echo(&s, 10000, 12001, tsval);
+    i = script_info(&s, c);
+    CHECK(!i.in_recovery);
+    CHECK_EQ_U(i.cwnd, 10 * MSS);
     script_free(&s);
 }
