@@ -111,11 +111,8 @@ static uint32_t tso_autosize(const struct tcb *tcb, uint32_t mss, uint32_t tso)
 /* How much one transmission may carry: one segment, or with segmentation
  * offload (tso_max) as many whole segments as fit one IPv4 packet, which
  * the device then cuts up, sized by the pacing rate as Linux sizes them
- * (tso_autosize). Like Linux, no TSO packet carries more than half the
- * congestion window, so that at least two are in flight (tcp_cwnd_test:
- * "ensure we have at least 2 GSO packets in flight", min(cwnd / 2, cwnd -
- * in_flight) segments). */
-uint32_t tcp_send_goal(const struct tcb *tcb, uint32_t mss)
+ * (tso_autosize; Linux tcp_tso_segs, all a retransmission is held to). */
+uint32_t tcp_tso_goal(const struct tcb *tcb, uint32_t mss)
 {
     uint32_t tso = tcb->st->dev->tso_max;
     uint32_t room = 65535 - 60 - TCP_MAX_HDR_LEN;
@@ -124,12 +121,20 @@ uint32_t tcp_send_goal(const struct tcb *tcb, uint32_t mss)
     if (tso > room)
         tso = room;
     tso = tso_autosize(tcb, mss, tso);
+    return tso > mss ? tso - tso % mss : mss;
+}
+
+/* New data: like Linux, no TSO packet carries more than half the
+ * congestion window, so that at least two are in flight (tcp_cwnd_test:
+ * "ensure we have at least 2 GSO packets in flight", min(cwnd / 2, cwnd -
+ * in_flight) segments). */
+uint32_t tcp_send_goal(const struct tcb *tcb, uint32_t mss)
+{
+    uint32_t tso = tcp_tso_goal(tcb, mss);
     uint32_t half_cwnd = tcb->cwnd / mss / 2;
     if (half_cwnd < 1)
         half_cwnd = 1;
-    if (tso / mss > half_cwnd)
-        tso = half_cwnd * mss;
-    return tso > mss ? tso - tso % mss : mss;
+    return tso / mss > half_cwnd ? half_cwnd * mss : tso;
 }
 
 /* The payload that fits a full-sized segment now: SACK blocks on this

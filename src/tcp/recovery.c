@@ -199,21 +199,29 @@ static bool next_hole(const struct tcb *tcb, bool only_lost, seq_t *start, uint3
     return false;
 }
 
+/* The most one retransmission from start carries, as Linux
+ * __tcp_retransmit_skb: the packet that first sent start (one skb), but a
+ * full segment where that was shorter (tcp_retrans_try_collapse) or is not
+ * known, and one TSO packet (tcp_tso_segs), not held to half the cwnd as
+ * new data is (tcp_xmit_retransmit_queue offers all of cwnd's room). */
+uint32_t tcp_resend_goal(const struct tcb *tcb, seq_t start, uint32_t mss)
+{
+    uint32_t most = rack_sent_room(tcb, start);
+    if (most < mss)
+        most = mss;
+    uint32_t goal = tcp_tso_goal(tcb, mss);
+    return most < goal ? most : goal;
+}
+
 /* How much of a hole of `gap` octets at start one retransmission resends,
- * as Linux tcp_xmit_retransmit_queue and __tcp_retransmit_skb: at most the
- * packet that first sent start (one skb), but a full segment where that
- * was shorter (tcp_retrans_try_collapse) or is not known, and one TSO
- * packet (tcp_tso_segs); of several segments, the whole ones cwnd (PRR)
- * has room for (tcp_fragment); 0 when none fits. */
+ * as Linux tcp_xmit_retransmit_queue: at most tcp_resend_goal; of several
+ * segments, the whole ones cwnd (PRR) has room for (tcp_fragment); 0 when
+ * none fits. */
 static uint32_t retransmit_size(const struct tcb *tcb, seq_t start, uint32_t gap,
                                 uint32_t usable)
 {
     uint32_t mss = tcp_mss_now(tcb);
-    uint32_t most = rack_sent_room(tcb, start);
-    if (!most || most < mss)
-        most = mss;
-    uint32_t goal = tcp_send_goal(tcb, mss);
-    most = most < goal ? most : goal;
+    uint32_t most = tcp_resend_goal(tcb, start, mss);
     most = gap < most ? gap : most;
     if (most <= usable)
         return most;

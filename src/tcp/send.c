@@ -175,7 +175,8 @@ static bool send_one(struct tcb *tcb, enum tcp_nagle mode)
     }
     uint32_t usable = usable_window(tcb);
     uint32_t mss = tcp_mss_now(tcb);
-    uint32_t goal = tcp_send_goal(tcb, mss);
+    bool resending = seq_lt(tcb->snd.nxt, tcb->snd.max); /* after a timeout */
+    uint32_t goal = resending ? tcp_resend_goal(tcb, tcb->snd.nxt, mss) : tcp_send_goal(tcb, mss);
     uint32_t len = queued < goal ? queued : goal;
     if (len > usable)
         len = usable;

@@ -442,6 +442,8 @@ uint32_t tcp_advertise_window(struct tcb *tcb);
 uint32_t tcp_flight(const struct tcb *tcb);
 uint32_t tcp_mss_now(const struct tcb *tcb);
 uint32_t tcp_send_goal(const struct tcb *tcb, uint32_t mss);
+uint32_t tcp_tso_goal(const struct tcb *tcb, uint32_t mss);
+uint32_t tcp_resend_goal(const struct tcb *tcb, seq_t start, uint32_t mss);
 void tcp_note_write_end(struct tcb *tcb);
 void tcp_forget_push_points(struct tcb *tcb);
 bool tcp_holds_push_point(const struct tcb *tcb, seq_t seq, uint32_t len);

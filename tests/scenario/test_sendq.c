@@ -340,10 +340,11 @@ TEST(sack_retransmission_follows_the_packets_sent)
 }
 
 /* A SACK acknowledging 5001:8001 of two 5000-byte packets leaves the hole
- * 1:5001, one packet, lost; PRR has room for three segments: a TSO packet
- * of two (the TSO goal caps it, Linux tcp_tso_segs) with PSH, then the one
- * segment left of the room, no PSH (Linux tcp_fragment cuts the skb to
- * cwnd's room). One more segment SACKed earns one more segment. */
+ * 1:5001, one packet, lost; PRR has room for three segments: one TSO
+ * packet of three with PSH (Linux tcp_fragment cuts the skb to cwnd's
+ * room; a retransmission is not held to half the cwnd as new data is).
+ * One more segment SACKed earns one more segment. Linux 6.18 sends the
+ * same. */
 static struct seg sack_of(struct script *s, uint32_t right)
 {
     struct seg ack = {.flags = A, .seq = 1, .ack = 1};
@@ -368,13 +369,57 @@ TEST(sack_retransmission_cut_to_prr_room)
     script_advance(&s, 1000);
     struct seg ack = sack_of(&s, 8001);
     script_inject(&s, &ack);
-    script_expect(&s, .flags = P | A, .seq = 1, .ack = 1, .len = 2000);
-    script_expect(&s, .flags = A, .seq = 2001, .ack = 1, .len = 1000);
+    script_expect(&s, .flags = P | A, .seq = 1, .ack = 1, .len = 3000);
     script_expect_none(&s);
     ack = sack_of(&s, 9001);
     script_inject(&s, &ack);
     script_expect(&s, .flags = A, .seq = 3001, .ack = 1, .len = 1000);
     script_expect_none(&s);
+    script_free(&s);
+}
+
+/* After a timeout, resending goes back in TSO packets as Linux's
+ * tcp_xmit_retransmit_queue builds them: as much as cwnd has room for,
+ * not half of it as for new data, and no more than the packet that first
+ * sent the data (tests/packetdrill/recovery/rto-resends-whole-tso-packets.pkt,
+ * which Linux 6.18 passes). 1:1001, its tail loss probe, then 1001:6001
+ * in packets of 2000, 2000 and 1000 (sized by the pacing rate) just
+ * before the timeout, which resends 1:1001 with cwnd 1; its ACK lets
+ * 1001:3001 go in one packet (cwnd 2), the next ACK 3001:5001 and
+ * 5001:6001 (cwnd 4), as first sent. */
+TEST(timeout_resends_whole_tso_packets)
+{
+    static const struct tcp_opts opts = {.present = TCP_OPT_MSS | TCP_OPT_SACK_PERM,
+                                         .mss = 1000};
+    struct script s;
+    script_init(&s, NULL);
+    script_use_tso_device(&s);
+    int c = script_active_open_rtt(&s, &opts, 100000);
+    CHECK_EQ(app_send(&s, c, 1000, 0), 1000);
+    script_expect(&s, .flags = P | A, .seq = 1, .ack = 1, .len = 1000);
+    script_run_timer(&s);
+    script_expect(&s, .flags = P | A, .seq = 1, .ack = 1, .len = 1000); /* the probe */
+    script_advance(&s, 250000);
+    CHECK_EQ(app_send(&s, c, 5000, 0), 5000);
+    script_expect(&s, .flags = P | A, .seq = 1001, .ack = 1, .len = 2000);
+    script_expect(&s, .flags = P | A, .seq = 3001, .ack = 1, .len = 2000);
+    script_expect(&s, .flags = P | A, .seq = 5001, .ack = 1, .len = 1000);
+    while (!script_pending(&s))
+        script_run_timer(&s);
+    CHECK_EQ_U(script_counter(&s, KEEL_C_TCPTimeouts), 1);
+    script_expect(&s, .flags = P | A, .seq = 1, .ack = 1, .len = 1000);
+    script_expect_none(&s);
+    CHECK_EQ_U(script_info(&s, c).cwnd, 1000);
+    script_advance(&s, 50000);
+    script_send(&s, .flags = A, .seq = 1, .ack = 1001);
+    script_expect(&s, .flags = P | A, .seq = 1001, .ack = 1, .len = 2000);
+    script_expect_none(&s);
+    script_advance(&s, 50000);
+    script_send(&s, .flags = A, .seq = 1, .ack = 3001);
+    script_expect(&s, .flags = P | A, .seq = 3001, .ack = 1, .len = 2000);
+    script_expect(&s, .flags = P | A, .seq = 5001, .ack = 1, .len = 1000);
+    script_expect_none(&s);
+    CHECK_EQ_U(script_info(&s, c).cwnd, 4000);
     script_free(&s);
 }
 
