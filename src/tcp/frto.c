@@ -143,6 +143,14 @@ void frto_skip_new_data(struct tcb *tcb)
         f->new_from = f->new_to;
 }
 
+/* Step 2b's new data goes with Nagle and corking off (Linux
+ * tcp_xmit_recovery: REXMIT_NEW pushes with TCP_NAGLE_OFF): held back, it
+ * would leave the episode to a second, backed-off timeout. */
+bool frto_pushes_new_data(const struct tcb *tcb)
+{
+    return tcb->frto.step == FRTO_NEW_SENT;
+}
+
 uint32_t frto_room_before_new_data(const struct tcb *tcb)
 {
     const struct frto *f = &tcb->frto;

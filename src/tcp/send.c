@@ -98,7 +98,7 @@ static bool partial_segment_may_go(const struct tcb *tcb, uint32_t len, uint32_t
         return true;
     if (len < queued && !(tcb->snd.max_wnd && len >= tcb->snd.max_wnd / 2))
         return false;
-    if (mode == TCP_NAGLE_PUSH)
+    if (mode == TCP_NAGLE_PUSH || frto_pushes_new_data(tcb))
         return true;
     if (corked(tcb, mode))
         return false;

@@ -498,6 +498,7 @@ seq_t frto_resend_point(const struct tcb *tcb);
  * how much may be resent before it (UINT32_MAX: no limit). */
 void frto_skip_new_data(struct tcb *tcb);
 uint32_t frto_room_before_new_data(const struct tcb *tcb);
+bool frto_pushes_new_data(const struct tcb *tcb);
 
 /* Undo (src/tcp/undo.c). A fast recovery or a timeout that cuts ssthresh
  * starts an undo point (before the cut); retransmissions and D-SACKs of

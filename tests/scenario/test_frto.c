@@ -78,6 +78,33 @@ TEST(spurious_timeout_without_sack_is_undone)
     script_free(&s);
 }
 
+/* Step 2b's new data goes with Nagle off (Linux REXMIT_NEW, TCP_NAGLE_OFF):
+ * 9500 bytes leave, the last segment short and unacknowledged; after the
+ * timeout the application writes 300 bytes, and the ACK of 1001 sends
+ * them at once rather than holding them behind the short segment until a
+ * second timeout (tests/packetdrill/frto/frto-new-data-ignores-nagle.pkt,
+ * which Linux 6.18 passes). */
+TEST(new_data_of_step_2b_goes_despite_nagle)
+{
+    struct script s;
+    script_init(&s, NULL);
+    int c = script_active_open_rtt(&s, &OPTS_MSS_1000, 10000);
+    script_write(&s, c, 9500);
+    while (script_pending(&s))
+        s.next_out++;
+    while (!script_pending(&s))
+        script_run_timer(&s);
+    script_expect(&s, .flags = A, .seq = 1, .ack = 1, .len = MSS);
+    CHECK(script_info(&s, c).in_loss);
+    script_write(&s, c, 300);
+    script_expect_none(&s);
+    script_advance(&s, 10000);
+    script_send(&s, .flags = A, .seq = 1, .ack = 1001);
+    script_expect(&s, .flags = P | A, .seq = 9501, .ack = 1, .len = 300);
+    script_expect_none(&s);
+    script_free(&s);
+}
+
 /* §3.1 step 3a without SACK: a duplicate ACK after step 2b's new data
  * means the loss was real; resending resumes at 1001:2001, one segment per
  * duplicate while the two new segments are in flight (Linux counts each
