@@ -104,7 +104,10 @@ static bool cwr_done(const struct tcb *tcb)
     return seq_gt(tcb->snd.una, tcb->cwr_end);
 }
 
-/* The sender's side of an acceptable ACK, after loss recovery had it. */
+/* The sender's side of an acceptable ACK, after loss recovery had it. An
+ * echo on the ACK whose partial undo ended a recovery starts no reduction
+ * (Linux leaves tcp_fastretrans_alert before tcp_try_to_open); the peer
+ * echoes again until it sees CWR. */
 void ecn_on_ack(struct tcb *tcb, const struct segment *s, const struct prr_ack *a)
 {
     if (!tcb->ecn_ok)
@@ -116,7 +119,7 @@ void ecn_on_ack(struct tcb *tcb, const struct segment *s, const struct prr_ack *
     bool ece = (s->h.flags & (TCP_FLAG_ECE | TCP_FLAG_SYN)) == TCP_FLAG_ECE;
     if (ece)
         CTR_INC(tcb->st, TCPECNEchoRecv);
-    if (ece && !tcb->in_cwr && !tcb->in_recovery)
+    if (ece && !tcb->in_cwr && !tcb->in_recovery && !a->reordered)
         enter_cwr(tcb);
     if (tcb->in_cwr && !a->below_una)
         prr_update(tcb, a);

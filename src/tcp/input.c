@@ -377,6 +377,8 @@ bool tcp_ack_accepted(struct tcb *tcb, const struct segment *s)
     bool dupack = false;
     tcp_note_sack_blocks(tcb, s);
     b.dsacked = tcb->rack.dsack_segs * tcb->mss;
+    if (tcb->ecn_ok && (s->h.flags & TCP_FLAG_ECE))
+        undo_on_ece(tcb);
     bool reordered = undo_on_ack(tcb, s);
     frto_undo_if_spurious(tcb, s->ack);
     recovery_end(tcb, s->ack);

@@ -507,6 +507,7 @@ bool frto_pushes_new_data(const struct tcb *tcb);
  * D-SACKed and the cut was undone. undo_loss leaves a timeout's state. */
 void undo_start(struct tcb *tcb, bool ece);
 void undo_forget(struct tcb *tcb);
+void undo_on_ece(struct tcb *tcb);
 void undo_note_retransmit(struct tcb *tcb, uint32_t segs);
 void undo_note_dsack(struct tcb *tcb, seq_t left, uint32_t segs);
 void undo_sync(struct tcb *tcb);

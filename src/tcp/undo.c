@@ -23,16 +23,25 @@ static uint32_t current_ssthresh(const struct tcb *tcb)
  * episode's evidence, its first retransmission and the retransmissions not
  * yet D-SACKed (Linux keeps retrans_stamp until the connection is open
  * again). An ECE on the ACK that starts a recovery is a congestion signal
- * of its own: its cut is not undone (Linux records no prior ssthresh). */
+ * of its own: an undo of its cut restores nothing (Linux records no prior
+ * ssthresh). */
 void undo_start(struct tcb *tcb, bool ece)
 {
     struct undo *u = &tcb->undo;
     bool episode = tcb->in_recovery || tcb->rack.in_loss;
-    *u = (struct undo){.on = !ece, .marker = tcb->snd.una, .prior_cwnd = tcb->cwnd,
-                       .prior_ssthresh = current_ssthresh(tcb),
+    *u = (struct undo){.on = true, .marker = tcb->snd.una, .prior_cwnd = tcb->cwnd,
+                       .prior_ssthresh = ece ? 0 : current_ssthresh(tcb),
                        .rxt_seen = episode && u->rxt_seen,
                        .first_rxt_tsval = episode ? u->first_rxt_tsval : 0,
                        .retrans = episode ? u->retrans : 0};
+}
+
+/* Linux tcp_fastretrans_alert, step A: an ACK that echoes congestion
+ * makes the cut under way one that must stand; an undo then restores
+ * nothing (but still ends the episode). */
+void undo_on_ece(struct tcb *tcb)
+{
+    tcb->undo.prior_ssthresh = 0;
 }
 
 /* Linux tcp_enter_cwr: an ECN reduction is not undone, and one a loss cut
@@ -87,11 +96,12 @@ static bool may_undo(const struct tcb *tcb, const struct segment *s)
 }
 
 /* cwnd and ssthresh as before the cut (Linux undo_cwnd, max(cwnd,
- * prior_cwnd)); a restored ssthresh withdraws a CWR still queued. */
+ * prior_cwnd)), unless an ECE forbade it (no prior ssthresh); a restored
+ * ssthresh withdraws a CWR still queued. */
 static void restore(struct tcb *tcb)
 {
     struct undo *u = &tcb->undo;
-    if (tcb->cwnd < u->prior_cwnd)
+    if (u->prior_ssthresh && tcb->cwnd < u->prior_cwnd)
         tcb->cwnd = u->prior_cwnd;
     if (tcb->ssthresh < u->prior_ssthresh) {
         tcb->ssthresh = u->prior_ssthresh;
