@@ -291,6 +291,7 @@ void rack_on_xmit(struct tcb *tcb, seq_t seq, uint32_t seg_len, bool retrans)
     seq_t end = seq_add(seq, seg_len);
     if (retrans) {
         r->rxt_us = tcb->st->now_us;
+        r->rxt_segs_total += segments_of(tcb, seg_len);
         log_mark_resent(r, seq, end);
         /* Linux tcp_xmit_retransmit_queue: resending the head restarts
          * the RTO, unless the reordering timer is what is pending. */
@@ -527,12 +528,19 @@ static uint64_t detect_lost_new_data(struct tcb *tcb, uint64_t reo)
 }
 
 /* Unacknowledged octets of retransmission x the scoreboard does not hold. */
-static uint32_t rxt_undelivered(const struct tcb *tcb, const struct rack_rxt *x)
+/* Octets of retransmission x at or above `above` (at least SND.UNA) not
+ * yet delivered. */
+static uint32_t rxt_undelivered_from(const struct tcb *tcb, const struct rack_rxt *x, seq_t above)
 {
-    seq_t from = seq_max(x->start, tcb->snd.una);
+    seq_t from = seq_max(x->start, seq_max(above, tcb->snd.una));
     if (!seq_lt(from, x->end))
         return 0;
     return seq_dist(from, x->end) - rangeset_overlap(&tcb->sacked, from, x->end);
+}
+
+static uint32_t rxt_undelivered(const struct tcb *tcb, const struct rack_rxt *x)
+{
+    return rxt_undelivered_from(tcb, x, tcb->snd.una);
 }
 
 /* The same step for recovery's retransmissions, as Linux's time-sorted
@@ -589,14 +597,14 @@ bool rack_next_lost_rxt(const struct tcb *tcb, uint32_t max_len, seq_t *start, u
     return false;
 }
 
-uint32_t rack_lost_rxt_bytes(const struct tcb *tcb)
+uint32_t rack_lost_rxt_bytes(const struct tcb *tcb, seq_t from)
 {
     const struct rack *r = &tcb->rack;
     uint32_t n = 0;
     for (uint32_t i = 0; i < r->rxt_n; i++) {
         const struct rack_rxt *x = rxt_get(r, i);
         if (x->lost)
-            n += rxt_undelivered(tcb, x);
+            n += rxt_undelivered_from(tcb, x, from);
     }
     return n;
 }
@@ -775,16 +783,20 @@ void rack_on_dsack(struct tcb *tcb, seq_t left, seq_t right)
 {
     struct rack *r = &tcb->rack;
     r->dsack_now = true;
-    /* Only a D-SACK of data that may have been retransmitted (below the
-     * highest retransmission) counts, as Linux tcp_sacktag_one counts
-     * only retransmitted segments; and one of a range no wider than the
-     * peer's window (Linux tcp_dsack_seen), whose segments were delivered
-     * (spuriously retransmitted: state->sack_delivered). */
-    if (seq_lt(left, right) && retransmitted(r, left, right) &&
-        seq_dist(left, right) <= tcb->snd.max_wnd) {
+    /* A range no wider than the peer's window (Linux tcp_dsack_seen): its
+     * segments were delivered twice, spuriously retransmitted
+     * (state->sack_delivered), unless more were D-SACKed than were ever
+     * retransmitted (the peer got a duplicate the network made). Only a
+     * D-SACK of data that may have been retransmitted (below the highest
+     * retransmission) counts for undo, as Linux tcp_sacktag_one counts
+     * only retransmitted segments. */
+    if (seq_lt(left, right) && seq_dist(left, right) <= tcb->snd.max_wnd) {
         uint32_t segs = segments_of(tcb, seq_dist(left, right));
-        undo_note_dsack(tcb, left, segs);
-        r->dsack_segs += segs;
+        if (retransmitted(r, left, right))
+            undo_note_dsack(tcb, left, segs);
+        r->dsack_dups += segs;
+        if (r->dsack_dups <= r->rxt_segs_total)
+            r->dsack_segs += segs;
     }
     if (r->tlp_on && r->tlp_retrans && seq_lt(left, r->tlp_high_seq) && seq_gt(right, r->tlp_start))
         r->dsack_tlp = true;

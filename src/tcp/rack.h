@@ -78,6 +78,9 @@ struct rack {
     seq_t reord_low;
     bool dsack_now, dsack_tlp;     /* this ACK carried a D-SACK (of the probe) */
     uint32_t dsack_segs;           /* segments this ACK's D-SACKs report delivered */
+    /* Linux total_retrans and dsack_dups: segments retransmitted, and
+     * segments D-SACKed, since the connection began. */
+    uint64_t rxt_segs_total, dsack_dups;
     bool in_loss;                  /* after an RTO until SND.UNA passes recover */
     uint8_t timer;                 /* enum rack_timer */
     /* RFC 8985 §7: the probe outstanding (tlp_high_seq set: TLP.end_seq). */
@@ -139,8 +142,9 @@ void rack_after_new_data(struct tcb *tcb);
  * §6.2): [*start, *start + *len), at most max_len, below the next SACKed
  * octet; false if there is none. */
 bool rack_next_lost_rxt(const struct tcb *tcb, uint32_t max_len, seq_t *start, uint32_t *len);
-/* Octets of lost retransmissions not delivered: not in flight. */
-uint32_t rack_lost_rxt_bytes(const struct tcb *tcb);
+/* Octets of lost retransmissions not delivered, at or above `from` (at
+ * least SND.UNA): not in flight. */
+uint32_t rack_lost_rxt_bytes(const struct tcb *tcb, seq_t from);
 /* Octets of [from, to) RACK has marked lost (SACKed ones included). */
 uint32_t rack_lost_part(const struct tcb *tcb, seq_t from, seq_t to);
 /* Recovery ended (RFC 8985 §6.2.4: the reordering window may shrink back). */

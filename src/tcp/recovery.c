@@ -140,7 +140,7 @@ uint32_t recovery_pipe(const struct tcb *tcb)
     }
     if (seq_lt(x, tcb->snd.max))
         pipe += seq_dist(x, tcb->snd.max) - rack_lost_part(tcb, x, tcb->snd.max);
-    return pipe - rack_lost_rxt_bytes(tcb); /* lost again: out of flight */
+    return pipe - rack_lost_rxt_bytes(tcb, tcb->snd.una); /* lost again: out of flight */
 }
 
 /* Linux tcpi_lost: unacknowledged octets neither SACKed nor known to
@@ -173,7 +173,7 @@ uint32_t retrans_out_from(const struct tcb *tcb, seq_t from)
 {
     seq_t hi = seq_max(tcb->rack.rxt_hi, from);
     uint32_t out = seq_dist(from, hi) - rangeset_overlap(&tcb->sacked, from, hi);
-    uint32_t lost = rack_lost_rxt_bytes(tcb);
+    uint32_t lost = rack_lost_rxt_bytes(tcb, from);
     return out > lost ? out - lost : 0;
 }
 

@@ -396,3 +396,27 @@ TEST(a_dsack_of_two_segments_counts_both_delivered)
     CHECK_EQ_U(i.ssthresh, UINT32_MAX);
     script_free(&s);
 }
+
+/* Linux tcp_dsack_seen: with nothing ever retransmitted, a D-SACK reports
+ * a duplicate the network made, and delivers nothing: slow start grows
+ * cwnd by the 5 segments the ACK of 5001 acknowledges, then by the one
+ * the ACK of 6001 does (Linux 6.18: 15, then 16;
+ * tests/packetdrill/recovery/dsack-without-retransmission-delivers-nothing.pkt). */
+TEST(a_dsack_with_nothing_retransmitted_delivers_nothing)
+{
+    struct keel_config cfg = {.sndbuf = 262144};
+    struct script s;
+    script_init(&s, &cfg);
+    int c = script_active_open_rtt(&s, &OPTS_TS_SACK, 10000);
+    script_write(&s, c, 20 * SEG);
+    uint32_t tsval = script_expect(&s, .flags = A, .seq = 1, .ack = 1, .len = SEG)->h.opts.tsval;
+    while (script_pending(&s))
+        s.next_out++;
+    script_advance(&s, 10000);
+    ack_echo(&s, 5001, tsval, 1, 1001);
+    CHECK_EQ_U(script_info(&s, c).cwnd, 15 * SEG);
+    script_advance(&s, 1000);
+    ack_echo(&s, 6001, tsval, 1, 1001);
+    CHECK_EQ_U(script_info(&s, c).cwnd, 16 * SEG);
+    script_free(&s);
+}
