@@ -183,8 +183,11 @@ static bool send_one(struct tcb *tcb, enum tcp_nagle mode)
     if (len > hole)
         len = hole;
     /* Whole segments; the tail waits for its own turn, and while corked
-     * for more data (Linux tcp_mss_split_point). */
-    if (len > mss && (len < queued || corked(tcb, mode)))
+     * for more data (Linux tcp_mss_split_point); but a resend of the rest
+     * of a packet goes as it was first sent, short tail and all (Linux
+     * resends the skb). */
+    bool packet_rest = resending && len == rack_sent_room(tcb, tcb->snd.nxt);
+    if (len > mss && !packet_rest && (len < queued || corked(tcb, mode)))
         len -= len % mss;
     len = sendq_record_room(tcb, tcb->snd.nxt, len);
     bool record_end = sendq_is_record_end(tcb, seq_add(tcb->snd.nxt, len));

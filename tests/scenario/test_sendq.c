@@ -423,6 +423,44 @@ TEST(timeout_resends_whole_tso_packets)
     script_free(&s);
 }
 
+/* A packet that ended in a short segment is resent as it was sent, not
+ * cut to whole segments with the tail padded from the next packet (Linux
+ * resends the skb): with TCP_NODELAY, 1001:2501 and 2501:4001 leave as
+ * packets of 1500 just before the timeout; after it, each ACK lets one go
+ * again whole (tests/packetdrill/recovery/rto-resends-short-tails-whole.pkt,
+ * which Linux 6.18 passes). */
+TEST(timeout_resends_packets_with_short_tails_whole)
+{
+    static const struct tcp_opts opts = {.present = TCP_OPT_MSS | TCP_OPT_SACK_PERM,
+                                         .mss = 1000};
+    struct script s;
+    script_init(&s, NULL);
+    script_use_tso_device(&s);
+    int c = script_active_open_rtt(&s, &opts, 100000);
+    CHECK_EQ(set_int(&s, c, KEEL_TCP_NODELAY, 1), 0);
+    CHECK_EQ(app_send(&s, c, 1000, 0), 1000);
+    script_expect(&s, .flags = P | A, .seq = 1, .ack = 1, .len = 1000);
+    script_run_timer(&s);
+    script_expect(&s, .flags = P | A, .seq = 1, .ack = 1, .len = 1000); /* the probe */
+    script_advance(&s, 250000);
+    CHECK_EQ(app_send(&s, c, 1500, 0), 1500);
+    script_expect(&s, .flags = P | A, .seq = 1001, .ack = 1, .len = 1500);
+    CHECK_EQ(app_send(&s, c, 1500, 0), 1500);
+    script_expect(&s, .flags = P | A, .seq = 2501, .ack = 1, .len = 1500);
+    while (!script_pending(&s))
+        script_run_timer(&s);
+    script_expect(&s, .flags = P | A, .seq = 1, .ack = 1, .len = 1000);
+    script_advance(&s, 50000);
+    script_send(&s, .flags = A, .seq = 1, .ack = 1001);
+    script_expect(&s, .flags = P | A, .seq = 1001, .ack = 1, .len = 1500);
+    script_expect_none(&s);
+    script_advance(&s, 50000);
+    script_send(&s, .flags = A, .seq = 1, .ack = 2501);
+    script_expect(&s, .flags = P | A, .seq = 2501, .ack = 1, .len = 1500);
+    script_expect_none(&s);
+    script_free(&s);
+}
+
 /* Record ends are remembered in a bounded ring: past TCP_RECORD_MARKS
  * unacknowledged records, the newest two join (counted), none is lost. */
 TEST(eor_marks_full_join_records_and_count)
