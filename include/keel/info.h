@@ -130,9 +130,9 @@ struct keel_tcp_info {
     X(TCPPAWSRejected) X(TCPDSACKRecv) X(TCPDSACKSent) X(TCPSACKRecv)         \
     X(TCPSACKDiscard) X(TCPSackLimitHit) X(TCPOFOQueue) X(TCPOFODrop)         \
     X(TCPRcvQDrop) X(TCPFastRetrans) X(TCPTimeouts) X(TCPLossProbes)          \
-    X(TCPLossProbeRecovery) X(TCPSACKReorder) X(TCPRackLogLimitHit)           \
-    X(TCPDSACKUndo) X(TCPLossUndo) X(TCPFullUndo) X(TCPPartialUndo)          \
-    X(TCPSpuriousRTOs)                                                        \
+    X(TCPLossProbeRecovery) X(TCPSACKReorder) X(TCPTSReorder)                 \
+    X(TCPRackLogLimitHit) X(TCPDSACKUndo) X(TCPLossUndo) X(TCPFullUndo)       \
+    X(TCPPartialUndo) X(TCPSpuriousRTOs)                                      \
     X(TCPPersistProbes) X(TCPKeepAliveProbes) X(TCPKeepAliveTimeouts)         \
     X(TCPUserTimeouts) X(TCPAbortOnTimeout) X(TCPAbortOnData)                 \
     X(TCPAbortOnClose) X(TCPAbortOnLinger) X(TCPFinWait2Timeouts)             \

@@ -385,8 +385,9 @@ static bool sacked_piece(const struct tcb *tcb, uint32_t i, seq_t left, seq_t ri
 }
 
 /* Linux tcp_check_sack_reordering: an octet never retransmitted arrived
- * after octets sent later (up to fack): the reordering degree grows. */
-static void note_reordering(struct tcb *tcb, seq_t low, seq_t fack)
+ * after octets sent later (up to fack): the reordering degree grows;
+ * counted in `by` (SACKs or timestamps showed it). */
+static void note_reordering_seen(struct tcb *tcb, seq_t low, seq_t fack, enum keel_counter_id by)
 {
     struct rack *r = &tcb->rack;
     if (!seq_lt(low, fack))
@@ -397,13 +398,25 @@ static void note_reordering(struct tcb *tcb, seq_t low, seq_t fack)
         r->reordering = degree < RACK_REORDERING_MAX ? degree : RACK_REORDERING_MAX;
     }
     r->reord_seen++;
-    CTR_INC(tcb->st, TCPSACKReorder);
+    tcb->st->ctr.v[by]++;
+}
+
+static void note_reordering(struct tcb *tcb, seq_t low, seq_t fack)
+{
+    note_reordering_seen(tcb, low, fack, KEEL_C_TCPSACKReorder);
 }
 
 static seq_t highest_sacked(const struct tcb *tcb)
 {
     const struct rangeset *sb = &tcb->sacked;
     return sb->n ? sb->r[sb->n - 1].right : tcb->snd.una;
+}
+
+/* Timestamps showed the hole at SND.UNA filled by data sent before the
+ * SACKed data (Linux tcp_try_undo_partial, TCPTSReorder). */
+void rack_timestamp_reordering(struct tcb *tcb)
+{
+    note_reordering_seen(tcb, tcb->snd.una, highest_sacked(tcb), KEEL_C_TCPTSReorder);
 }
 
 void rack_before_sacks(struct tcb *tcb)

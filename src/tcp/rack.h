@@ -121,6 +121,7 @@ uint32_t rack_packets_out(const struct tcb *tcb, uint32_t enough);
  * (Linux keeps each packet as an skb, tso_fragment, and resends at most
  * one, __tcp_retransmit_skb); 0 when the log does not hold seq. */
 uint32_t rack_sent_room(const struct tcb *tcb, seq_t seq);
+void rack_timestamp_reordering(struct tcb *tcb);
 /* An ACK's SACK blocks are about to be read. */
 void rack_before_sacks(struct tcb *tcb);
 /* [left, right) was SACKed, now in the scoreboard (some octets for the first time). */

@@ -125,13 +125,17 @@ void undo_loss(struct tcb *tcb)
 
 /* Linux tcp_try_undo_partial: a partial ACK of a fast recovery that an
  * original transmission triggered (the Eifel detection) filled the hole
- * with delayed data, not with a retransmission. With no retransmission
- * left beyond it, the cut is undone and the recovery ends; the losses it
+ * with delayed data, not with a retransmission: reordering, noted as
+ * such. With no retransmission left beyond it, the cut is undone and the
+ * recovery ends; the losses it
  * had marked are unmarked, for RACK to find again any that are real, and
  * a loss still evident starts a new recovery at once. */
 static bool undo_partial(struct tcb *tcb, const struct segment *s)
 {
-    if (seq_ge(s->ack, tcb->recover) || retrans_out_from(tcb, s->ack))
+    if (seq_ge(s->ack, tcb->recover))
+        return false;
+    rack_timestamp_reordering(tcb);
+    if (retrans_out_from(tcb, s->ack))
         return false;
     restore(tcb);
     tcb->in_recovery = false;

@@ -161,6 +161,10 @@ TEST(eifel_partial_ack_of_the_original_undoes_the_recovery)
     int c = delay_the_first_segment(&s, &orig_tsval, &rxt_tsval);
     ack_echo(&s, 1 + 4 * SEG, orig_tsval, 0, 0);
     check_undone(&s, c, 11, KEEL_C_TCPPartialUndo);
+    struct keel_tcp_info i = script_info(&s, c);
+    CHECK_EQ_U(i.reord_seen, 1);
+    CHECK_EQ_U(i.reordering, 4);
+    CHECK_EQ_U(script_counter(&s, KEEL_C_TCPTSReorder), 1);
     script_advance(&s, 5000);
     ack_echo(&s, 1 + 5 * SEG, orig_tsval, 0, 0);
     CHECK_EQ_U(script_info(&s, c).cwnd, 12 * SEG);
