@@ -378,6 +378,37 @@ TEST(sack_retransmission_cut_to_prr_room)
     script_free(&s);
 }
 
+static const struct tcp_opts OPTS_MSS_1000_SACK = {.present = TCP_OPT_MSS | TCP_OPT_SACK_PERM,
+                                                   .mss = 1000};
+
+/* A connection over a TSO device with a 100 ms RTT (TCP_NODELAY when
+ * `nodelay`) that sent 1:1001, lost, and its tail loss probe; 250 ms
+ * later, the RTO is near. */
+static int probe_sent_rto_near(struct script *s, bool nodelay)
+{
+    script_init(s, NULL);
+    script_use_tso_device(s);
+    int c = script_active_open_rtt(s, &OPTS_MSS_1000_SACK, 100000);
+    if (nodelay)
+        CHECK_EQ(set_int(s, c, KEEL_TCP_NODELAY, 1), 0);
+    CHECK_EQ(app_send(s, c, 1000, 0), 1000);
+    script_expect(s, .flags = P | A, .seq = 1, .ack = 1, .len = 1000);
+    script_run_timer(s);
+    script_expect(s, .flags = P | A, .seq = 1, .ack = 1, .len = 1000); /* the probe */
+    script_advance(s, 250000);
+    return c;
+}
+
+/* The timeout fires: 1:1001 is resent. */
+static void run_until_timeout(struct script *s)
+{
+    while (!script_pending(s))
+        script_run_timer(s);
+    CHECK_EQ_U(script_counter(s, KEEL_C_TCPTimeouts), 1);
+    script_expect(s, .flags = P | A, .seq = 1, .ack = 1, .len = 1000);
+    script_expect_none(s);
+}
+
 /* After a timeout, resending goes back in TSO packets as Linux's
  * tcp_xmit_retransmit_queue builds them: as much as cwnd has room for,
  * not half of it as for new data, and no more than the packet that first
@@ -389,26 +420,13 @@ TEST(sack_retransmission_cut_to_prr_room)
  * 5001:6001 (cwnd 4), as first sent. */
 TEST(timeout_resends_whole_tso_packets)
 {
-    static const struct tcp_opts opts = {.present = TCP_OPT_MSS | TCP_OPT_SACK_PERM,
-                                         .mss = 1000};
     struct script s;
-    script_init(&s, NULL);
-    script_use_tso_device(&s);
-    int c = script_active_open_rtt(&s, &opts, 100000);
-    CHECK_EQ(app_send(&s, c, 1000, 0), 1000);
-    script_expect(&s, .flags = P | A, .seq = 1, .ack = 1, .len = 1000);
-    script_run_timer(&s);
-    script_expect(&s, .flags = P | A, .seq = 1, .ack = 1, .len = 1000); /* the probe */
-    script_advance(&s, 250000);
+    int c = probe_sent_rto_near(&s, false);
     CHECK_EQ(app_send(&s, c, 5000, 0), 5000);
     script_expect(&s, .flags = P | A, .seq = 1001, .ack = 1, .len = 2000);
     script_expect(&s, .flags = P | A, .seq = 3001, .ack = 1, .len = 2000);
     script_expect(&s, .flags = P | A, .seq = 5001, .ack = 1, .len = 1000);
-    while (!script_pending(&s))
-        script_run_timer(&s);
-    CHECK_EQ_U(script_counter(&s, KEEL_C_TCPTimeouts), 1);
-    script_expect(&s, .flags = P | A, .seq = 1, .ack = 1, .len = 1000);
-    script_expect_none(&s);
+    run_until_timeout(&s);
     CHECK_EQ_U(script_info(&s, c).cwnd, 1000);
     script_advance(&s, 50000);
     script_send(&s, .flags = A, .seq = 1, .ack = 1001);
@@ -431,25 +449,13 @@ TEST(timeout_resends_whole_tso_packets)
  * which Linux 6.18 passes). */
 TEST(timeout_resends_packets_with_short_tails_whole)
 {
-    static const struct tcp_opts opts = {.present = TCP_OPT_MSS | TCP_OPT_SACK_PERM,
-                                         .mss = 1000};
     struct script s;
-    script_init(&s, NULL);
-    script_use_tso_device(&s);
-    int c = script_active_open_rtt(&s, &opts, 100000);
-    CHECK_EQ(set_int(&s, c, KEEL_TCP_NODELAY, 1), 0);
-    CHECK_EQ(app_send(&s, c, 1000, 0), 1000);
-    script_expect(&s, .flags = P | A, .seq = 1, .ack = 1, .len = 1000);
-    script_run_timer(&s);
-    script_expect(&s, .flags = P | A, .seq = 1, .ack = 1, .len = 1000); /* the probe */
-    script_advance(&s, 250000);
+    int c = probe_sent_rto_near(&s, true);
     CHECK_EQ(app_send(&s, c, 1500, 0), 1500);
     script_expect(&s, .flags = P | A, .seq = 1001, .ack = 1, .len = 1500);
     CHECK_EQ(app_send(&s, c, 1500, 0), 1500);
     script_expect(&s, .flags = P | A, .seq = 2501, .ack = 1, .len = 1500);
-    while (!script_pending(&s))
-        script_run_timer(&s);
-    script_expect(&s, .flags = P | A, .seq = 1, .ack = 1, .len = 1000);
+    run_until_timeout(&s);
     script_advance(&s, 50000);
     script_send(&s, .flags = A, .seq = 1, .ack = 1001);
     script_expect(&s, .flags = P | A, .seq = 1001, .ack = 1, .len = 1500);
