@@ -14,11 +14,17 @@ uint32_t reno_sacked_bytes(const struct tcb *tcb)
     return tcb->sack_ok ? 0 : tcb->dupacks * tcb->mss;
 }
 
+/* A recovery without SACK that SND.UNA has not yet reached the end of. */
+static bool reno_recovering(const struct tcb *tcb)
+{
+    return !tcb->sack_ok && tcb->in_recovery && seq_lt(tcb->snd.una, tcb->recover);
+}
+
 /* Without SACK, in a recovery SND.UNA has not passed: the head segment,
  * lost (Linux marks it on entry and on every partial ACK). */
 static uint32_t reno_lost(const struct tcb *tcb)
 {
-    if (tcb->sack_ok || !tcb->in_recovery || !seq_lt(tcb->snd.una, tcb->recover))
+    if (!reno_recovering(tcb))
         return 0;
     uint32_t flight = seq_dist(tcb->snd.una, tcb->snd.max);
     return flight < tcb->mss ? flight : tcb->mss;
@@ -85,7 +91,7 @@ void reno_count_dupack(struct tcb *tcb)
  * (tcp_reset_reno_sack). */
 uint32_t reno_dupacks_after(const struct tcb *tcb, uint32_t acked)
 {
-    if (tcb->sack_ok || !tcb->in_recovery || !seq_lt(tcb->snd.una, tcb->recover))
+    if (!reno_recovering(tcb))
         return 0;
     uint32_t reported = (acked + tcb->mss - 1) / tcb->mss - 1;
     return reno_bound(tcb, tcb->dupacks > reported ? tcb->dupacks - reported : 0);
